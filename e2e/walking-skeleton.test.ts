@@ -1,0 +1,97 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiClient, startTestStack, waitUntil, WsStream, type TestStack } from '@chat/testkit';
+
+let stack: TestStack;
+let gateway: string;
+
+before(async () => {
+  stack = await startTestStack();
+  gateway = stack.gateways[0]!.url;
+});
+after(() => stack?.stop());
+
+test('a message sent over WebSocket reaches every member through Kafka and Postgres, in seq order', async () => {
+  const alice = await ApiClient.login(gateway, 'alice');
+  const bob = await ApiClient.login(gateway, 'bob');
+  const room = await alice.createRoom('general');
+  await bob.joinRoom(room.id);
+
+  const aliceStream = await WsStream.forUser(alice, { rooms: room.id });
+  const bobStream = await WsStream.forUser(bob, { rooms: room.id });
+
+  for (const text of ['one', 'two', 'three']) aliceStream.send({ type: 'send', room: room.id, clientMsgId: `c-${text}`, text });
+
+  const seen = await bobStream.waitForMessages(3);
+  assert.deepEqual(seen.map((m) => [m.seq, m.text, m.sender.name]), [
+    [1, 'one', 'alice'],
+    [2, 'two', 'alice'],
+    [3, 'three', 'alice'],
+  ]);
+  // The sender's own stream gets them too, and an ack for each.
+  await aliceStream.waitForMessages(3);
+  const acks = aliceStream.frames.filter((f) => f.type === 'ack').map((f) => (f as { clientMsgId: string }).clientMsgId);
+  assert.deepEqual(acks.sort(), ['c-one', 'c-three', 'c-two']);
+  for (const message of seen) {
+    assert.equal(typeof message.cursor, 'string');
+    assert.equal(message.room, room.id);
+    assert.ok(!Number.isNaN(Date.parse(message.sentAt)));
+  }
+
+  const { rows } = await stack.db.pool.query('SELECT seq, text, sender_name FROM messages WHERE room_id = $1 ORDER BY seq', [room.id]);
+  assert.deepEqual(rows, [
+    { seq: 1, text: 'one', sender_name: 'alice' },
+    { seq: 2, text: 'two', sender_name: 'alice' },
+    { seq: 3, text: 'three', sender_name: 'alice' },
+  ]);
+
+  const history = await bob.request<{ messages: Array<{ seq: number; text: string }> }>('GET', `/api/rooms/${room.id}/messages`);
+  assert.equal(history.status, 200);
+  assert.deepEqual(history.body.messages.map((m) => [m.seq, m.text]), [[1, 'one'], [2, 'two'], [3, 'three']]);
+
+  await Promise.all([aliceStream.close(), bobStream.close()]);
+});
+
+test('sending the same clientMsgId again is acknowledged but never makes a second message', async () => {
+  const carol = await ApiClient.login(gateway, 'carol');
+  const room = await carol.createRoom('dedupe');
+  const stream = await WsStream.forUser(carol, { rooms: room.id });
+
+  const send = { type: 'send', room: room.id, clientMsgId: 'same-id', text: 'only once' };
+  stream.send(send);
+  await stream.waitFor((f) => f.type === 'ack');
+  stream.send(send);
+  const viaHttp = await carol.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'same-id', text: 'only once' });
+  assert.equal(viaHttp.status, 202);
+  stream.send({ type: 'send', room: room.id, clientMsgId: 'next-id', text: 'after' });
+
+  const messages = await stream.waitForMessages(2);
+  assert.deepEqual(messages.map((m) => [m.seq, m.clientMsgId]), [[1, 'same-id'], [2, 'next-id']]);
+  const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM messages WHERE room_id = $1', [room.id]);
+  assert.equal(rows[0].n, 2);
+  await stream.close();
+});
+
+test('history pages with after, before and limit, and refuses both at once', async () => {
+  const dave = await ApiClient.login(gateway, 'dave');
+  const room = await dave.createRoom('history');
+  for (let i = 1; i <= 7; i++) {
+    const result = await dave.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: `h${i}`, text: `m${i}` });
+    assert.equal(result.status, 202);
+  }
+  const seqs = async (query: string) => {
+    const result = await dave.request<{ messages: Array<{ seq: number }> }>('GET', `/api/rooms/${room.id}/messages${query}`);
+    assert.equal(result.status, 200, JSON.stringify(result.body));
+    return result.body.messages.map((m) => m.seq);
+  };
+  await waitUntil(async () => (await seqs('')).length === 7, 10_000, 'all 7 messages in history');
+  assert.deepEqual(await seqs(''), [1, 2, 3, 4, 5, 6, 7]);
+  assert.deepEqual(await seqs('?limit=3'), [5, 6, 7]);
+  assert.deepEqual(await seqs('?after=2&limit=3'), [3, 4, 5]);
+  assert.deepEqual(await seqs('?before=4&limit=2'), [2, 3]);
+  const both = await dave.request<{ error: { code: string } }>('GET', `/api/rooms/${room.id}/messages?after=1&before=5`);
+  assert.equal(both.status, 400);
+  assert.equal(both.body.error.code, 'invalid_input');
+  const tooMany = await dave.request('GET', `/api/rooms/${room.id}/messages?limit=201`);
+  assert.equal(tooMany.status, 400);
+});

@@ -1,0 +1,133 @@
+// A real PostgreSQL from Debian's packages, in a data directory of the
+// project's own, listening on loopback only. Postgres refuses to run as root,
+// so as root it runs as the `postgres` system user (created if missing).
+import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { freePort, hasCommand, requireFromRepo, runChecked, spawnServer, tail, waitFor } from './common.mjs';
+
+const isRoot = process.getuid?.() === 0;
+
+function findBinDir() {
+  const base = '/usr/lib/postgresql';
+  if (!existsSync(base)) return null;
+  const versions = readdirSync(base)
+    .filter((v) => existsSync(join(base, v, 'bin', 'initdb')) && existsSync(join(base, v, 'bin', 'postgres')))
+    .sort((a, b) => Number(b) - Number(a));
+  return versions.length ? join(base, versions[0], 'bin') : null;
+}
+
+/** Finds Debian's PostgreSQL server binaries, installing the package when they are missing and we may. */
+export async function ensurePostgresInstalled() {
+  let binDir = findBinDir();
+  if (binDir) return { binDir };
+  if (!isRoot || !hasCommand('apt-get')) {
+    throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql: install them with `sudo apt-get install postgresql`');
+  }
+  console.log('[postgres] installing PostgreSQL from Debian packages (once)…');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  runChecked('apt-get', ['update', '-q'], { env });
+  runChecked('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], { env });
+  binDir = findBinDir();
+  if (!binDir) throw new Error('apt-get installed postgresql but no server binaries appeared under /usr/lib/postgresql');
+  return { binDir };
+}
+
+/** The unprivileged account the server runs as when we are root. */
+function serverAccount() {
+  if (!isRoot) return null;
+  const lookup = (name) => spawnSync('id', ['-u', name], { encoding: 'utf8' });
+  let name = 'postgres';
+  if (lookup(name).status !== 0) {
+    name = 'chatdev';
+    if (lookup(name).status !== 0) runChecked('useradd', ['--system', '--no-create-home', '--shell', '/usr/sbin/nologin', name]);
+  }
+  const uid = Number(runChecked('id', ['-u', name]).trim());
+  const gid = Number(runChecked('id', ['-g', name]).trim());
+  return { name, uid, gid };
+}
+
+/** True when `account` can reach `dir`: every parent must be searchable by it. */
+function traversable(dir, account) {
+  return spawnSync('runuser', ['-u', account.name, '--', 'test', '-x', dir], { stdio: 'ignore' }).status === 0;
+}
+
+/**
+ * Initialises the data directory on first use, starts the server on
+ * 127.0.0.1:`port` (a free one if not given) and waits until it accepts
+ * connections. Trust authentication on loopback: a development and test server.
+ */
+export async function startPostgres({ root, dataDir, port, logFile }) {
+  const { binDir } = await ensurePostgresInstalled();
+  port ||= await freePort();
+  const account = serverAccount();
+  dataDir = resolve(dataDir);
+  mkdirSync(dirname(dataDir), { recursive: true });
+  if (account && !traversable(dirname(dataDir), account)) {
+    const fallback = join('/var/tmp', `chat-pg-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
+    console.log(`[postgres] ${account.name} cannot reach ${dataDir}; keeping the data in ${fallback} instead`);
+    dataDir = fallback;
+  }
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  if (account && statSync(dataDir).uid !== account.uid) chownSync(dataDir, account.uid, account.gid);
+  const asServer = account ? { uid: account.uid, gid: account.gid } : {};
+
+  if (!existsSync(join(dataDir, 'PG_VERSION'))) {
+    runChecked(join(binDir, 'initdb'), ['-D', dataDir, '-U', 'postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-instructions'], {
+      ...asServer,
+      cwd: '/',
+    });
+  }
+  logFile ??= join(dataDir, 'postgres.log');
+  const logFd = openSync(logFile, 'a');
+  const server = spawnServer(
+    join(binDir, 'postgres'),
+    [
+      '-D', dataDir,
+      '-p', String(port),
+      '-c', 'listen_addresses=127.0.0.1',
+      // No Unix socket: TCP on loopback only, and no socket-path length limits.
+      '-c', 'unix_socket_directories=',
+      '-c', 'max_connections=300',
+      '-c', 'shared_buffers=128MB',
+      '-c', 'fsync=on',
+    ],
+    // SIGINT is Postgres's fast shutdown: it rolls back open transactions and checkpoints.
+    { logFd, env: { ...process.env, LC_ALL: 'C' }, cwd: '/', signal: 'SIGINT', graceMs: 30_000, ...asServer },
+  );
+  closeSync(logFd);
+  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+  const pg = requireFromRepo(root, 'pg');
+  try {
+    await waitFor(
+      `Postgres at 127.0.0.1:${port}`,
+      async () => {
+        const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+        await client.connect();
+        await client.query('SELECT 1');
+        await client.end();
+        return true;
+      },
+      { timeoutMs: 60_000, isDead: () => server.isDead() && `${server.isDead()}\n${tail(logFile)}` },
+    );
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return { url, host: '127.0.0.1', port, user: 'postgres', dataDir, pid: server.child.pid, stop: () => server.stop() };
+}
+
+/** Creates the database if it does not exist yet. */
+export async function createDatabase({ root = process.cwd(), url, name }) {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe database name ${name}`);
+  const pg = requireFromRepo(root, 'pg');
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (rowCount === 0) await client.query(`CREATE DATABASE ${name}`);
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,5 @@
+export * from './client';
+export * from './topics';
+export * from './records';
+export * from './batching-producer';
+export type { Kafka, Consumer, EachBatchPayload, Admin } from 'kafkajs';

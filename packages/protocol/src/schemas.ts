@@ -1,0 +1,74 @@
+/**
+ * JSON schemas of every request body, query and client frame. Fastify validates
+ * HTTP input with them; the WebSocket adapter validates frames with the same
+ * objects, so there is one definition of valid input. Unknown fields are refused.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import {
+  MAX_CLIENT_MSG_ID_LENGTH,
+  MAX_HISTORY_LIMIT,
+  MAX_POLL_TIMEOUT_SECONDS,
+  MAX_ROOM_NAME_CODE_POINTS,
+  MAX_TEXT_CODE_POINTS,
+  USERNAME_PATTERN,
+  UUID_PATTERN,
+} from './limits';
+
+const strict = { additionalProperties: false } as const;
+
+export const RoomId = Type.String({ pattern: UUID_PATTERN });
+export const ClientMsgId = Type.String({ minLength: 1, maxLength: MAX_CLIENT_MSG_ID_LENGTH });
+/** Length in code points is checked again by checkMessageText; this bound keeps parsing cheap. */
+export const MessageText = Type.String({ minLength: 1, maxLength: MAX_TEXT_CODE_POINTS * 2 });
+
+export const LoginBody = Type.Object({ username: Type.String({ pattern: USERNAME_PATTERN }) }, strict);
+export type LoginBody = Static<typeof LoginBody>;
+
+export const CreateRoomBody = Type.Object(
+  { name: Type.String({ minLength: 1, maxLength: MAX_ROOM_NAME_CODE_POINTS * 2 }) },
+  strict,
+);
+export type CreateRoomBody = Static<typeof CreateRoomBody>;
+
+export const SendMessageBody = Type.Object({ clientMsgId: ClientMsgId, text: MessageText }, strict);
+export type SendMessageBody = Static<typeof SendMessageBody>;
+
+export const RoomParams = Type.Object({ roomId: Type.String({ minLength: 1, maxLength: 64 }) }, strict);
+export type RoomParams = Static<typeof RoomParams>;
+
+const Seq = Type.Integer({ minimum: 0 });
+export const HistoryQuery = Type.Object(
+  {
+    after: Type.Optional(Seq),
+    before: Type.Optional(Seq),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_HISTORY_LIMIT })),
+  },
+  strict,
+);
+export type HistoryQuery = Static<typeof HistoryQuery>;
+
+/** Query of /ws, /sse and /poll; `rooms` is a comma-separated list of room ids. */
+export const StreamQuery = Type.Object(
+  {
+    rooms: Type.Optional(Type.String({ maxLength: 64 * 1024 })),
+    cursor: Type.Optional(Type.String({ maxLength: 64 * 1024 })),
+    ticket: Type.Optional(Type.String({ maxLength: 256 })),
+    timeout: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_POLL_TIMEOUT_SECONDS })),
+  },
+  strict,
+);
+export type StreamQuery = Static<typeof StreamQuery>;
+
+export const SendFrameSchema = Type.Object(
+  { type: Type.Literal('send'), room: RoomId, clientMsgId: ClientMsgId, text: MessageText },
+  strict,
+);
+export const SubscriptionFrameSchema = Type.Object(
+  {
+    type: Type.Union([Type.Literal('subscribe'), Type.Literal('unsubscribe')]),
+    rooms: Type.Array(RoomId, { minItems: 1, maxItems: 1024 }),
+  },
+  strict,
+);
+export const TypingFrameSchema = Type.Object({ type: Type.Literal('typing'), room: RoomId }, strict);
+export const PingFrameSchema = Type.Object({ type: Type.Literal('ping') }, strict);

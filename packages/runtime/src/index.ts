@@ -1,0 +1,5 @@
+export * from './config';
+export * from './logger';
+export * from './errors';
+export * from './shutdown';
+export * from './service-app';

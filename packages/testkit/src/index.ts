@@ -1,0 +1,4 @@
+export * from './infra';
+export * from './processes';
+export * from './clients';
+export * from './stack';

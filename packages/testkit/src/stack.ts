@@ -1,0 +1,58 @@
+import { createTestDatabase, createTestTopics, testInfra, type TestDatabase, type TestTopics } from './infra';
+import { startService, type RunningService } from './processes';
+
+export interface TestStack {
+  db: TestDatabase;
+  topics: TestTopics;
+  gateways: RunningService[];
+  messaging: RunningService;
+  /** The environment the services run with; pass it to start more of them. */
+  env: Record<string, string>;
+  startMessaging(): Promise<RunningService>;
+  stop(): Promise<void>;
+}
+
+/**
+ * A whole backend of its own for one test file: a fresh database and topics,
+ * N gateways and one messaging process, all real processes on real Kafka and
+ * Postgres.
+ */
+export async function startTestStack(options: { gateways?: number; env?: Record<string, string> } = {}): Promise<TestStack> {
+  const { kafkaBrokers } = testInfra();
+  const [db, topics] = await Promise.all([createTestDatabase(), createTestTopics()]);
+  const env = {
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: topics.prefix,
+    MESSAGING_CONSUMER_GROUP: `${topics.prefix}messaging`,
+    JWT_SECRET: 'test-secret-0123456789abcdef0123456789',
+    ...options.env,
+  };
+  const running: RunningService[] = [];
+  const track = (service: RunningService) => {
+    running.push(service);
+    return service;
+  };
+  try {
+    const gateways = await Promise.all(
+      Array.from({ length: options.gateways ?? 1 }, (_, i) => startService('gateway', { ...env, INSTANCE_ID: `${topics.prefix}gw${i}` }).then(track)),
+    );
+    const messaging = track(await startService('messaging', env));
+    return {
+      db,
+      topics,
+      gateways,
+      messaging,
+      env,
+      startMessaging: async () => track(await startService('messaging', env)),
+      async stop() {
+        await Promise.all(running.map((service) => service.kill()));
+        await db.drop();
+      },
+    };
+  } catch (error) {
+    await Promise.all(running.map((service) => service.kill()));
+    await db.drop();
+    throw error;
+  }
+}

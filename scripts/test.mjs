@@ -1,0 +1,82 @@
+#!/usr/bin/env node
+// `npm test`: typecheck and lint, then every test in one `node --test` run —
+// unit tests, and integration tests against a real Kafka and a real Postgres
+// started for this run on ephemeral ports (so a dev stack can stay up).
+// `npm test -- --unit` runs the unit tests alone, without infrastructure;
+// `npm test -- e2e/resume` runs only the test files whose path contains that text.
+import { spawn } from 'node:child_process';
+import { readdirSync, rmSync, mkdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ensureKafkaInstalled, startKafka } from '../infra/local/kafka.mjs';
+import { ensurePostgresInstalled, startPostgres } from '../infra/local/postgres.mjs';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const unitOnly = process.argv.includes('--unit');
+
+function run(command, args, env = process.env) {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: root, stdio: 'inherit', env });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+function findTests(dir, found = []) {
+  for (const entry of readdirSync(dir)) {
+    if (entry === 'node_modules' || entry.startsWith('.')) continue;
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) findTests(path, found);
+    else if (/\.test\.(ts|mjs)$/.test(entry)) found.push(relative(root, path));
+  }
+  return found;
+}
+
+const isIntegration = (file) => /(^|\/)(test|e2e)\//.test(file);
+const searchRoots = ['packages', 'services', 'web', 'e2e', 'infra', 'loadtest'].map((dir) => join(root, dir));
+const allTests = searchRoots.flatMap((dir) => { try { return findTests(dir); } catch { return []; } }).sort();
+const filters = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const tests = allTests
+  .filter((file) => !unitOnly || !isIntegration(file))
+  .filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)));
+
+const checks = filters.length > 0 ? [] : [['npx', ['turbo', 'run', 'typecheck', '--output-logs=errors-only']], ['npx', ['eslint', '--max-warnings=0', '.']]];
+for (const [command, args] of checks) {
+  const code = await run(command, args);
+  if (code !== 0) {
+    console.error(`${command} ${args.join(' ')} failed`);
+    process.exit(code);
+  }
+}
+
+const stops = [];
+async function stopInfra() {
+  while (stops.length) await stops.pop()().catch((error) => console.error(error));
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => stopInfra().finally(() => process.exit(130)));
+}
+
+const env = { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+let code = 1;
+try {
+  if (tests.some(isIntegration)) {
+    const started = Date.now();
+    const runDir = join(root, '.local', 'test-runs', String(process.pid));
+    rmSync(runDir, { recursive: true, force: true });
+    mkdirSync(runDir, { recursive: true });
+    stops.push(async () => rmSync(runDir, { recursive: true, force: true }));
+    await Promise.all([ensureKafkaInstalled({ root }), ensurePostgresInstalled()]);
+    const [kafka, postgres] = await Promise.all([
+      startKafka({ root, dataDir: join(runDir, 'kafka'), logFile: join(runDir, 'kafka.log') }),
+      startPostgres({ root, dataDir: join(runDir, 'postgres'), logFile: join(runDir, 'postgres.log') }),
+    ]);
+    stops.push(() => kafka.stop(), () => postgres.stop());
+    env.TEST_KAFKA_BROKERS = kafka.brokers;
+    env.TEST_DATABASE_URL = postgres.url;
+    console.log(`test infrastructure up in ${Date.now() - started} ms: kafka ${kafka.brokers}, postgres ${postgres.url}`);
+  }
+  code = await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...tests], env);
+} finally {
+  await stopInfra();
+}
+process.exit(code);

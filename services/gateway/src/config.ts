@@ -1,0 +1,33 @@
+import { bool, int, list, readConfig, str } from '@chat/runtime';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+
+const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
+
+export const gatewayConfigSpec = {
+  host: str('HOST', '127.0.0.1'),
+  port: int('PORT', 8080, { min: 0, max: 65535 }),
+  databaseUrl: str('DATABASE_URL', 'postgres://postgres@127.0.0.1:5433/chat'),
+  kafkaBrokers: list('KAFKA_BROKERS', ['127.0.0.1:9092']),
+  topicPrefix: str('KAFKA_TOPIC_PREFIX', ''),
+  instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`),
+  /** HS256 secret for tokens this gateway issues and accepts. */
+  jwtSecret: str('JWT_SECRET', DEV_SECRET),
+  jwtIssuer: str('JWT_ISSUER', 'chat-dev'),
+  tokenTtlSeconds: int('TOKEN_TTL_SECONDS', 3600, { min: 1 }),
+  /** `POST /api/login` by username alone: on for the local stack, off in a cluster. */
+  devLogin: bool('DEV_LOGIN', true),
+  /** Origins allowed to open WebSockets; empty means same-origin only. */
+  allowedOrigins: list('ALLOWED_ORIGINS', []),
+  webRoot: str('WEB_ROOT', fileURLToPath(new URL('../../../web/public/', import.meta.url))),
+  /** A client whose unsent backlog passes this many bytes is cut off (it resumes from its cursor). */
+  maxBufferedBytes: int('WS_MAX_BUFFERED_BYTES', 1024 * 1024, { min: 1024 }),
+  pingIntervalMs: int('WS_PING_INTERVAL_MS', 25_000, { min: 100 }),
+};
+
+export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
+
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env) {
+  const config = readConfig(gatewayConfigSpec, env);
+  return { ...config, usingDevSecret: config.jwtSecret === DEV_SECRET };
+}

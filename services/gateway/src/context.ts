@@ -1,0 +1,22 @@
+import type { Logger } from '@chat/runtime';
+import type { Authenticator } from './auth/authenticate';
+import type { TicketStore } from './auth/tickets';
+import type { TokenService } from './auth/tokens';
+import type { GatewayConfig } from './config';
+import type { RoomStore } from './db/room-store';
+import type { Hub } from './session/hub';
+import type { MessageSender } from './session/message-sender';
+
+/** Everything the routes and transports of one gateway share. */
+export interface GatewayContext {
+  config: GatewayConfig;
+  logger: Logger;
+  store: RoomStore;
+  tokens: TokenService;
+  tickets: TicketStore;
+  auth: Authenticator;
+  sender: MessageSender;
+  hub: Hub;
+  /** False from the start of a drain: new streams are refused. */
+  isAccepting(): boolean;
+}

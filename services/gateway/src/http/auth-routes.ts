@@ -1,0 +1,18 @@
+import type { FastifyInstance } from 'fastify';
+import { LoginBody } from '@chat/protocol';
+import { ClientError } from '@chat/runtime';
+import type { GatewayContext } from '../context';
+import { TICKET_TTL_SECONDS } from '../auth/tickets';
+
+export async function authRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayContext }): Promise<void> {
+  app.post<{ Body: LoginBody }>('/api/login', { schema: { body: LoginBody } }, async (request) => {
+    if (!ctx.config.devLogin) throw new ClientError('forbidden', 'development login is disabled; use your identity provider');
+    const user = await ctx.store.upsertUser(request.body.username);
+    return { token: await ctx.tokens.issue(user), user };
+  });
+
+  app.post('/api/tickets', async (request) => {
+    const principal = await ctx.auth.fromHeader(request);
+    return { ticket: await ctx.tickets.issue(principal), expiresInSeconds: TICKET_TTL_SECONDS };
+  });
+}

@@ -1,0 +1,68 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import {
+  checkRoomName,
+  CreateRoomBody,
+  DEFAULT_HISTORY_LIMIT,
+  HistoryQuery,
+  RoomParams,
+  SendMessageBody,
+} from '@chat/protocol';
+import { ClientError } from '@chat/runtime';
+import type { GatewayContext } from '../context';
+
+export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayContext }): Promise<void> {
+  app.addHook('preHandler', async (request: FastifyRequest) => {
+    request.principal = await ctx.auth.fromHeader(request);
+  });
+
+  /** A member of an existing room, or the contract's 404/403. */
+  async function requireMember(request: FastifyRequest, roomId: string): Promise<void> {
+    const { membership } = await ctx.store.access(roomId, request.principal!.user.id);
+    if (membership === 'no_room') throw new ClientError('not_found', `unknown room ${roomId}`);
+    if (membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${roomId}`);
+  }
+
+  app.get('/api/rooms', async (request) => ({ rooms: await ctx.store.listRooms(request.principal!.user.id) }));
+
+  app.post<{ Body: CreateRoomBody }>('/api/rooms', { schema: { body: CreateRoomBody } }, async (request, reply) => {
+    const name = request.body.name.trim();
+    const problem = checkRoomName(name);
+    if (problem) throw new ClientError('invalid_input', problem);
+    const room = await ctx.store.createRoom(name, request.principal!.user);
+    return reply.status(201).send({ room });
+  });
+
+  app.post<{ Params: RoomParams }>('/api/rooms/:roomId/join', { schema: { params: RoomParams } }, async (request) => {
+    const room = await ctx.store.joinRoom(request.params.roomId, request.principal!.user);
+    if (!room) throw new ClientError('not_found', `unknown room ${request.params.roomId}`);
+    return { room };
+  });
+
+  app.get<{ Params: RoomParams; Querystring: HistoryQuery }>(
+    '/api/rooms/:roomId/messages',
+    { schema: { params: RoomParams, querystring: HistoryQuery } },
+    async (request) => {
+      const { roomId } = request.params;
+      const { after, before, limit = DEFAULT_HISTORY_LIMIT } = request.query;
+      if (after !== undefined && before !== undefined) throw new ClientError('invalid_input', 'give after or before, not both');
+      await requireMember(request, roomId);
+      const messages =
+        after !== undefined
+          ? await ctx.store.messagesAfter(roomId, after, limit)
+          : before !== undefined
+            ? await ctx.store.messagesBefore(roomId, before, limit)
+            : await ctx.store.latestMessages(roomId, limit);
+      return { messages };
+    },
+  );
+
+  app.post<{ Params: RoomParams; Body: SendMessageBody }>(
+    '/api/rooms/:roomId/messages',
+    { schema: { params: RoomParams, body: SendMessageBody } },
+    async (request, reply) => {
+      const { clientMsgId, text } = request.body;
+      await ctx.sender.send(request.principal!.user, request.params.roomId, clientMsgId, text);
+      return reply.status(202).send({ clientMsgId });
+    },
+  );
+}

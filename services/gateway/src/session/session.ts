@@ -1,0 +1,190 @@
+import { encodeCursor, type Event, type Message } from '@chat/protocol';
+import type { RoomEventRecord } from '@chat/kafka';
+import type { Logger } from '@chat/runtime';
+import type { RoomStore } from '../db/room-store';
+import type { Principal } from '../auth/tokens';
+import type { Hub, RoomListener } from './hub';
+import type { StreamPlan } from './stream-plan';
+
+/** `ready` (an extension of the contract) opens every stream with its starting cursor. */
+export type StreamEventType = Event['type'] | 'ready';
+
+/** What a transport adapter gives the session: where events go, and how to end the stream. */
+export interface StreamOutput {
+  /** One event: its JSON without the cursor (shared by all recipients) and the stream position after it. */
+  push(type: StreamEventType, json: string, cursor: string): void;
+  /** The session cannot go on (e.g. Postgres unreachable); the client should resume with its cursor. */
+  fail(reason: string): void;
+}
+
+export interface SessionDeps {
+  hub: Hub;
+  store: RoomStore;
+  logger: Logger;
+  /** Messages fetched per room per query while catching up. */
+  pageSize?: number;
+}
+
+interface RoomState {
+  /** Seq of the last message delivered (or skipped as "before now"). */
+  position: number;
+  /** While true, live events wait in `buffered` until Postgres has filled the gap before them. */
+  catchingUp: boolean;
+  buffered: RoomEventRecord[];
+  /** Catch-ups in a row that ended before a hole; bounded so a lost row cannot loop forever. */
+  holeRounds: number;
+}
+
+const MAX_HOLE_ROUNDS = 3;
+const READY_JSON = '{"type":"ready"}';
+
+function serializeStored(message: Message): string {
+  return JSON.stringify({ type: 'message', ...message });
+}
+
+/**
+ * One client stream, whatever its transport: which rooms it covers, how far it
+ * got in each, and the resume logic. A room's events reach the client in seq
+ * order with no gap and no repeat: live events that arrive while a gap is
+ * being served from Postgres wait in a buffer, and anything at or below the
+ * room's position is dropped.
+ */
+export class Session implements RoomListener {
+  private readonly rooms = new Map<string, RoomState>();
+  private readonly carried = new Map<string, number>();
+  private readonly pageSize: number;
+  private closed = false;
+
+  constructor(
+    readonly principal: Principal,
+    private readonly deps: SessionDeps,
+    private readonly output: StreamOutput,
+  ) {
+    this.pageSize = deps.pageSize ?? 500;
+  }
+
+  /** Registers for live events first, then serves each room's gap from Postgres. */
+  async start(plan: StreamPlan): Promise<void> {
+    for (const [room, seq] of plan.carried) this.carried.set(room, seq);
+    const rooms = this.register(plan.positions);
+    // A client that receives nothing before it drops can still resume from here.
+    this.output.push('ready', READY_JSON, this.cursor());
+    await this.catchUp(rooms);
+  }
+
+  async addRooms(positions: ReadonlyMap<string, number>): Promise<void> {
+    await this.catchUp(this.register(positions));
+  }
+
+  private register(positions: ReadonlyMap<string, number>): string[] {
+    const added: string[] = [];
+    for (const [room, position] of positions) {
+      if (this.rooms.has(room)) continue;
+      this.carried.delete(room);
+      this.rooms.set(room, { position, catchingUp: true, buffered: [], holeRounds: 0 });
+      this.deps.hub.add(room, this);
+      added.push(room);
+    }
+    return added;
+  }
+
+  removeRooms(rooms: readonly string[]): void {
+    for (const room of rooms) {
+      const state = this.rooms.get(room);
+      if (!state) continue;
+      this.deps.hub.remove(room, this);
+      this.rooms.delete(room);
+      // Still part of the cursor, so a later resume of this room continues where it stopped.
+      this.carried.set(room, state.position);
+    }
+  }
+
+  /** Cursor positions of rooms the stream does not cover now; a later subscribe resumes from them. */
+  get carriedPositions(): ReadonlyMap<string, number> {
+    return this.carried;
+  }
+
+  /** The stream position now: every room's seq, carried rooms included. */
+  cursor(): string {
+    const positions = new Map(this.carried);
+    for (const [room, state] of this.rooms) positions.set(room, state.position);
+    return encodeCursor(positions);
+  }
+
+  onRoomEvent(record: RoomEventRecord): void {
+    const state = this.rooms.get(record.room);
+    if (!state || this.closed) return;
+    if (state.catchingUp) {
+      state.buffered.push(record);
+      return;
+    }
+    if (record.seq <= state.position) return;
+    if (record.seq === state.position + 1) {
+      this.deliver(state, record.seq, record.json);
+      return;
+    }
+    // A hole before this event (e.g. this gateway's feed restarted): fill it from Postgres first.
+    state.catchingUp = true;
+    state.buffered.push(record);
+    void this.catchUp([record.room]);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const room of this.rooms.keys()) this.deps.hub.remove(room, this);
+  }
+
+  private deliver(state: RoomState, seq: number, json: string): void {
+    state.position = seq;
+    this.output.push('message', json, this.cursor());
+  }
+
+  private async catchUp(rooms: readonly string[]): Promise<void> {
+    try {
+      let pending = rooms.filter((room) => this.rooms.get(room)?.catchingUp);
+      while (pending.length > 0 && !this.closed) {
+        const positions = pending.map((room) => [room, this.rooms.get(room)!.position] as const);
+        const page = await this.deps.store.messagesAfterMany(positions, this.pageSize);
+        const served = new Map<string, number>();
+        for (const message of page) {
+          const state = this.rooms.get(message.room);
+          served.set(message.room, (served.get(message.room) ?? 0) + 1);
+          if (state && message.seq === state.position + 1) this.deliver(state, message.seq, serializeStored(message));
+        }
+        const full = pending.filter((room) => served.get(room) === this.pageSize);
+        for (const room of pending) if (!full.includes(room)) this.releaseBuffer(room);
+        pending = full.filter((room) => this.rooms.get(room)?.catchingUp);
+      }
+    } catch (error) {
+      if (this.closed) return;
+      this.deps.logger.warn({ err: error, user: this.principal.user.id }, 'catch-up from Postgres failed');
+      this.output.fail('history is unavailable; resume with your cursor');
+    }
+  }
+
+  /** Delivers the live events that waited during catch-up, and goes live. */
+  private releaseBuffer(room: string): void {
+    const state = this.rooms.get(room);
+    if (!state || !state.catchingUp || this.closed) return;
+    const buffered = state.buffered.sort((a, b) => a.seq - b.seq);
+    state.buffered = [];
+    state.catchingUp = false;
+    for (const record of buffered) {
+      if (record.seq <= state.position) continue;
+      if (record.seq !== state.position + 1 && state.holeRounds < MAX_HOLE_ROUNDS) {
+        // Postgres commits before Kafka publishes, so the hole is in Postgres by now: serve it first.
+        state.holeRounds++;
+        state.catchingUp = true;
+        state.buffered = buffered.filter((later) => later.seq >= record.seq);
+        void this.catchUp([room]);
+        return;
+      }
+      if (record.seq !== state.position + 1) {
+        this.deps.logger.error({ room, from: state.position, to: record.seq }, 'seqs missing from Postgres; skipping ahead');
+      }
+      state.holeRounds = 0;
+      this.deliver(state, record.seq, record.json);
+    }
+  }
+}

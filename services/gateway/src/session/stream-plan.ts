@@ -1,0 +1,57 @@
+import { CursorError, decodeCursor, isUuid, MAX_CURSOR_ROOMS } from '@chat/protocol';
+import { ClientError } from '@chat/runtime';
+import type { RoomStore } from '../db/room-store';
+
+export interface StreamPlan {
+  /** Rooms the stream covers, each with the seq to continue after. */
+  positions: Map<string, number>;
+  /** Cursor positions of rooms outside the stream: handed back unchanged in every cursor. */
+  carried: Map<string, number>;
+  /** True when the stream covers all the user's rooms (no `rooms` given). */
+  allRooms: boolean;
+}
+
+export function parseRoomList(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const rooms = [...new Set(raw.split(',').map((room) => room.trim()).filter(Boolean))];
+  if (rooms.length === 0) throw new ClientError('invalid_input', 'rooms must name at least one room');
+  if (rooms.length > MAX_CURSOR_ROOMS) throw new ClientError('invalid_input', `at most ${MAX_CURSOR_ROOMS} rooms per stream`);
+  return rooms;
+}
+
+export function parseCursor(raw: string | undefined): Map<string, number> {
+  if (raw === undefined || raw === '') return new Map();
+  try {
+    return decodeCursor(raw);
+  } catch (error) {
+    if (error instanceof CursorError) throw new ClientError('invalid_cursor', `invalid cursor: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * Checks access to every requested room and decides where each one starts:
+ * after the cursor's seq, or, for a room the cursor lacks, after its current
+ * last seq ("from now"). Runs before a transport commits to a stream, so that
+ * a refusal can still be an HTTP status.
+ */
+export async function planStream(
+  store: RoomStore,
+  userId: string,
+  rooms: string[] | undefined,
+  cursor: ReadonlyMap<string, number>,
+): Promise<StreamPlan> {
+  const positions = new Map<string, number>();
+  if (rooms === undefined) {
+    for (const room of await store.listRooms(userId)) positions.set(room.id, cursor.get(room.id) ?? room.lastSeq);
+  } else {
+    const access = await Promise.all(rooms.map(async (room) => [room, isUuid(room) ? await store.access(room, userId) : null] as const));
+    for (const [room, result] of access) {
+      if (!result || result.membership === 'no_room') throw new ClientError('not_found', `unknown room ${room}`);
+      if (result.membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${room}`);
+      positions.set(room, cursor.get(room) ?? result.lastSeq);
+    }
+  }
+  const carried = new Map([...cursor].filter(([room]) => !positions.has(room)));
+  return { positions, carried, allRooms: rooms === undefined };
+}

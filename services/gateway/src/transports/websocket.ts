@@ -1,0 +1,174 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { WebSocket } from 'ws';
+import { parseClientFrame, StreamQuery, type ClientFrame, type ErrorFrame } from '@chat/protocol';
+import { ClientError } from '@chat/runtime';
+import type { GatewayContext } from '../context';
+import { Session } from '../session/session';
+import { parseCursor, parseRoomList, planStream, type StreamPlan } from '../session/stream-plan';
+import { isOriginAllowed } from './origin';
+
+export const CLOSE = {
+  goingAway: 1001,
+  internalError: 1011,
+  serviceRestart: 1012,
+  unauthenticated: 4001,
+  forbidden: 4003,
+  /** Extension: the client fell too far behind; resume with the cursor. */
+  tooSlow: 4008,
+  rateLimited: 4029,
+} as const;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    streamPlan?: StreamPlan;
+  }
+}
+
+/** Pings every socket each interval; a socket that has not answered the previous ping is dead. */
+class Heartbeat {
+  private readonly alive = new WeakMap<WebSocket, boolean>();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly sockets: Set<WebSocket>, intervalMs: number) {
+    this.timer = setInterval(() => this.sweep(), intervalMs);
+    this.timer.unref();
+  }
+
+  watch(socket: WebSocket): void {
+    this.alive.set(socket, true);
+    socket.on('pong', () => this.alive.set(socket, true));
+  }
+
+  private sweep(): void {
+    for (const socket of this.sockets) {
+      if (this.alive.get(socket) === false) {
+        socket.terminate();
+        continue;
+      }
+      this.alive.set(socket, false);
+      socket.ping();
+    }
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+}
+
+export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: GatewayContext }): Promise<void> {
+  const sockets = new Set<WebSocket>();
+  const heartbeat = new Heartbeat(sockets, ctx.config.pingIntervalMs);
+
+  app.addHook('onClose', async () => {
+    heartbeat.stop();
+    for (const socket of sockets) socket.close(CLOSE.goingAway, 'server shutting down');
+  });
+
+  app.get<{ Querystring: StreamQuery }>(
+    '/ws',
+    {
+      websocket: true,
+      schema: { querystring: StreamQuery },
+      // Refusals happen here, before the upgrade, as plain HTTP statuses.
+      preValidation: async (request: FastifyRequest<{ Querystring: StreamQuery }>) => {
+        if (!ctx.isAccepting()) throw new ClientError('unavailable', 'draining; connect to another replica');
+        if (!isOriginAllowed(request, ctx.config.allowedOrigins)) throw new ClientError('forbidden', 'origin not allowed');
+        const query = request.query as StreamQuery;
+        request.principal = await ctx.auth.forStream(request, query.ticket);
+        request.streamPlan = await planStream(
+          ctx.store,
+          request.principal.user.id,
+          parseRoomList(query.rooms),
+          parseCursor(query.cursor),
+        );
+      },
+    },
+    (socket, request) => {
+      const principal = request.principal!;
+      sockets.add(socket);
+      heartbeat.watch(socket);
+
+      const sendText = (text: string) => {
+        if (socket.readyState !== socket.OPEN) return;
+        if (socket.bufferedAmount > ctx.config.maxBufferedBytes) {
+          socket.close(CLOSE.tooSlow, 'too slow: resume with your cursor');
+          return;
+        }
+        socket.send(text);
+      };
+      const sendFrame = (frame: object) => sendText(JSON.stringify(frame));
+
+      const session = new Session(
+        principal,
+        { hub: ctx.hub, store: ctx.store, logger: ctx.logger },
+        {
+          // The event JSON is shared by every recipient; only the cursor is spliced in per connection.
+          push: (_type, json, cursor) => sendText(`${json.slice(0, -1)},"cursor":"${cursor}"}`),
+          fail: (reason) => socket.close(CLOSE.internalError, reason),
+        },
+      );
+
+      const expiry = setTimeout(
+        () => socket.close(CLOSE.unauthenticated, 'token expired'),
+        Math.min(Math.max(principal.expiresAt - Date.now(), 0), 2 ** 31 - 1),
+      );
+
+      socket.on('error', (error) => ctx.logger.debug({ err: error }, 'websocket error'));
+      socket.on('close', () => {
+        clearTimeout(expiry);
+        sockets.delete(socket);
+        session.close();
+      });
+      // Sends from one connection are accepted one after another, so they keep their order in the room.
+      let acceptTurn: Promise<unknown> = Promise.resolve();
+
+      socket.on('message', (data, isBinary) => {
+        if (isBinary) {
+          sendFrame({ type: 'error', code: 'invalid_input', message: 'binary frames are not supported' });
+          return;
+        }
+        const parsed = parseClientFrame(data.toString());
+        if (!parsed.ok) sendFrame(parsed.error);
+        else void handleFrame(parsed.frame);
+      });
+
+      async function handleFrame(frame: ClientFrame): Promise<void> {
+        try {
+          switch (frame.type) {
+            case 'ping':
+              sendFrame({ type: 'pong' });
+              return;
+            case 'send': {
+              const accepted = acceptTurn.then(() => ctx.sender.accept(principal.user, frame.room, frame.clientMsgId, frame.text));
+              acceptTurn = accepted.catch(() => undefined);
+              await (await accepted).durable;
+              sendFrame({ type: 'ack', clientMsgId: frame.clientMsgId });
+              return;
+            }
+            case 'subscribe': {
+              const plan = await planStream(ctx.store, principal.user.id, frame.rooms, new Map(session.carriedPositions));
+              await session.addRooms(plan.positions);
+              return;
+            }
+            case 'unsubscribe':
+              session.removeRooms(frame.rooms);
+              return;
+            case 'typing':
+              // Typing indicators arrive with the presence service.
+              return;
+          }
+        } catch (error) {
+          const failure: ErrorFrame =
+            error instanceof ClientError
+              ? { type: 'error', code: error.code, message: error.message }
+              : { type: 'error', code: 'internal', message: 'internal error' };
+          if (!(error instanceof ClientError)) ctx.logger.error({ err: error, frame: frame.type }, 'frame handling failed');
+          if (frame.type === 'send') failure.clientMsgId = frame.clientMsgId;
+          sendFrame(failure);
+        }
+      }
+
+      void session.start(request.streamPlan!);
+    },
+  );
+}

@@ -1,0 +1,20 @@
+import { int, list, readConfig, str } from '@chat/runtime';
+import { hostname } from 'node:os';
+
+export const messagingConfigSpec = {
+  host: str('HOST', '127.0.0.1'),
+  port: int('PORT', 8081, { min: 0, max: 65535 }),
+  databaseUrl: str('DATABASE_URL', 'postgres://postgres@127.0.0.1:5433/chat'),
+  kafkaBrokers: list('KAFKA_BROKERS', ['127.0.0.1:9092']),
+  topicPrefix: str('KAFKA_TOPIC_PREFIX', ''),
+  consumerGroup: str('MESSAGING_CONSUMER_GROUP', 'messaging'),
+  /** Partitions processed at once; each holds a Postgres connection while it writes. */
+  partitionsConcurrently: int('MESSAGING_PARTITIONS_CONCURRENTLY', 4, { min: 1, max: 64 }),
+  instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`),
+};
+
+export type MessagingConfig = ReturnType<typeof loadMessagingConfig>;
+
+export function loadMessagingConfig(env: Record<string, string | undefined> = process.env) {
+  return readConfig(messagingConfigSpec, env);
+}

@@ -1,0 +1,90 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { BatchingProducer, decodeSendCommand, encodeMessageEvent, type SendCommand, type TopicNames } from '@chat/kafka';
+import type { Logger } from '@chat/runtime';
+import type { MessageWriter } from '../db/message-writer';
+
+export interface CommandConsumerOptions {
+  kafka: Kafka;
+  topics: TopicNames;
+  groupId: string;
+  writer: MessageWriter;
+  logger: Logger;
+  partitionsConcurrently: number;
+}
+
+/**
+ * The one writer per partition: for each fetched batch it persists every
+ * command in one transaction, publishes the room events, and only then commits
+ * the offset. A crash anywhere before the commit replays the batch; the unique
+ * keys in Postgres turn the replay into re-publishing the same events.
+ */
+export class CommandConsumer {
+  private readonly consumer: Consumer;
+  private readonly producer: BatchingProducer;
+  private joined = false;
+
+  constructor(private readonly options: CommandConsumerOptions) {
+    this.consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 2_000,
+      rebalanceTimeout: 20_000,
+      maxWaitTimeInMs: 250,
+      allowAutoTopicCreation: false,
+    });
+    this.producer = new BatchingProducer(options.kafka);
+    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      this.joined = true;
+      options.logger.info({ assignment: event.payload.memberAssignment }, 'joined consumer group');
+    });
+    this.consumer.on(this.consumer.events.CRASH, (event) => {
+      this.joined = false;
+      options.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
+    });
+  }
+
+  get isJoined(): boolean {
+    return this.joined;
+  }
+
+  async start(): Promise<void> {
+    await this.producer.connect();
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topic: this.options.topics.messages, fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConcurrently,
+      eachBatch: (payload) => this.processBatch(payload),
+    });
+  }
+
+  private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    if (batch.messages.length === 0 || !isRunning() || isStale()) return;
+    const commands: SendCommand[] = [];
+    for (const message of batch.messages) {
+      const command = decodeSendCommand(message.value);
+      if (command) commands.push(command);
+      else this.options.logger.warn({ partition: batch.partition, offset: message.offset }, 'skipping a record that is not a send command');
+    }
+    const result = await this.options.writer.persistBatch(commands);
+    if (result.dropped > 0) this.options.logger.warn({ dropped: result.dropped }, 'dropped sends to unknown rooms or with invalid fields');
+    await Promise.all(
+      result.events.map((event) =>
+        this.producer.send(this.options.topics.events, { key: event.room, value: encodeMessageEvent(event) }),
+      ),
+    );
+    const last = batch.lastOffset();
+    resolveOffset(last);
+    await this.consumer.commitOffsets([
+      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
+    ]);
+    await heartbeat();
+  }
+
+  async stop(): Promise<void> {
+    // Waits for the batch in progress, then leaves the group so a peer takes over at once.
+    await this.consumer.disconnect();
+    await this.producer.disconnect();
+  }
+}
