@@ -1,5 +1,5 @@
-// Small process/port helpers shared by kafka.mjs and postgres.mjs. Node built-ins only.
-import { spawn } from 'node:child_process';
+// Process, port and module helpers shared by kafka.mjs and postgres.mjs. Node built-ins only.
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
@@ -7,13 +7,26 @@ import { join } from 'node:path';
 
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+export const hasCommand = (name) => spawnSync('sh', ['-c', `command -v '${name}'`], { stdio: 'ignore' }).status === 0;
+
+/** Runs a command to completion and returns its stdout; throws with its output when it fails. */
+export function runChecked(command, args, options = {}) {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...options });
+  if (result.error) throw new Error(`${command}: ${result.error.message}`);
+  if (result.status !== 0) {
+    const output = `${result.stdout ?? ''}${result.stderr ?? ''}`.slice(-4000);
+    throw new Error(`${command} ${args.join(' ')} failed (${result.signal ?? `exit ${result.status}`}):\n${output}`);
+  }
+  return result.stdout;
+}
+
 /**
- * Loads a package from the repo root node_modules (kafkajs, pg). Lazy so the install
- * steps run before `npm ci`; SMOKE_MODULES (a node_modules dir) is a fallback for
+ * Loads a package (kafkajs, pg) from the repo root node_modules, lazily, so the install
+ * steps run before `npm ci`. SMOKE_MODULES (a node_modules dir) is a fallback for
  * running the smoke check against a scratch install.
  */
-export function requireModule(name) {
-  const bases = [new URL('../../package.json', import.meta.url).pathname];
+export function requireFromRepo(root, name) {
+  const bases = [join(root, 'package.json')];
   if (process.env.SMOKE_MODULES) bases.push(join(process.env.SMOKE_MODULES, '..', 'package.json'));
   for (const base of bases) {
     try {
@@ -22,27 +35,33 @@ export function requireModule(name) {
       if (error.code !== 'MODULE_NOT_FOUND') throw error;
     }
   }
-  throw new Error(`cannot load '${name}': run \`npm ci\` at the repo root (or set SMOKE_MODULES to a node_modules dir that has it)`);
+  throw new Error(`cannot load '${name}' from ${root}: run \`npm ci\` at the repo root`);
 }
 
-/** Ports the OS considers free right now; all held open together so they differ. */
-export async function freePorts(count) {
-  const servers = await Promise.all(
-    Array.from({ length: count }, () =>
-      new Promise((resolve, reject) => {
-        const server = createServer();
-        server.once('error', reject);
-        server.listen(0, '127.0.0.1', () => resolve(server));
-      }),
-    ),
-  );
-  const ports = servers.map((server) => server.address().port);
-  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  return ports;
+// The OS hands out ephemeral ports in sequence, but two quick calls may still coincide
+// once a port is released; never hand the same one out twice from this process.
+const handedOut = new Set();
+
+/** A port that is free on 127.0.0.1 right now (for tests and parallel runs). */
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const server = createServer();
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address();
+        server.close(() => resolve(port));
+      });
+    });
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
-/** The last `bytes` of a log file, for error messages. */
-export function tail(file, bytes = 3000) {
+/** The end of a log file, for error messages. */
+export function tail(file, bytes = 4000) {
   let fd;
   try {
     fd = openSync(file, 'r');
@@ -51,88 +70,95 @@ export function tail(file, bytes = 3000) {
     readSync(fd, buffer, 0, buffer.length, size - buffer.length);
     return buffer.toString('utf8');
   } catch {
-    return '(no log)';
+    return `(no log at ${file})`;
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
 }
 
-export const hasExited = (child) => child.exitCode !== null || child.signalCode !== null;
-
-function waitForExit(child, ms) {
-  if (hasExited(child)) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-/** Sends `signal`, then SIGKILL if the child has not exited within `graceMs`. */
-export async function terminate(child, signal, graceMs) {
-  if (hasExited(child)) return;
-  child.kill(signal);
-  if (await waitForExit(child, graceMs)) return;
-  child.kill('SIGKILL');
-  await waitForExit(child, 5000);
+/**
+ * Polls `check` until it returns true. Fails early when `isDead()` returns a reason
+ * (the server process exited), or after `timeoutMs` with the last check error.
+ */
+export async function waitFor(name, check, { timeoutMs = 60_000, intervalMs = 200, isDead = () => false } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let lastError;
+  for (;;) {
+    const dead = isDead();
+    if (dead) throw new Error(`${name} exited before it was ready: ${dead}`);
+    try {
+      if (await check()) return;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`${name} was not ready within ${timeoutMs / 1000}s${lastError ? `: ${lastError.message}` : ''}`);
+    }
+    await sleep(intervalMs);
+  }
 }
 
 /**
- * Children run in their own process group (so a terminal Ctrl-C reaches only the Node
- * parent, which stops them in order). If the parent exits without calling stop(),
- * they still get their clean-shutdown signal.
+ * Spawns a long-running server with stdout and stderr appended to `logFd`.
+ * `stop()` sends `signal` (its clean shutdown), waits up to `graceMs`, then SIGKILLs.
+ * If this Node process exits without calling stop(), the server still gets `signal`.
  */
-export function stopOnParentExit(child, signal) {
-  const onExit = () => hasExited(child) || child.kill(signal);
-  process.once('exit', onExit);
-  return () => process.off('exit', onExit);
+export function spawnServer(command, args, { logFd, env, cwd, uid, gid, signal = 'SIGTERM', graceMs = 20_000 }) {
+  const child = spawn(command, args, { env, cwd, uid, gid, stdio: ['ignore', logFd, logFd] });
+  let exit = null;
+  const exited = new Promise((resolve) => {
+    child.once('error', (error) => {
+      exit = error.message;
+      resolve();
+    });
+    child.once('exit', (code, sig) => {
+      exit ??= sig ? `killed by ${sig}` : `exited with code ${code}`;
+      resolve();
+    });
+  });
+  const onParentExit = () => exit === null && child.kill(signal);
+  process.once('exit', onParentExit);
+  const within = (ms) => Promise.race([exited.then(() => true), sleep(ms).then(() => false)]);
+  let stopping;
+  const stop = () =>
+    (stopping ??= (async () => {
+      process.off('exit', onParentExit);
+      if (exit !== null) return;
+      child.kill(signal);
+      if (await within(graceMs)) return;
+      child.kill('SIGKILL');
+      await within(5_000);
+    })());
+  return { child, isDead: () => exit ?? false, stop };
 }
 
+// A zombie (exited, not yet reaped by init) counts as gone.
 const isAlive = (pid) => {
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return error.code === 'EPERM';
+    return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
   }
 };
 
 /**
- * A server left running by a previous run whose Node parent was SIGKILLed still holds
- * the data dir; stop it the clean way. `matches(argv)` guards against a recycled pid.
- * Returns true if the pid was not (or is no longer) a live matching process.
+ * A server whose Node parent was SIGKILLed keeps running and holds its data dir (and
+ * port); stop it the clean way before starting anew. `matches(argv)` guards against a
+ * recycled pid. Returns false when `pid` is not such a server.
  */
-export async function stopLeftover(pid, matches, signal, graceMs) {
-  if (!pid || !isAlive(pid)) return;
+export async function stopLeftover(pid, matches, signal, graceMs = 30_000) {
+  if (!(pid > 0) || !isAlive(pid)) return false;
   let argv;
   try {
     argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
-    return;
+    return false;
   }
-  if (!matches(argv)) return;
-  console.warn(`[infra] stopping leftover process ${pid} (${argv[0]}) from a previous run`);
+  if (!matches(argv)) return false;
+  console.warn(`[infra] stopping ${argv[0]} (pid ${pid}) left running by a previous run`);
   process.kill(pid, signal);
-  for (const deadline = Date.now() + graceMs; Date.now() < deadline; await sleep(100)) {
-    if (!isAlive(pid)) return;
+  for (const deadline = Date.now() + graceMs; isAlive(pid); await sleep(100)) {
+    if (Date.now() > deadline) process.kill(pid, 'SIGKILL');
   }
-  process.kill(pid, 'SIGKILL');
-  while (isAlive(pid)) await sleep(100);
-}
-
-/** Runs a command to completion; rejects with its output when it fails. */
-export function run(command, args, options = {}) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { ...options, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
-    child.once('error', reject);
-    child.once('exit', (code, signal) => {
-      if (code === 0) resolve(output);
-      else reject(new Error(`${command} ${args.join(' ')} failed (${signal ?? `exit ${code}`}):\n${output.slice(-4000)}`));
-    });
-  });
+  return true;
 }

@@ -1,11 +1,22 @@
 // A real Apache Kafka broker in KRaft mode (combined broker and controller),
 // from Maven Central jars, run with the machine's Java 17.
-import { existsSync, mkdirSync, openSync, renameSync, rmSync, writeFileSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { freePort, hasCommand, requireFromRepo, runChecked, spawnServer, tail, waitFor } from './common.mjs';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createHash, randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { freePort, hasCommand, requireFromRepo, runChecked, spawnServer, stopLeftover, tail, waitFor } from './common.mjs';
 
 export const KAFKA_VERSION = '3.9.1';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+const pomFile = fileURLToPath(new URL('./kafka/pom.xml', import.meta.url));
+const readOr = (file, fallback) => {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+};
 
 function checkJava() {
   if (!hasCommand('java')) throw new Error('Java 17+ is required for Kafka: apt-get install openjdk-17-jre-headless');
@@ -20,9 +31,18 @@ function checkJava() {
 export async function ensureKafkaInstalled({ root }) {
   const home = join(root, '.local', 'kafka', KAFKA_VERSION);
   const libsDir = join(home, 'libs');
-  if (existsSync(join(home, 'installed'))) return { libsDir };
+  const marker = join(home, 'installed');
+  // Editing the pom (another jar, a version bump) collects the jars again.
+  const stamp = `${createHash('sha256').update(KAFKA_VERSION).update(readFileSync(pomFile)).digest('hex')}\n`;
+  if (readOr(marker, '') === stamp && existsSync(libsDir)) return { libsDir };
   checkJava();
   if (!hasCommand('mvn')) throw new Error('Maven is required to fetch Kafka from Maven Central: apt-get install maven');
+  mkdirSync(home, { recursive: true });
+  // Leftovers of interrupted runs (their process is gone).
+  for (const entry of readdirSync(home)) {
+    const pid = Number(entry.match(/^libs\.partial-(\d+)$/)?.[1]);
+    if (pid && !existsSync(`/proc/${pid}`)) rmSync(join(home, entry), { recursive: true, force: true });
+  }
   // Into a temporary folder first, so an interrupted run never looks complete.
   const partial = join(home, `libs.partial-${process.pid}`);
   rmSync(partial, { recursive: true, force: true });
@@ -31,17 +51,42 @@ export async function ensureKafkaInstalled({ root }) {
   runChecked('mvn', [
     '-q',
     '-B',
-    '-f', join(root, 'infra', 'local', 'kafka', 'pom.xml'),
+    '--no-transfer-progress',
+    '-f', pomFile,
+    // A repository of the project's own: `rm -rf .local` resets everything.
     `-Dmaven.repo.local=${join(root, '.local', 'm2')}`,
+    `-Dkafka.version=${KAFKA_VERSION}`,
     'dependency:copy-dependencies',
     `-DoutputDirectory=${partial}`,
     '-DincludeScope=runtime',
   ]);
+  if (readOr(marker, '') === stamp && existsSync(libsDir)) {
+    // A parallel run (npm start and npm test) finished first; a broker may use its jars.
+    rmSync(partial, { recursive: true, force: true });
+    return { libsDir };
+  }
+  rmSync(marker, { force: true });
   rmSync(libsDir, { recursive: true, force: true });
   renameSync(partial, libsDir);
-  writeFileSync(join(home, 'installed'), `${new Date().toISOString()}\n`);
+  writeFileSync(marker, stamp);
   return { libsDir };
 }
+
+const OFFSETS_PARTITIONS = 10;
+
+// One consumer group per __consumer_offsets partition (Kafka maps a group there by
+// Java's String.hashCode), to check that every group coordinator is up.
+const probeGroups = (() => {
+  const byPartition = new Map();
+  for (let i = 0; byPartition.size < OFFSETS_PARTITIONS; i++) {
+    const groupId = `infra-ready-${i}`;
+    let hash = 0;
+    for (let j = 0; j < groupId.length; j++) hash = (Math.imul(31, hash) + groupId.charCodeAt(j)) | 0;
+    const partition = Math.abs(hash) % OFFSETS_PARTITIONS;
+    if (!byPartition.has(partition)) byPartition.set(partition, groupId);
+  }
+  return [...byPartition.values()];
+})();
 
 function serverProperties({ dataDir, port, controllerPort }) {
   return `# Written by infra/local/kafka.mjs on every start.
@@ -59,9 +104,10 @@ num.partitions=1
 default.replication.factor=1
 min.insync.replicas=1
 offsets.topic.replication.factor=1
-offsets.topic.num.partitions=10
+offsets.topic.num.partitions=${OFFSETS_PARTITIONS}
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=10
 # Topics are created explicitly, with their partition counts.
 auto.create.topics.enable=false
 group.initial.rebalance.delay.ms=0
@@ -82,7 +128,8 @@ log4j.logger.kafka.server.KafkaRaftServer=INFO
 `;
 
 /**
- * Starts the broker and waits until it answers a metadata request. Storage is
+ * Starts the broker and waits until it answers metadata requests and group
+ * coordination (consumers, offset fetches) works. Storage is
  * formatted on first use only, so data survives restarts. Ports default to
  * free ephemeral ones (tests).
  */
@@ -91,31 +138,55 @@ export async function startKafka({ root, dataDir, port, controllerPort, logFile,
   port ||= await freePort();
   controllerPort ||= await freePort();
   mkdirSync(dataDir, { recursive: true });
+  logFile ??= join(dataDir, 'kafka.log');
+  mkdirSync(dirname(logFile), { recursive: true });
   const configFile = join(dataDir, 'server.properties');
   const log4jFile = join(dataDir, 'log4j.properties');
+  const pidFile = join(dataDir, 'kafka.pid');
+  await stopLeftover(Number(readOr(pidFile, '')), (argv) => argv.includes('kafka.Kafka') && argv.includes(configFile), 'SIGTERM');
   writeFileSync(configFile, serverProperties({ dataDir, port, controllerPort }));
   writeFileSync(log4jFile, LOG4J);
   const classpath = `${libsDir}/*`;
   const jvm = [`-Xms${Math.min(256, heapMb)}m`, `-Xmx${heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${log4jFile}`];
 
   if (!existsSync(join(dataDir, 'logs', 'meta.properties'))) {
-    runChecked('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', randomUUID(), '-c', configFile, '--ignore-formatted']);
+    // Kafka cluster ids are 16 random bytes in URL-safe base64, as `kafka-storage random-uuid`
+    // makes them; like it, avoid a leading '-' that the argument parser would take for an option.
+    let clusterId;
+    do clusterId = randomBytes(16).toString('base64url');
+    while (clusterId.startsWith('-'));
+    runChecked('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, '--ignore-formatted']);
   }
-  const logFd = openSync(logFile ?? join(dataDir, 'kafka.log'), 'a');
+  const logFd = openSync(logFile, 'a');
   const server = spawnServer('java', [...jvm, '-cp', classpath, 'kafka.Kafka', configFile], { logFd, env: process.env });
   closeSync(logFd);
+  writeFileSync(pidFile, `${server.child.pid}\n`);
   const brokers = `127.0.0.1:${port}`;
   const { Kafka, logLevel } = requireFromRepo(root, 'kafkajs');
-  const admin = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 } }).admin();
+  const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const admin = kafka.admin();
   try {
     await waitFor(
       `Kafka at ${brokers}`,
       async () => {
         await admin.connect();
         const { brokers: live } = await admin.describeCluster();
-        return live.length > 0;
+        if (live.length === 0) return false;
+        // A broker answers metadata before __consumer_offsets exists (the first FindCoordinator
+        // creates it) and is loaded; a consumer or offset fetch right then fails with
+        // NOT_COORDINATOR. Fetching offsets of unknown groups creates nothing.
+        await Promise.all(probeGroups.map((groupId) => admin.fetchOffsets({ groupId })));
+        // Likewise the first producer id comes from a block the broker must first get from
+        // the controller ("coordinator is loading" until then): get that done here.
+        const producer = kafka.producer({ idempotent: true, retry: { retries: 1, initialRetryTime: 100 } });
+        try {
+          await producer.connect();
+        } finally {
+          await producer.disconnect();
+        }
+        return true;
       },
-      { timeoutMs: 90_000, isDead: () => server.isDead() && `${server.isDead()}\n${tail(logFile ?? join(dataDir, 'kafka.log'))}` },
+      { timeoutMs: 90_000, isDead: () => server.isDead() && `${server.isDead()}\n${tail(logFile)}` },
     );
   } catch (error) {
     await server.stop();
@@ -127,7 +198,7 @@ export async function startKafka({ root, dataDir, port, controllerPort, logFile,
 }
 
 /** Creates topics that are missing (existing ones are left as they are) and waits for their leaders. */
-export async function createTopics({ root = process.cwd(), brokers, topics }) {
+export async function createTopics({ root = repoRoot, brokers, topics }) {
   const { Kafka, logLevel } = requireFromRepo(root, 'kafkajs');
   const admin = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();

@@ -1,13 +1,28 @@
 // A real PostgreSQL from Debian's packages, in a data directory of the
 // project's own, listening on loopback only. Postgres refuses to run as root,
 // so as root it runs as the `postgres` system user (created if missing).
-import { chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { freePort, hasCommand, requireFromRepo, runChecked, spawnServer, tail, waitFor } from './common.mjs';
+import { fileURLToPath } from 'node:url';
+import { freePort, hasCommand, requireFromRepo, runChecked, spawnServer, stopLeftover, tail, waitFor } from './common.mjs';
 
 const isRoot = process.getuid?.() === 0;
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * postmaster.pid of a run that did not shut down: a server still running on this data
+ * dir (its Node parent was SIGKILLed) gets a fast shutdown; a dead or recycled pid's
+ * file is removed, as Postgres would refuse to start if that pid is alive.
+ */
+async function clearStaleLock(dataDir) {
+  const lockFile = join(dataDir, 'postmaster.pid');
+  if (!existsSync(lockFile)) return;
+  const pid = Number(readFileSync(lockFile, 'utf8').split('\n')[0]);
+  const ours = (argv) => argv[0].endsWith('postgres') && argv.includes(dataDir);
+  if (!(await stopLeftover(pid, ours, 'SIGINT'))) rmSync(lockFile, { force: true });
+}
 
 function findBinDir() {
   const base = '/usr/lib/postgresql';
@@ -58,7 +73,7 @@ function traversable(dir, account) {
  * 127.0.0.1:`port` (a free one if not given) and waits until it accepts
  * connections. Trust authentication on loopback: a development and test server.
  */
-export async function startPostgres({ root, dataDir, port, logFile }) {
+export async function startPostgres({ root = repoRoot, dataDir, port, logFile }) {
   const { binDir } = await ensurePostgresInstalled();
   port ||= await freePort();
   const account = serverAccount();
@@ -71,6 +86,8 @@ export async function startPostgres({ root, dataDir, port, logFile }) {
   }
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (account && statSync(dataDir).uid !== account.uid) chownSync(dataDir, account.uid, account.gid);
+  // Postgres refuses a data dir others can read (mkdir's mode does not apply to an existing one).
+  chmodSync(dataDir, 0o700);
   const asServer = account ? { uid: account.uid, gid: account.gid } : {};
 
   if (!existsSync(join(dataDir, 'PG_VERSION'))) {
@@ -79,7 +96,9 @@ export async function startPostgres({ root, dataDir, port, logFile }) {
       cwd: '/',
     });
   }
+  await clearStaleLock(dataDir);
   logFile ??= join(dataDir, 'postgres.log');
+  mkdirSync(dirname(logFile), { recursive: true });
   const logFd = openSync(logFile, 'a');
   const server = spawnServer(
     join(binDir, 'postgres'),
@@ -104,10 +123,13 @@ export async function startPostgres({ root, dataDir, port, logFile }) {
       `Postgres at 127.0.0.1:${port}`,
       async () => {
         const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
-        await client.connect();
-        await client.query('SELECT 1');
-        await client.end();
-        return true;
+        try {
+          await client.connect();
+          await client.query('SELECT 1');
+          return true;
+        } finally {
+          await client.end().catch(() => undefined);
+        }
       },
       { timeoutMs: 60_000, isDead: () => server.isDead() && `${server.isDead()}\n${tail(logFile)}` },
     );
@@ -119,14 +141,15 @@ export async function startPostgres({ root, dataDir, port, logFile }) {
 }
 
 /** Creates the database if it does not exist yet. */
-export async function createDatabase({ root = process.cwd(), url, name }) {
+export async function createDatabase({ root = repoRoot, url, name }) {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`unsafe database name ${name}`);
   const pg = requireFromRepo(root, 'pg');
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
     const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount === 0) await client.query(`CREATE DATABASE ${name}`);
+    // 42P04: a parallel caller created it between the check and here.
+    if (rowCount === 0) await client.query(`CREATE DATABASE ${name}`).catch((error) => { if (error.code !== '42P04') throw error; });
   } finally {
     await client.end();
   }

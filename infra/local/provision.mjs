@@ -1,12 +1,23 @@
 #!/usr/bin/env node
-// Installs what the local stack needs (Kafka jars, PostgreSQL) without starting anything.
+// `npm run provision`: installs what the local stack needs (Kafka jars, PostgreSQL)
+// without starting anything. Cached: a second run downloads nothing.
 import { fileURLToPath } from 'node:url';
 import { ensureKafkaInstalled, KAFKA_VERSION } from './kafka.mjs';
 import { ensurePostgresInstalled } from './postgres.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
+const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)}s`;
+
 const started = Date.now();
-const [{ libsDir }, { binDir }] = await Promise.all([ensureKafkaInstalled({ root }), ensurePostgresInstalled()]);
-console.log(`Kafka ${KAFKA_VERSION}: ${libsDir}`);
-console.log(`PostgreSQL: ${binDir}`);
-console.log(`provisioned in ${((Date.now() - started) / 1000).toFixed(1)}s`);
+try {
+  let step = Date.now();
+  const { libsDir } = await ensureKafkaInstalled({ root });
+  console.log(`Kafka ${KAFKA_VERSION}: ${libsDir} (${seconds(step)})`);
+  step = Date.now();
+  const { binDir } = await ensurePostgresInstalled();
+  console.log(`PostgreSQL: ${binDir} (${seconds(step)})`);
+  console.log(`provisioned in ${seconds(started)}`);
+} catch (error) {
+  console.error(`provisioning failed: ${error.message}`);
+  process.exit(1);
+}
