@@ -162,3 +162,18 @@ export async function stopLeftover(pid, matches, signal, graceMs = 30_000) {
   }
   return true;
 }
+
+/**
+ * Installs Debian packages when we may (root with apt-get), so a fresh machine
+ * provisions itself; otherwise throws with the command to run.
+ */
+export function aptInstall(packages, why) {
+  const isRoot = process.getuid?.() === 0;
+  if (!isRoot || !hasCommand('apt-get')) {
+    throw new Error(`${why}: install it with \`sudo apt-get install ${packages.join(' ')}\``);
+  }
+  console.log(`[provision] ${why}: apt-get install ${packages.join(' ')} (once)…`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  runChecked('apt-get', ['update', '-q'], { env });
+  runChecked('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...packages], { env });
+}

@@ -4,7 +4,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { dirname, join } from 'node:path';
 import { createHash, randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { freePort, hasCommand, requireFromRepo, runChecked, spawnServer, stopLeftover, tail, waitFor } from './common.mjs';
+import { aptInstall, freePort, hasCommand, requireFromRepo, runChecked, spawnServer, stopLeftover, tail, waitFor } from './common.mjs';
 
 export const KAFKA_VERSION = '3.9.1';
 
@@ -19,7 +19,7 @@ const readOr = (file, fallback) => {
 };
 
 function checkJava() {
-  if (!hasCommand('java')) throw new Error('Java 17+ is required for Kafka: apt-get install openjdk-17-jre-headless');
+  if (!hasCommand('java')) aptInstall(['openjdk-17-jre-headless'], 'Java 17+ is required for Kafka');
   const banner = runChecked('sh', ['-c', 'java -version 2>&1']);
   const version = banner.match(/version "(\d+)/)?.[1];
   if (!version || Number(version) < 17) {
@@ -36,7 +36,7 @@ export async function ensureKafkaInstalled({ root }) {
   const stamp = `${createHash('sha256').update(KAFKA_VERSION).update(readFileSync(pomFile)).digest('hex')}\n`;
   if (readOr(marker, '') === stamp && existsSync(libsDir)) return { libsDir };
   checkJava();
-  if (!hasCommand('mvn')) throw new Error('Maven is required to fetch Kafka from Maven Central: apt-get install maven');
+  if (!hasCommand('mvn')) aptInstall(['maven'], 'Maven is required to fetch Kafka from Maven Central');
   mkdirSync(home, { recursive: true });
   // Leftovers of interrupted runs (their process is gone).
   for (const entry of readdirSync(home)) {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { dirname, join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { freePort, hasCommand, requireFromRepo, runChecked, spawnServer, stopLeftover, tail, waitFor } from './common.mjs';
+import { aptInstall, freePort, requireFromRepo, runChecked, spawnServer, stopLeftover, tail, waitFor } from './common.mjs';
 
 const isRoot = process.getuid?.() === 0;
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -37,13 +37,7 @@ function findBinDir() {
 export async function ensurePostgresInstalled() {
   let binDir = findBinDir();
   if (binDir) return { binDir };
-  if (!isRoot || !hasCommand('apt-get')) {
-    throw new Error('PostgreSQL server binaries not found under /usr/lib/postgresql: install them with `sudo apt-get install postgresql`');
-  }
-  console.log('[postgres] installing PostgreSQL from Debian packages (once)…');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  runChecked('apt-get', ['update', '-q'], { env });
-  runChecked('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'postgresql'], { env });
+  aptInstall(['postgresql'], 'PostgreSQL server binaries are not under /usr/lib/postgresql');
   binDir = findBinDir();
   if (!binDir) throw new Error('apt-get installed postgresql but no server binaries appeared under /usr/lib/postgresql');
   return { binDir };

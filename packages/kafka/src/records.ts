@@ -54,13 +54,37 @@ export function encodeMessageEvent(event: MessageEvent): Buffer {
   return Buffer.from(JSON.stringify(event));
 }
 
-export function decodeRoomEvent(value: Buffer | null): RoomEventRecord | null {
+/**
+ * An internal chat.events record: a user joined a room. Gateways add the room
+ * to that user's open streams that cover all their rooms. Never sent to clients.
+ */
+export interface MembershipRecord {
+  room: string;
+  userId: string;
+  /** The room's last seq when the user joined: streams start the room after it. */
+  lastSeq: number;
+}
+
+export type FeedRecord = ({ kind: 'message' } & RoomEventRecord) | ({ kind: 'member_joined' } & MembershipRecord);
+
+export function encodeMemberJoined(record: MembershipRecord): Buffer {
+  return Buffer.from(JSON.stringify({ type: 'member_joined', ...record }));
+}
+
+/** Returns null for a record no gateway understands, so one bad record never stalls the feed. */
+export function decodeFeedRecord(value: Buffer | null): FeedRecord | null {
   if (!value) return null;
   try {
     const json = value.toString('utf8');
-    const event = JSON.parse(json) as Partial<MessageEvent>;
-    if (event.type !== 'message' || typeof event.room !== 'string' || !Number.isSafeInteger(event.seq)) return null;
-    return { room: event.room, seq: event.seq as number, json };
+    const event = JSON.parse(json) as { type?: unknown; room?: unknown; seq?: unknown; userId?: unknown; lastSeq?: unknown };
+    if (typeof event.room !== 'string') return null;
+    if (event.type === 'message' && Number.isSafeInteger(event.seq)) {
+      return { kind: 'message', room: event.room, seq: event.seq as number, json };
+    }
+    if (event.type === 'member_joined' && typeof event.userId === 'string' && Number.isSafeInteger(event.lastSeq)) {
+      return { kind: 'member_joined', room: event.room, userId: event.userId, lastSeq: event.lastSeq as number };
+    }
+    return null;
   } catch {
     return null;
   }

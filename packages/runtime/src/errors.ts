@@ -24,7 +24,8 @@ export class ClientError extends Error {
   constructor(
     readonly code: ErrorCode,
     message: string,
-    readonly retryAfterSeconds?: number,
+    /** For rate limits: how long the client should wait (HTTP sends it as Retry-After in whole seconds). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'ClientError';
@@ -40,7 +41,7 @@ export function errorBody(code: ErrorCode, message: string): ErrorBody {
 export function registerErrorMapper(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError | ClientError, request, reply) => {
     if (error instanceof ClientError) {
-      if (error.retryAfterSeconds !== undefined) reply.header('Retry-After', String(error.retryAfterSeconds));
+      if (error.retryAfterMs !== undefined) reply.header('Retry-After', String(Math.max(1, Math.ceil(error.retryAfterMs / 1000))));
       return reply.status(error.status).send(errorBody(error.code, error.message));
     }
     if (error.validation) return reply.status(400).send(errorBody('invalid_input', error.message));

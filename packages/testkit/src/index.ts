@@ -2,3 +2,5 @@ export * from './infra';
 export * from './processes';
 export * from './clients';
 export * from './stack';
+export * from './streams';
+export * from './proxy';

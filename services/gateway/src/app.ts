@@ -6,6 +6,8 @@ import { createServiceApp } from '@chat/runtime';
 import type { GatewayContext } from './context';
 import { authRoutes } from './http/auth-routes';
 import { roomRoutes } from './http/room-routes';
+import { longPollTransport } from './transports/long-poll';
+import { sseTransport } from './transports/sse';
 import { websocketTransport } from './transports/websocket';
 
 export const MAX_FRAME_BYTES = 64 * 1024;
@@ -19,6 +21,8 @@ export async function buildGatewayApp(ctx: GatewayContext, isReady: () => boolea
   await app.register(authRoutes, { ctx });
   await app.register(roomRoutes, { ctx });
   await app.register(websocketTransport, { ctx });
+  await app.register(sseTransport, { ctx });
+  await app.register(longPollTransport, { ctx });
   if (existsSync(ctx.config.webRoot)) {
     await app.register(fastifyStatic, { root: ctx.config.webRoot, prefix: '/', wildcard: false });
   }

@@ -23,6 +23,16 @@ export const gatewayConfigSpec = {
   /** A client whose unsent backlog passes this many bytes is cut off (it resumes from its cursor). */
   maxBufferedBytes: int('WS_MAX_BUFFERED_BYTES', 1024 * 1024, { min: 1024 }),
   pingIntervalMs: int('WS_PING_INTERVAL_MS', 25_000, { min: 100 }),
+  /** SSE comment lines keep proxies from closing idle streams; the contract asks for at most 15 s. */
+  sseHeartbeatMs: int('SSE_HEARTBEAT_MS', 15_000, { min: 100, max: 15_000 }),
+  /** The `retry:` hint: how long an EventSource waits before reconnecting. */
+  sseRetryMs: int('SSE_RETRY_MS', 1_000, { min: 0 }),
+  maxStreamsPerUser: int('MAX_STREAMS_PER_USER', 50, { min: 1 }),
+  maxStreamsPerIp: int('MAX_STREAMS_PER_IP', 20_000, { min: 1 }),
+  sendRatePerSecond: int('SEND_RATE_PER_SECOND', 20, { min: 1 }),
+  sendBurst: int('SEND_BURST', 50, { min: 1 }),
+  /** On SIGTERM, open streams are told to reconnect at random moments over this window. */
+  drainWindowMs: int('DRAIN_WINDOW_MS', 10_000, { min: 0 }),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

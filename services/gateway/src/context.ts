@@ -6,6 +6,8 @@ import type { GatewayConfig } from './config';
 import type { RoomStore } from './db/room-store';
 import type { Hub } from './session/hub';
 import type { MessageSender } from './session/message-sender';
+import type { MembershipLog } from './kafka/gateway-producer';
+import type { ConnectionRegistry } from './session/connections';
 
 /** Everything the routes and transports of one gateway share. */
 export interface GatewayContext {
@@ -16,7 +18,9 @@ export interface GatewayContext {
   tickets: TicketStore;
   auth: Authenticator;
   sender: MessageSender;
+  memberships: MembershipLog;
   hub: Hub;
+  connections: ConnectionRegistry;
   /** False from the start of a drain: new streams are refused. */
   isAccepting(): boolean;
 }

@@ -8,10 +8,12 @@ import { TokenService } from './auth/tokens';
 import { loadGatewayConfig } from './config';
 import type { GatewayContext } from './context';
 import { PgRoomStore } from './db/room-store';
-import { KafkaCommandLog } from './kafka/command-log';
 import { EventFeed } from './kafka/event-feed';
+import { GatewayProducer } from './kafka/gateway-producer';
+import { ConnectionRegistry } from './session/connections';
 import { Hub } from './session/hub';
 import { MessageSender } from './session/message-sender';
+import { SendRateLimiter } from './session/send-rate';
 
 const logger = createLogger('gateway');
 const config = loadGatewayConfig();
@@ -19,13 +21,15 @@ if (config.usingDevSecret) logger.warn('JWT_SECRET is not set: using the develop
 
 const pool = createPool(config.databaseUrl, logger, 20);
 const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `gateway-${config.instanceId}` }, logger);
-const topics = topicNames(config.topicPrefix);
 const store = new PgRoomStore(pool);
 const tokens = new TokenService(config.jwtSecret, config.jwtIssuer, config.tokenTtlSeconds);
 const tickets = new TicketStore(pool);
-const commandLog = new KafkaCommandLog(kafka, topics.messages);
+const producer = new GatewayProducer(kafka, topicNames(config.topicPrefix));
 const hub = new Hub();
-const feed = new EventFeed(kafka, topics.events, config.instanceId, (record) => hub.publish(record), logger);
+const feed = new EventFeed(kafka, topicNames(config.topicPrefix).events, config.instanceId, (record) => hub.publish(record), logger);
+const sendRate = new SendRateLimiter(config.sendRatePerSecond, config.sendBurst);
+const sweep = setInterval(() => sendRate.sweep(), 60_000);
+sweep.unref();
 
 let accepting = true;
 const ctx: GatewayContext = {
@@ -35,20 +39,28 @@ const ctx: GatewayContext = {
   tokens,
   tickets,
   auth: new Authenticator(tokens, tickets),
-  sender: new MessageSender(store, commandLog, logger),
+  sender: new MessageSender(store, producer, logger, sendRate),
+  memberships: producer,
   hub,
+  connections: new ConnectionRegistry({ perUser: config.maxStreamsPerUser, perIp: config.maxStreamsPerIp }),
   isAccepting: () => accepting,
 };
 const app = await buildGatewayApp(ctx, () => accepting && feed.isJoined);
 
-onShutdownSignal(logger, async () => {
-  accepting = false;
-  await app.close();
-  await feed.stop();
-  await commandLog.disconnect();
-  await pool.end();
-});
+onShutdownSignal(
+  logger,
+  async () => {
+    // Not ready, no new streams; open ones reconnect elsewhere, spread over the window; then close.
+    accepting = false;
+    await ctx.connections.drain(config.drainWindowMs);
+    await app.close();
+    await feed.stop();
+    await producer.disconnect();
+    await pool.end();
+  },
+  { timeoutMs: config.drainWindowMs + 30_000 },
+);
 
-await commandLog.connect();
+await producer.connect();
 await feed.start();
 await app.listen({ host: config.host, port: config.port });

@@ -13,7 +13,8 @@ export interface RoomAccess {
 export interface RoomStore {
   upsertUser(name: string): Promise<UserRef>;
   createRoom(name: string, creator: UserRef): Promise<Room>;
-  joinRoom(roomId: string, user: UserRef): Promise<Room | null>;
+  /** Idempotent; null for an unknown room. `lastSeq` is the room's seq at the moment of joining. */
+  joinRoom(roomId: string, user: UserRef): Promise<{ room: Room; lastSeq: number } | null>;
   listRooms(userId: string): Promise<RoomSummary[]>;
   /** Membership and the room's last seq in one read. */
   access(roomId: string, userId: string): Promise<RoomAccess>;
@@ -72,16 +73,17 @@ export class PgRoomStore implements RoomStore {
     return { id, name };
   }
 
-  async joinRoom(roomId: string, user: UserRef): Promise<Room | null> {
+  async joinRoom(roomId: string, user: UserRef): Promise<{ room: Room; lastSeq: number } | null> {
     if (!isUuid(roomId)) return null;
-    const { rows } = await this.pool.query<Room>(
+    const { rows } = await this.pool.query<Room & { last_seq: number }>(
       `WITH joined AS (
          INSERT INTO room_members (room_id, user_id) SELECT id, $2 FROM rooms WHERE id = $1
          ON CONFLICT DO NOTHING)
-       SELECT id, name FROM rooms WHERE id = $1`,
+       SELECT id, name, last_seq FROM rooms WHERE id = $1`,
       [roomId, user.id],
     );
-    return rows[0] ?? null;
+    const row = rows[0];
+    return row ? { room: { id: row.id, name: row.name }, lastSeq: row.last_seq } : null;
   }
 
   async listRooms(userId: string): Promise<RoomSummary[]> {

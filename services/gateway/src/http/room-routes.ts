@@ -29,13 +29,15 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     const problem = checkRoomName(name);
     if (problem) throw new ClientError('invalid_input', problem);
     const room = await ctx.store.createRoom(name, request.principal!.user);
+    await ctx.memberships.memberJoined({ room: room.id, userId: request.principal!.user.id, lastSeq: 0 });
     return reply.status(201).send({ room });
   });
 
   app.post<{ Params: RoomParams }>('/api/rooms/:roomId/join', { schema: { params: RoomParams } }, async (request) => {
-    const room = await ctx.store.joinRoom(request.params.roomId, request.principal!.user);
-    if (!room) throw new ClientError('not_found', `unknown room ${request.params.roomId}`);
-    return { room };
+    const joined = await ctx.store.joinRoom(request.params.roomId, request.principal!.user);
+    if (!joined) throw new ClientError('not_found', `unknown room ${request.params.roomId}`);
+    await ctx.memberships.memberJoined({ room: joined.room.id, userId: request.principal!.user.id, lastSeq: joined.lastSeq });
+    return { room: joined.room };
   });
 
   app.get<{ Params: RoomParams; Querystring: HistoryQuery }>(

@@ -1,9 +1,9 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import { decodeRoomEvent, type RoomEventRecord } from '@chat/kafka';
+import { decodeFeedRecord, type FeedRecord } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 
 /**
- * Reads every partition of chat.events from "now" and hands each room event to
+ * Reads every partition of chat.events from "now" and hands each record to
  * `deliver`. Each gateway is its own consumer group, so every replica sees
  * every event. A gateway that starts late loses nothing: sessions serve any gap
  * from Postgres.
@@ -16,7 +16,7 @@ export class EventFeed {
     kafka: Kafka,
     private readonly topic: string,
     instanceId: string,
-    private readonly deliver: (record: RoomEventRecord) => void,
+    private readonly deliver: (record: FeedRecord) => void,
     private readonly logger: Logger,
   ) {
     this.consumer = kafka.consumer({
@@ -47,7 +47,7 @@ export class EventFeed {
       autoCommit: true,
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
-          const record = decodeRoomEvent(message.value);
+          const record = decodeFeedRecord(message.value);
           if (record) this.deliver(record);
           else this.logger.warn({ offset: message.offset, partition: batch.partition }, 'skipping an unreadable room event');
         }

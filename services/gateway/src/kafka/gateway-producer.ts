@@ -1,14 +1,27 @@
-import { BatchingProducer, encodeSendCommand, type Kafka, type SendCommand } from '@chat/kafka';
+import {
+  BatchingProducer,
+  encodeMemberJoined,
+  encodeSendCommand,
+  type Kafka,
+  type MembershipRecord,
+  type SendCommand,
+  type TopicNames,
+} from '@chat/kafka';
 
 /** Where accepted sends go. Resolves once the send is durable (acks=all). */
 export interface CommandLog {
   append(command: SendCommand): Promise<void>;
 }
 
-export class KafkaCommandLog implements CommandLog {
+/** Tells every gateway that a user joined a room, so their open all-rooms streams add it. */
+export interface MembershipLog {
+  memberJoined(record: MembershipRecord): Promise<void>;
+}
+
+export class GatewayProducer implements CommandLog, MembershipLog {
   private readonly producer: BatchingProducer;
 
-  constructor(kafka: Kafka, private readonly topic: string) {
+  constructor(kafka: Kafka, private readonly topics: TopicNames) {
     this.producer = new BatchingProducer(kafka);
   }
 
@@ -17,8 +30,13 @@ export class KafkaCommandLog implements CommandLog {
   }
 
   append(command: SendCommand): Promise<void> {
-    // Keyed by room: one partition per room keeps its sends in order for the one writer.
-    return this.producer.send(this.topic, { key: command.room, value: encodeSendCommand(command) });
+    // Keyed by room: one partition per room keeps its sends in order for its one writer.
+    return this.producer.send(this.topics.messages, { key: command.room, value: encodeSendCommand(command) });
+  }
+
+  memberJoined(record: MembershipRecord): Promise<void> {
+    // Same key as the room's messages, so gateways see the join before any message sent after it.
+    return this.producer.send(this.topics.events, { key: record.room, value: encodeMemberJoined(record) });
   }
 
   disconnect(): Promise<void> {

@@ -1,34 +1,60 @@
-import type { RoomEventRecord } from '@chat/kafka';
+import type { FeedRecord, RoomEventRecord } from '@chat/kafka';
 
 export interface RoomListener {
   onRoomEvent(record: RoomEventRecord): void;
 }
 
-/** Who on this gateway listens to which room. Knows nothing of transports. */
+export interface MembershipListener {
+  /** The user joined a room: streams that cover all their rooms add it, starting after `lastSeq`. */
+  onMemberJoined(room: string, lastSeq: number): void;
+}
+
+function addTo<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  let values = index.get(key);
+  if (!values) {
+    values = new Set();
+    index.set(key, values);
+  }
+  values.add(value);
+}
+
+function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+  const values = index.get(key);
+  if (!values) return;
+  values.delete(value);
+  if (values.size === 0) index.delete(key);
+}
+
+/** Who on this gateway listens to which room, and to which user's new memberships. Knows nothing of transports. */
 export class Hub {
   private readonly rooms = new Map<string, Set<RoomListener>>();
+  private readonly members = new Map<string, Set<MembershipListener>>();
 
   add(room: string, listener: RoomListener): void {
-    let listeners = this.rooms.get(room);
-    if (!listeners) {
-      listeners = new Set();
-      this.rooms.set(room, listeners);
-    }
-    listeners.add(listener);
+    addTo(this.rooms, room, listener);
   }
 
   remove(room: string, listener: RoomListener): void {
-    const listeners = this.rooms.get(room);
-    if (!listeners) return;
-    listeners.delete(listener);
-    if (listeners.size === 0) this.rooms.delete(room);
+    removeFrom(this.rooms, room, listener);
   }
 
-  /** Hands one event, parsed once, to every local listener of its room. */
-  publish(record: RoomEventRecord): void {
-    const listeners = this.rooms.get(record.room);
-    if (!listeners) return;
-    for (const listener of listeners) listener.onRoomEvent(record);
+  watchMemberships(userId: string, listener: MembershipListener): void {
+    addTo(this.members, userId, listener);
+  }
+
+  unwatchMemberships(userId: string, listener: MembershipListener): void {
+    removeFrom(this.members, userId, listener);
+  }
+
+  /** Hands one record, parsed once, to every local listener it concerns. */
+  publish(record: FeedRecord): void {
+    if (record.kind === 'message') {
+      const listeners = this.rooms.get(record.room);
+      if (listeners) for (const listener of listeners) listener.onRoomEvent(record);
+      return;
+    }
+    const listeners = this.members.get(record.userId);
+    if (listeners) for (const listener of listeners) listener.onMemberJoined(record.room, record.lastSeq);
   }
 
   get roomCount(): number {

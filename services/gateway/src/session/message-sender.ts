@@ -1,7 +1,8 @@
 import { checkMessageText, type UserRef } from '@chat/protocol';
 import { ClientError, type Logger } from '@chat/runtime';
 import type { RoomStore } from '../db/room-store';
-import type { CommandLog } from '../kafka/command-log';
+import type { CommandLog } from '../kafka/gateway-producer';
+import type { SendRateLimiter } from './send-rate';
 
 /**
  * The one send path of every transport: access check, then the command log.
@@ -13,6 +14,7 @@ export class MessageSender {
     private readonly store: RoomStore,
     private readonly commands: CommandLog,
     private readonly logger: Logger,
+    private readonly rate: SendRateLimiter,
   ) {}
 
   /** Validates, checks access and appends; resolves once the send is durable. */
@@ -29,6 +31,8 @@ export class MessageSender {
   async accept(sender: UserRef, room: string, clientMsgId: string, text: string): Promise<{ durable: Promise<void> }> {
     const problem = checkMessageText(text);
     if (problem) throw new ClientError('invalid_input', problem);
+    const waitMs = this.rate.take(sender.id);
+    if (waitMs > 0) throw new ClientError('rate_limited', `too many messages; retry in ${waitMs} ms`, waitMs);
     const { membership } = await this.store.access(room, sender.id);
     if (membership === 'no_room') throw new ClientError('not_found', `unknown room ${room}`);
     if (membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${room}`);

@@ -3,7 +3,7 @@ import type { RoomEventRecord } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 import type { RoomStore } from '../db/room-store';
 import type { Principal } from '../auth/tokens';
-import type { Hub, RoomListener } from './hub';
+import type { Hub, MembershipListener, RoomListener } from './hub';
 import type { StreamPlan } from './stream-plan';
 
 /** `ready` (an extension of the contract) opens every stream with its starting cursor. */
@@ -49,11 +49,12 @@ function serializeStored(message: Message): string {
  * being served from Postgres wait in a buffer, and anything at or below the
  * room's position is dropped.
  */
-export class Session implements RoomListener {
+export class Session implements RoomListener, MembershipListener {
   private readonly rooms = new Map<string, RoomState>();
   private readonly carried = new Map<string, number>();
   private readonly pageSize: number;
   private closed = false;
+  private allRooms = false;
 
   constructor(
     readonly principal: Principal,
@@ -66,6 +67,8 @@ export class Session implements RoomListener {
   /** Registers for live events first, then serves each room's gap from Postgres. */
   async start(plan: StreamPlan): Promise<void> {
     for (const [room, seq] of plan.carried) this.carried.set(room, seq);
+    this.allRooms = plan.allRooms;
+    if (this.allRooms) this.deps.hub.watchMemberships(this.principal.user.id, this);
     const rooms = this.register(plan.positions);
     // A client that receives nothing before it drops can still resume from here.
     this.output.push('ready', READY_JSON, this.cursor());
@@ -129,10 +132,17 @@ export class Session implements RoomListener {
     void this.catchUp([record.room]);
   }
 
+  onMemberJoined(room: string, lastSeq: number): void {
+    if (this.closed || this.rooms.has(room)) return;
+    // A cursor that already knows the room (it was left and joined again) resumes from there.
+    void this.addRooms(new Map([[room, this.carried.get(room) ?? lastSeq]]));
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const room of this.rooms.keys()) this.deps.hub.remove(room, this);
+    if (this.allRooms) this.deps.hub.unwatchMemberships(this.principal.user.id, this);
   }
 
   private deliver(state: RoomState, seq: number, json: string): void {

@@ -1,11 +1,12 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
 import { parseClientFrame, StreamQuery, type ClientFrame, type ErrorFrame } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
 import type { GatewayContext } from '../context';
 import { Session } from '../session/session';
-import { parseCursor, parseRoomList, planStream, type StreamPlan } from '../session/stream-plan';
+import { planStream } from '../session/stream-plan';
 import { isOriginAllowed } from './origin';
+import { expiryTimer, openStreamRequest, withCursor, type StreamRequest } from './stream-request';
 
 export const CLOSE = {
   goingAway: 1001,
@@ -18,9 +19,12 @@ export const CLOSE = {
   rateLimited: 4029,
 } as const;
 
+/** Past this many refused sends in a row, the client is not backing off: close with 4029. */
+const MAX_REFUSED_SENDS_IN_A_ROW = 20;
+
 declare module 'fastify' {
   interface FastifyRequest {
-    streamPlan?: StreamPlan;
+    stream?: StreamRequest;
   }
 }
 
@@ -55,6 +59,11 @@ class Heartbeat {
   }
 }
 
+function errorFrame(error: unknown): ErrorFrame {
+  if (error instanceof ClientError) return { type: 'error', code: error.code, message: error.message };
+  return { type: 'error', code: 'internal', message: 'internal error' };
+}
+
 export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: GatewayContext }): Promise<void> {
   const sockets = new Set<WebSocket>();
   const heartbeat = new Heartbeat(sockets, ctx.config.pingIntervalMs);
@@ -70,21 +79,25 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       websocket: true,
       schema: { querystring: StreamQuery },
       // Refusals happen here, before the upgrade, as plain HTTP statuses.
-      preValidation: async (request: FastifyRequest<{ Querystring: StreamQuery }>) => {
-        if (!ctx.isAccepting()) throw new ClientError('unavailable', 'draining; connect to another replica');
+      preValidation: async (request) => {
         if (!isOriginAllowed(request, ctx.config.allowedOrigins)) throw new ClientError('forbidden', 'origin not allowed');
-        const query = request.query as StreamQuery;
-        request.principal = await ctx.auth.forStream(request, query.ticket);
-        request.streamPlan = await planStream(
-          ctx.store,
-          request.principal.user.id,
-          parseRoomList(query.rooms),
-          parseCursor(query.cursor),
-        );
+        request.stream = await openStreamRequest(ctx, request, request.query as StreamQuery);
       },
     },
     (socket, request) => {
-      const principal = request.principal!;
+      const { principal, plan } = request.stream!;
+      let release: () => void;
+      try {
+        release = ctx.connections.admit({
+          transport: 'websocket',
+          userId: principal.user.id,
+          ip: request.ip,
+          goAway: () => socket.close(CLOSE.serviceRestart, 'server restarting: reconnect'),
+        });
+      } catch (error) {
+        socket.close(CLOSE.rateLimited, (error as Error).message);
+        return;
+      }
       sockets.add(socket);
       heartbeat.watch(socket);
 
@@ -102,35 +115,23 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
         principal,
         { hub: ctx.hub, store: ctx.store, logger: ctx.logger },
         {
-          // The event JSON is shared by every recipient; only the cursor is spliced in per connection.
-          push: (_type, json, cursor) => sendText(`${json.slice(0, -1)},"cursor":"${cursor}"}`),
+          push: (_type, json, cursor) => sendText(withCursor(json, cursor)),
           fail: (reason) => socket.close(CLOSE.internalError, reason),
         },
       );
-
-      const expiry = setTimeout(
-        () => socket.close(CLOSE.unauthenticated, 'token expired'),
-        Math.min(Math.max(principal.expiresAt - Date.now(), 0), 2 ** 31 - 1),
-      );
+      const expiry = expiryTimer(principal, () => socket.close(CLOSE.unauthenticated, 'token expired'));
 
       socket.on('error', (error) => ctx.logger.debug({ err: error }, 'websocket error'));
       socket.on('close', () => {
         clearTimeout(expiry);
         sockets.delete(socket);
         session.close();
+        release();
       });
+
       // Sends from one connection are accepted one after another, so they keep their order in the room.
       let acceptTurn: Promise<unknown> = Promise.resolve();
-
-      socket.on('message', (data, isBinary) => {
-        if (isBinary) {
-          sendFrame({ type: 'error', code: 'invalid_input', message: 'binary frames are not supported' });
-          return;
-        }
-        const parsed = parseClientFrame(data.toString());
-        if (!parsed.ok) sendFrame(parsed.error);
-        else void handleFrame(parsed.frame);
-      });
+      let refusedInARow = 0;
 
       async function handleFrame(frame: ClientFrame): Promise<void> {
         try {
@@ -142,12 +143,13 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
               const accepted = acceptTurn.then(() => ctx.sender.accept(principal.user, frame.room, frame.clientMsgId, frame.text));
               acceptTurn = accepted.catch(() => undefined);
               await (await accepted).durable;
+              refusedInARow = 0;
               sendFrame({ type: 'ack', clientMsgId: frame.clientMsgId });
               return;
             }
             case 'subscribe': {
-              const plan = await planStream(ctx.store, principal.user.id, frame.rooms, new Map(session.carriedPositions));
-              await session.addRooms(plan.positions);
+              const more = await planStream(ctx.store, principal.user.id, frame.rooms, new Map(session.carriedPositions));
+              await session.addRooms(more.positions);
               return;
             }
             case 'unsubscribe':
@@ -158,17 +160,28 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
               return;
           }
         } catch (error) {
-          const failure: ErrorFrame =
-            error instanceof ClientError
-              ? { type: 'error', code: error.code, message: error.message }
-              : { type: 'error', code: 'internal', message: 'internal error' };
           if (!(error instanceof ClientError)) ctx.logger.error({ err: error, frame: frame.type }, 'frame handling failed');
+          const failure: ErrorFrame & { retryAfterMs?: number } = errorFrame(error);
           if (frame.type === 'send') failure.clientMsgId = frame.clientMsgId;
+          if (error instanceof ClientError && error.code === 'rate_limited') {
+            failure.retryAfterMs = error.retryAfterMs;
+            if (++refusedInARow > MAX_REFUSED_SENDS_IN_A_ROW) socket.close(CLOSE.rateLimited, 'rate limited: slow down');
+          }
           sendFrame(failure);
         }
       }
 
-      void session.start(request.streamPlan!);
+      socket.on('message', (data, isBinary) => {
+        if (isBinary) {
+          sendFrame({ type: 'error', code: 'invalid_input', message: 'binary frames are not supported' });
+          return;
+        }
+        const parsed = parseClientFrame(data.toString());
+        if (!parsed.ok) sendFrame(parsed.error);
+        else void handleFrame(parsed.frame);
+      });
+
+      void session.start(plan);
     },
   );
 }

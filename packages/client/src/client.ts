@@ -1,0 +1,294 @@
+import type { Event, MessageEvent } from '@chat/protocol';
+import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import { connectLongPoll } from './transports/long-poll';
+import { connectSse } from './transports/sse';
+import type { CloseInfo, ConnectParams, IncomingFrame, TransportConnection, TransportHandlers, TransportKind } from './transports/types';
+import { connectWebSocket } from './transports/websocket';
+
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'offline' | 'closed';
+
+export interface ConnectionStatus {
+  state: ConnectionState;
+  transport: TransportKind | undefined;
+  /** When reconnecting: when the next attempt starts (epoch ms). */
+  retryAt?: number;
+  /** Why the last connection ended. */
+  reason?: string;
+}
+
+export interface ChatClientOptions {
+  /** The site's origin, e.g. https://chat.example.com; a function picks one per attempt (tests, several gateways). */
+  baseUrl: string | (() => string);
+  /** The bearer token; called again after the server says it expired (4001). */
+  getToken: () => string | Promise<string>;
+  /** Transports in order of preference; a transport that fails to open twice in a row gives way to the next. */
+  transports?: TransportKind[];
+  rooms?: string[];
+  cursor?: string;
+  backoff?: BackoffOptions;
+  openTimeoutMs?: number;
+  random?: () => number;
+  fetch?: typeof fetch;
+  WebSocket?: typeof WebSocket;
+}
+
+export class SendError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'SendError';
+  }
+}
+
+interface PendingSend {
+  room: string;
+  clientMsgId: string;
+  text: string;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+type Listener<T> = (value: T) => void;
+interface ClientEvents {
+  message: MessageEvent;
+  presence: Extract<Event, { type: 'presence' }>;
+  typing: Extract<Event, { type: 'typing' }>;
+  status: ConnectionStatus;
+}
+
+const FAILURES_BEFORE_FALLBACK = 2;
+const ACK_TIMEOUT_MS = 10_000;
+const FATAL_SEND_CODES = new Set(['invalid_input', 'forbidden', 'not_found', 'too_large']);
+
+function randomId(): string {
+  return globalThis.crypto?.randomUUID?.() ?? `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+}
+
+/**
+ * One logical stream over whichever transport works: reconnects with jittered
+ * backoff, resumes from its cursor, drops repeats by (room, seq), and queues
+ * sends while offline, retrying each with the same clientMsgId so that a
+ * retry never makes a second message.
+ */
+export class ChatClient {
+  status: ConnectionStatus = { state: 'closed', transport: undefined };
+  cursor: string | undefined;
+  private readonly transports: TransportKind[];
+  private readonly lastSeq = new Map<string, number>();
+  private readonly listeners: { [K in keyof ClientEvents]: Set<Listener<ClientEvents[K]>> } = {
+    message: new Set(),
+    presence: new Set(),
+    typing: new Set(),
+    status: new Set(),
+  };
+  private readonly queue: PendingSend[] = [];
+  private readonly acks = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
+  private connection: TransportConnection | undefined;
+  private transportIndex = 0;
+  private failuresWithoutOpen = 0;
+  private attempt = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  private stopped = true;
+  private pumping = false;
+
+  constructor(private readonly options: ChatClientOptions) {
+    this.transports = options.transports ?? ['websocket', 'sse', 'poll'];
+    this.cursor = options.cursor;
+  }
+
+  on<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void {
+    this.listeners[event].add(listener);
+    return () => this.listeners[event].delete(listener);
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    void this.connect();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    this.connection?.close();
+    this.connection = undefined;
+    this.setStatus({ state: 'closed', transport: undefined });
+  }
+
+  /** Resolves once the server has the message durably; queued while disconnected. */
+  send(room: string, text: string, clientMsgId: string = randomId()): Promise<string> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ room, text, clientMsgId, resolve: () => resolve(clientMsgId), reject });
+      void this.pump();
+    });
+  }
+
+  get pendingSends(): number {
+    return this.queue.length;
+  }
+
+  private emit<K extends keyof ClientEvents>(event: K, value: ClientEvents[K]): void {
+    for (const listener of this.listeners[event]) listener(value);
+  }
+
+  private setStatus(status: ConnectionStatus): void {
+    this.status = status;
+    this.emit('status', status);
+  }
+
+  private baseUrl(): string {
+    return typeof this.options.baseUrl === 'function' ? this.options.baseUrl() : this.options.baseUrl;
+  }
+
+  private async connect(): Promise<void> {
+    if (this.stopped) return;
+    const kind = this.transports[this.transportIndex]!;
+    this.setStatus({ state: this.attempt === 0 && !this.cursor ? 'connecting' : 'reconnecting', transport: kind });
+    let token: string;
+    try {
+      token = await this.options.getToken();
+    } catch (error) {
+      this.scheduleReconnect({ reason: `could not get a token: ${(error as Error).message}`, established: false });
+      return;
+    }
+    if (this.stopped) return;
+    const params: ConnectParams = {
+      baseUrl: this.baseUrl(),
+      token,
+      rooms: this.options.rooms,
+      cursor: this.cursor,
+      openTimeoutMs: this.options.openTimeoutMs ?? 8_000,
+      fetch: this.options.fetch ?? globalThis.fetch.bind(globalThis),
+      WebSocket: this.options.WebSocket ?? globalThis.WebSocket,
+    };
+    const handlers: TransportHandlers = {
+      onOpen: () => {
+        this.attempt = 0;
+        this.failuresWithoutOpen = 0;
+        this.setStatus({ state: 'open', transport: kind });
+        void this.pump();
+      },
+      onFrame: (frame) => this.handleFrame(frame),
+      onCursor: (cursor) => {
+        this.cursor = cursor;
+      },
+      onClose: (info) => {
+        if (this.connection === connection) this.connection = undefined;
+        for (const [, pending] of this.acks) pending.reject(new SendError('unavailable', 'connection closed before the ack'));
+        this.acks.clear();
+        this.scheduleReconnect(info);
+      },
+    };
+    const connect = kind === 'websocket' ? connectWebSocket : kind === 'sse' ? connectSse : connectLongPoll;
+    const connection = connect(params, handlers);
+    this.connection = connection;
+  }
+
+  private scheduleReconnect(info: Pick<CloseInfo, 'code' | 'reason' | 'established'>): void {
+    if (this.stopped) return;
+    if (info.code === 4003) {
+      this.stopped = true;
+      this.setStatus({ state: 'closed', transport: undefined, reason: info.reason });
+      return;
+    }
+    if (!info.established && ++this.failuresWithoutOpen >= FAILURES_BEFORE_FALLBACK) {
+      this.failuresWithoutOpen = 0;
+      this.transportIndex = (this.transportIndex + 1) % this.transports.length;
+    }
+    // An expired token is renewed at once; everything else backs off with jitter.
+    const delay = info.code === 4001 ? 0 : backoffDelay(this.attempt++, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
+    const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+    this.setStatus({
+      state: offline ? 'offline' : 'reconnecting',
+      transport: this.transports[this.transportIndex],
+      retryAt: Date.now() + delay,
+      reason: info.reason,
+    });
+    this.retryTimer = setTimeout(() => void this.connect(), delay);
+  }
+
+  private handleFrame(frame: IncomingFrame): void {
+    if (typeof frame.cursor === 'string') this.cursor = frame.cursor;
+    switch (frame.type) {
+      case 'message': {
+        const message = frame as unknown as MessageEvent;
+        // The cursor already prevents repeats; this guards against any that slip through a reconnect.
+        if (message.seq <= (this.lastSeq.get(message.room) ?? 0)) return;
+        this.lastSeq.set(message.room, message.seq);
+        this.emit('message', message);
+        return;
+      }
+      case 'presence':
+        this.emit('presence', frame as unknown as ClientEvents['presence']);
+        return;
+      case 'typing':
+        this.emit('typing', frame as unknown as ClientEvents['typing']);
+        return;
+      case 'ack':
+      case 'error': {
+        const pending = this.acks.get(String(frame.clientMsgId));
+        if (!pending) return;
+        this.acks.delete(String(frame.clientMsgId));
+        if (frame.type === 'ack') pending.resolve();
+        else pending.reject(new SendError(String(frame.code), String(frame.message)));
+        return;
+      }
+    }
+  }
+
+  /** Sends queued messages one by one, in order, while connected. */
+  private async pump(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.queue.length > 0 && this.status.state === 'open') {
+        const next = this.queue[0]!;
+        try {
+          await this.deliver(next);
+          this.queue.shift();
+          next.resolve();
+        } catch (error) {
+          const code = error instanceof SendError ? error.code : 'unavailable';
+          if (FATAL_SEND_CODES.has(code)) {
+            this.queue.shift();
+            next.reject(error as Error);
+            continue;
+          }
+          // Kept at the head of the queue with its clientMsgId; retried after a pause or the next reconnect.
+          const wait = code === 'rate_limited' ? 1_000 : backoffDelay(1, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
+          setTimeout(() => void this.pump(), wait);
+          return;
+        }
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async deliver(send: PendingSend): Promise<void> {
+    const connection = this.connection;
+    if (connection?.sendFrame) {
+      const acked = new Promise<void>((resolve, reject) => {
+        this.acks.set(send.clientMsgId, { resolve, reject });
+        setTimeout(() => reject(new SendError('unavailable', 'no ack in time')), ACK_TIMEOUT_MS);
+      });
+      if (!connection.sendFrame({ type: 'send', room: send.room, clientMsgId: send.clientMsgId, text: send.text })) {
+        this.acks.delete(send.clientMsgId);
+        throw new SendError('unavailable', 'not connected');
+      }
+      return acked;
+    }
+    const fetcher = this.options.fetch ?? globalThis.fetch.bind(globalThis);
+    const response = await fetcher(new URL(`/api/rooms/${send.room}/messages`, this.baseUrl()), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${await this.options.getToken()}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ clientMsgId: send.clientMsgId, text: send.text }),
+    }).catch(() => undefined);
+    if (!response) throw new SendError('unavailable', 'network error');
+    if (response.status === 202) return;
+    const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+    throw new SendError(body.error?.code ?? 'unavailable', body.error?.message ?? `HTTP ${response.status}`);
+  }
+}

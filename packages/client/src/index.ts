@@ -1,0 +1,3 @@
+export * from './client';
+export * from './backoff';
+export type { TransportKind } from './transports/types';

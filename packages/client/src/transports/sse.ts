@@ -1,0 +1,64 @@
+import { SseParser } from '../sse-parser';
+import type { ConnectParams, TransportConnection, TransportHandlers } from './types';
+import { closeCodeForStatus, streamUrl } from './types';
+
+const CLOSE_FOR_ERROR: Record<string, number> = { unauthenticated: 4001, forbidden: 4003, too_slow: 4008, unavailable: 1012 };
+
+/**
+ * Server-Sent Events read over fetch, so the bearer token travels in a header
+ * and the cursor in Last-Event-ID. A proxy that buffers the stream shows up as
+ * no `ready` event within the open timeout: the transport counts as blocked.
+ */
+export function connectSse(params: ConnectParams, handlers: TransportHandlers): TransportConnection {
+  const abort = new AbortController();
+  let established = false;
+  let closed = false;
+  let closeCode: number | undefined;
+  const finish = (code: number | undefined, reason: string) => {
+    if (closed) return;
+    closed = true;
+    clearTimeout(openTimer);
+    abort.abort();
+    handlers.onClose({ code, reason, established });
+  };
+  const openTimer = setTimeout(() => finish(undefined, 'no events arrived: SSE looks blocked or buffered'), params.openTimeoutMs);
+
+  void (async () => {
+    const headers: Record<string, string> = { authorization: `Bearer ${params.token}`, accept: 'text/event-stream' };
+    if (params.cursor) headers['last-event-id'] = params.cursor;
+    const response = await params.fetch(streamUrl(params.baseUrl, '/sse', { rooms: params.rooms?.join(',') }), {
+      headers,
+      signal: abort.signal,
+    });
+    if (response.status !== 200 || !response.body) return finish(closeCodeForStatus(response.status), `sse refused: ${response.status}`);
+    const parser = new SseParser();
+    const decoder = new TextDecoder();
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (const event of parser.feed(decoder.decode(value, { stream: true }))) {
+        if (!event.data) continue;
+        const frame = JSON.parse(event.data) as { type: string; code?: string };
+        if (frame.type === 'error') {
+          closeCode = CLOSE_FOR_ERROR[frame.code ?? ''];
+          continue;
+        }
+        if (frame.type === 'ready' && !established) {
+          established = true;
+          clearTimeout(openTimer);
+          handlers.onOpen();
+        }
+        handlers.onFrame(frame);
+      }
+    }
+    finish(closeCode, 'sse stream ended');
+  })().catch((error: unknown) => finish(closeCode, `sse failed: ${(error as Error).message}`));
+
+  return {
+    kind: 'sse',
+    close() {
+      finish(1000, 'closed by client');
+    },
+  };
+}

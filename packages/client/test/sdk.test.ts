@@ -1,0 +1,121 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import WebSocket from 'ws';
+import type { MessageEvent } from '@chat/protocol';
+import { ApiClient, startProxy, startTestStack, waitUntil, type TestStack } from '@chat/testkit';
+import { ChatClient, type ChatClientOptions, type ConnectionStatus } from '../src/index';
+
+let stack: TestStack;
+let gateway: string;
+
+before(async () => {
+  stack = await startTestStack();
+  gateway = stack.gateways[0]!.url;
+});
+after(() => stack?.stop());
+
+function sdk(user: ApiClient, baseUrl: string, options: Partial<ChatClientOptions> = {}) {
+  const client = new ChatClient({
+    baseUrl,
+    getToken: () => user.token,
+    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    openTimeoutMs: 1_500,
+    backoff: { initialMs: 50, maxMs: 200 },
+    ...options,
+  });
+  const messages: MessageEvent[] = [];
+  const statuses: ConnectionStatus[] = [];
+  client.on('message', (message) => messages.push(message));
+  client.on('status', (status) => statuses.push(status));
+  return { client, messages, statuses };
+}
+
+async function setUp(tag: string, behaviour: Parameters<typeof startProxy>[1] = {}) {
+  const user = await ApiClient.login(gateway, `sdk_${tag}`);
+  const room = await user.createRoom(tag);
+  const proxy = await startProxy(gateway, behaviour);
+  return { user, room, proxy };
+}
+
+async function roundTrip(client: ChatClient, messages: MessageEvent[], room: string, texts: string[]) {
+  for (const text of texts) await client.send(room, text);
+  await waitUntil(() => messages.length >= texts.length, 10_000, `${texts.length} messages back`);
+  assert.deepEqual(messages.map((m) => m.text), texts);
+}
+
+test('the SDK prefers WebSocket when nothing is in the way', async () => {
+  const { user, room, proxy } = await setUp('ws-first');
+  const { client, messages } = sdk(user, proxy.url, { rooms: [room.id] });
+  client.start();
+  await waitUntil(() => client.status.state === 'open', 5_000, 'open');
+  assert.equal(client.status.transport, 'websocket');
+  await roundTrip(client, messages, room.id, ['hello']);
+  client.stop();
+  await proxy.close();
+});
+
+test('when WebSocket upgrades are blocked the SDK falls back to SSE and still sends and receives', async () => {
+  const { user, room, proxy } = await setUp('no-ws', { blockUpgrades: true });
+  const { client, messages, statuses } = sdk(user, proxy.url, { rooms: [room.id] });
+  client.start();
+  await waitUntil(() => client.status.state === 'open', 10_000, 'open');
+  assert.equal(client.status.transport, 'sse');
+  assert.ok(statuses.some((s) => s.transport === 'websocket' && s.state !== 'open'), 'tried WebSocket first');
+  await roundTrip(client, messages, room.id, ['over', 'sse']);
+  client.stop();
+  await proxy.close();
+});
+
+test('when SSE is buffered by a proxy as well, the SDK ends up on long polling', async () => {
+  const { user, room, proxy } = await setUp('no-sse', { blockUpgrades: true, bufferSse: true });
+  const { client, messages } = sdk(user, proxy.url, { rooms: [room.id] });
+  client.start();
+  await waitUntil(() => client.status.state === 'open', 20_000, 'open');
+  assert.equal(client.status.transport, 'poll');
+  await roundTrip(client, messages, room.id, ['over', 'long', 'polling']);
+  client.stop();
+  await proxy.close();
+});
+
+test('sends made while offline are queued and delivered once each, in order, after reconnecting', async () => {
+  const { user, room, proxy } = await setUp('offline');
+  const { client, messages, statuses } = sdk(user, proxy.url, { rooms: [room.id] });
+  client.start();
+  await waitUntil(() => client.status.state === 'open', 5_000, 'open');
+  await roundTrip(client, messages, room.id, ['before']);
+
+  proxy.behaviour.down = true;
+  proxy.cut();
+  await waitUntil(() => client.status.state !== 'open', 5_000, 'the drop to be noticed');
+  const sent = ['while', 'offline', 'in order'].map((text) => client.send(room.id, text));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(client.pendingSends, 3);
+  assert.ok(statuses.some((s) => s.state === 'reconnecting' && s.retryAt !== undefined), 'shows when it retries');
+
+  proxy.behaviour.down = false;
+  await Promise.all(sent);
+  await waitUntil(() => messages.length >= 4, 10_000, 'the queued messages');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(messages.map((m) => m.text), ['before', 'while', 'offline', 'in order']);
+  assert.deepEqual(messages.map((m) => m.seq), [1, 2, 3, 4]);
+  client.stop();
+  await proxy.close();
+});
+
+test('a dropped connection resumes from the cursor: messages sent meanwhile arrive, none twice', async () => {
+  const { user, room, proxy } = await setUp('resume');
+  const other = await ApiClient.login(gateway, 'sdk_resume_other');
+  await other.joinRoom(room.id);
+  const { client, messages } = sdk(user, proxy.url, { rooms: [room.id] });
+  client.start();
+  await waitUntil(() => client.status.state === 'open', 5_000, 'open');
+  await other.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'a', text: 'a' });
+  await waitUntil(() => messages.length === 1, 5_000, 'first message');
+  proxy.cut();
+  for (const id of ['b', 'c']) await other.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: id, text: id });
+  await waitUntil(() => messages.length >= 3, 10_000, 'the messages sent during the drop');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(messages.map((m) => m.text), ['a', 'b', 'c']);
+  client.stop();
+  await proxy.close();
+});

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ClientError } from '@chat/runtime';
+import { ConnectionRegistry, type LiveConnection } from './connections';
+
+function connection(userId: string, ip: string, onGoAway: () => void = () => undefined): LiveConnection {
+  return { transport: 'websocket', userId, ip, goAway: onGoAway };
+}
+
+test('connections past the per-user or per-IP cap are refused with rate_limited', () => {
+  const registry = new ConnectionRegistry({ perUser: 2, perIp: 3 });
+  const release = registry.admit(connection('a', 'ip1'));
+  registry.admit(connection('a', 'ip1'));
+  assert.throws(() => registry.admit(connection('a', 'ip2')), (e: unknown) => e instanceof ClientError && e.code === 'rate_limited');
+  registry.admit(connection('b', 'ip1'));
+  assert.throws(() => registry.admit(connection('c', 'ip1')), /per address/);
+  release();
+  release();
+  registry.admit(connection('a', 'ip2'));
+  assert.equal(registry.count(), 3);
+});
+
+test('draining asks every connection to go away within the window and resolves when all are gone', async () => {
+  const registry = new ConnectionRegistry({ perUser: 10, perIp: 10 });
+  const goneAt: number[] = [];
+  const started = Date.now();
+  for (let i = 0; i < 5; i++) {
+    const release = registry.admit(
+      connection(`u${i}`, 'ip', () => {
+        goneAt.push(Date.now() - started);
+        release();
+      }),
+    );
+  }
+  await registry.drain(200);
+  assert.equal(goneAt.length, 5);
+  assert.ok(Math.max(...goneAt) < 400, `all gone within the window: ${goneAt}`);
+  assert.equal(registry.count(), 0);
+});

@@ -1,0 +1,84 @@
+import { ClientError } from '@chat/runtime';
+
+export type TransportName = 'websocket' | 'sse' | 'poll';
+
+/** What the registry needs of a live connection, whatever its transport. */
+export interface LiveConnection {
+  transport: TransportName;
+  userId: string;
+  ip: string;
+  /** Ends the connection with the transport's "reconnect elsewhere" signal (1012, end of stream, early poll answer). */
+  goAway(): void;
+}
+
+export interface ConnectionLimits {
+  perUser: number;
+  perIp: number;
+}
+
+function increment(counts: Map<string, number>, key: string, by: number): void {
+  const next = (counts.get(key) ?? 0) + by;
+  if (next <= 0) counts.delete(key);
+  else counts.set(key, next);
+}
+
+/**
+ * Every open stream of this gateway: enforces the per-user and per-IP caps,
+ * counts connections per transport, and drains them on shutdown.
+ */
+export class ConnectionRegistry {
+  private readonly open = new Set<LiveConnection>();
+  private readonly perUser = new Map<string, number>();
+  private readonly perIp = new Map<string, number>();
+  private idle: (() => void) | undefined;
+
+  constructor(private readonly limits: ConnectionLimits) {}
+
+  /** Admits a connection or refuses it (429); returns the function that releases it. */
+  admit(connection: LiveConnection): () => void {
+    if ((this.perUser.get(connection.userId) ?? 0) >= this.limits.perUser) {
+      throw new ClientError('rate_limited', `at most ${this.limits.perUser} open streams per user`, 5_000);
+    }
+    if ((this.perIp.get(connection.ip) ?? 0) >= this.limits.perIp) {
+      throw new ClientError('rate_limited', `at most ${this.limits.perIp} open streams per address`, 5_000);
+    }
+    this.open.add(connection);
+    increment(this.perUser, connection.userId, 1);
+    increment(this.perIp, connection.ip, 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.open.delete(connection);
+      increment(this.perUser, connection.userId, -1);
+      increment(this.perIp, connection.ip, -1);
+      if (this.open.size === 0) this.idle?.();
+    };
+  }
+
+  count(transport?: TransportName): number {
+    if (!transport) return this.open.size;
+    let n = 0;
+    for (const connection of this.open) if (connection.transport === transport) n++;
+    return n;
+  }
+
+  /**
+   * Tells every connection to go away at a random moment within `windowMs`, so
+   * that their reconnects spread over the other replicas instead of arriving
+   * at once. Resolves when all are gone, or after `windowMs + graceMs`.
+   */
+  async drain(windowMs: number, graceMs = 5_000): Promise<void> {
+    if (this.open.size === 0) return;
+    const timers: NodeJS.Timeout[] = [];
+    for (const connection of this.open) timers.push(setTimeout(() => connection.goAway(), Math.random() * windowMs));
+    await new Promise<void>((resolve) => {
+      const deadline = setTimeout(resolve, windowMs + graceMs);
+      this.idle = () => {
+        clearTimeout(deadline);
+        resolve();
+      };
+    });
+    for (const timer of timers) clearTimeout(timer);
+  }
+}
