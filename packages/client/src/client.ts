@@ -199,7 +199,7 @@ export class ChatClient {
     }
     // An expired token is renewed at once; everything else backs off with jitter.
     const delay = info.code === 4001 ? 0 : backoffDelay(this.attempt++, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
-    const offline = typeof navigator !== 'undefined' && navigator.onLine === false;
+    const offline = (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false;
     this.setStatus({
       state: offline ? 'offline' : 'reconnecting',
       transport: this.transports[this.transportIndex],

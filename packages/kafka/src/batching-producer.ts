@@ -19,7 +19,15 @@ export class BatchingProducer {
   private flushing = false;
 
   constructor(kafka: Kafka, private readonly maxBatch = 1_000) {
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    // Idempotence needs unlimited retries (kafkajs' default for it): a send waits out a broker outage
+    // rather than failing in a way that could reorder a partition. Clients time out and retry with
+    // the same clientMsgId, which the messaging service dedupes.
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
+    });
   }
 
   connect(): Promise<void> {

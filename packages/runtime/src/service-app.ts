@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { Ajv } from 'ajv';
@@ -26,7 +26,8 @@ declare module 'fastify' {
 export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
   const app = Fastify({
     loggerInstance: options.logger,
-    disableRequestLogging: true,
+    // Per-request lines would drown the service's own records; errors are logged where they are handled.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimit ?? 64 * 1024,
     // Against slowloris: a request must arrive whole, headers first, within these.
     requestTimeout: 30_000,

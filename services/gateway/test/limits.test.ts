@@ -1,0 +1,94 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import WebSocket from 'ws';
+import { ApiClient, PollStream, SseStream, startTestStack, waitUntil, WsStream, type TestStack } from '@chat/testkit';
+
+let stack: TestStack;
+let gateway: string;
+
+before(async () => {
+  stack = await startTestStack({
+    env: {
+      TOKEN_TTL_SECONDS: '3',
+      SEND_RATE_PER_SECOND: '2',
+      SEND_BURST: '3',
+      MAX_STREAMS_PER_USER: '3',
+      WS_PING_INTERVAL_MS: '300',
+    },
+  });
+  gateway = stack.gateways[0]!.url;
+});
+after(() => stack?.stop());
+
+test('an expired token closes every open stream: WebSocket with 4001, SSE with an error event, long poll with 401', async () => {
+  const user = await ApiClient.login(gateway, 'expiring');
+  const room = await user.createRoom('expiry');
+  const auth = { authorization: `Bearer ${user.token}` };
+  const ws = await WsStream.open(gateway, { rooms: room.id }, auth);
+  const sse = await SseStream.open(gateway, { rooms: room.id }, auth);
+  const poll = PollStream.once(gateway, { rooms: room.id, timeout: '30' }, auth);
+
+  await waitUntil(() => ws.closeCode !== undefined, 6_000, 'the WebSocket to close');
+  assert.equal(ws.closeCode, 4001);
+  await waitUntil(() => sse.ended, 6_000, 'the SSE stream to end');
+  assert.equal(sse.frames.at(-1)?.code, 'unauthenticated');
+  const answer = await poll;
+  assert.equal(answer.status, 401);
+  assert.equal(answer.body.error?.code, 'unauthenticated');
+  // And the token no longer opens anything.
+  await assert.rejects(WsStream.open(gateway, { rooms: room.id }, auth), /upgrade refused: 401/);
+});
+
+test('sends past the per-user rate get rate_limited with a retry hint, on WebSocket and HTTP', async () => {
+  const user = await ApiClient.login(gateway, 'chatty');
+  const room = await user.createRoom('rate');
+  const stream = await WsStream.forUser(user, { rooms: room.id });
+  for (let i = 1; i <= 5; i++) stream.send({ type: 'send', room: room.id, clientMsgId: `r${i}`, text: `r${i}` });
+  await waitUntil(() => stream.frames.filter((f) => f.type === 'ack' || f.type === 'error').length === 5, 5_000, 'five answers');
+  const acks = stream.frames.filter((f) => f.type === 'ack');
+  const refused = stream.frames.filter((f): f is Extract<typeof f, { type: 'error' }> => f.type === 'error');
+  assert.equal(acks.length, 3);
+  assert.deepEqual(refused.map((f) => [f.code, f.clientMsgId]), [
+    ['rate_limited', 'r4'],
+    ['rate_limited', 'r5'],
+  ]);
+  assert.ok(((refused[0] as unknown as { retryAfterMs: number }).retryAfterMs ?? 0) > 0);
+
+  const http = await user.request<{ error: { code: string } }>('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'h', text: 'h' });
+  assert.equal(http.status, 429);
+  assert.equal(http.body.error.code, 'rate_limited');
+  assert.ok(Number(http.headers.get('retry-after')) >= 1);
+  await stream.close();
+});
+
+test('a user past the open-stream cap is refused without touching the streams already open', async () => {
+  const user = await ApiClient.login(gateway, 'many_tabs');
+  const room = await user.createRoom('cap');
+  const open = [await WsStream.forUser(user, { rooms: room.id }), await WsStream.forUser(user, { rooms: room.id })];
+  const sse = await SseStream.forUser(user, { rooms: room.id });
+  await assert.rejects(SseStream.forUser(user, { rooms: room.id }), /sse refused: 429/);
+  const poll = await PollStream.once(gateway, { rooms: room.id, timeout: '1' }, { authorization: `Bearer ${user.token}` });
+  assert.equal(poll.status, 429);
+  const overCap = new WebSocket(`${gateway.replace('http', 'ws')}/ws?rooms=${room.id}`, { headers: { authorization: `Bearer ${user.token}` } });
+  const [code] = (await once(overCap, 'close')) as [number];
+  assert.equal(code, 4029);
+  open[0]!.send({ type: 'ping' });
+  await open[0]!.waitFor((f) => f.type === 'pong');
+  await Promise.all([...open.map((s) => s.close()), sse.close()]);
+});
+
+test('a WebSocket that stops answering pings is reaped', async () => {
+  const user = await ApiClient.login(gateway, 'silent');
+  const room = await user.createRoom('reap');
+  const socket = new WebSocket(`${gateway.replace('http', 'ws')}/ws?rooms=${room.id}`, {
+    headers: { authorization: `Bearer ${user.token}` },
+    autoPong: false,
+  });
+  const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+  await new Promise((resolve) => socket.once('open', resolve));
+  const started = Date.now();
+  const code = await closed;
+  assert.equal(code, 1006, 'terminated without a close frame');
+  assert.ok(Date.now() - started < 3_000, `reaped after ${Date.now() - started} ms`);
+});
