@@ -1,7 +1,9 @@
--- Users exist so that a name maps to one stable id; identities come from the login or the identity provider.
+-- Users come from the development login (by unique login name) or from an
+-- identity provider's tokens (id derived from issuer and subject; no login).
 CREATE TABLE users (
   id          uuid PRIMARY KEY,
-  name        text NOT NULL UNIQUE,
+  name        text NOT NULL,
+  login       text UNIQUE,
   created_at  timestamptz NOT NULL DEFAULT now()
 );
 

@@ -1,4 +1,4 @@
-import { bool, int, list, readConfig, str } from '@chat/runtime';
+import { bool, ConfigError, int, list, oneOf, readConfig, str } from '@chat/runtime';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
@@ -11,9 +11,13 @@ export const gatewayConfigSpec = {
   kafkaBrokers: list('KAFKA_BROKERS', ['127.0.0.1:9092']),
   topicPrefix: str('KAFKA_TOPIC_PREFIX', ''),
   instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`),
-  /** HS256 secret for tokens this gateway issues and accepts. */
+  /** HS256: a shared secret (the development login issues such tokens). RS256: an identity provider's key. */
+  jwtAlgorithm: oneOf('JWT_ALGORITHM', ['HS256', 'RS256'] as const, 'HS256'),
   jwtSecret: str('JWT_SECRET', DEV_SECRET),
+  jwtPublicKey: str('JWT_PUBLIC_KEY', ''),
+  jwtJwksUrl: str('JWT_JWKS_URL', ''),
   jwtIssuer: str('JWT_ISSUER', 'chat-dev'),
+  jwtAudience: str('JWT_AUDIENCE', ''),
   tokenTtlSeconds: int('TOKEN_TTL_SECONDS', 3600, { min: 1 }),
   /** `POST /api/login` by username alone: on for the local stack, off in a cluster. */
   devLogin: bool('DEV_LOGIN', true),
@@ -39,5 +43,8 @@ export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;
 
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env) {
   const config = readConfig(gatewayConfigSpec, env);
-  return { ...config, usingDevSecret: config.jwtSecret === DEV_SECRET };
+  if (config.jwtAlgorithm === 'RS256' && !config.jwtPublicKey && !config.jwtJwksUrl) {
+    throw new ConfigError(['JWT_ALGORITHM=RS256 needs JWT_PUBLIC_KEY (PEM) or JWT_JWKS_URL']);
+  }
+  return { ...config, usingDevSecret: config.jwtAlgorithm === 'HS256' && config.jwtSecret === DEV_SECRET };
 }

@@ -22,7 +22,18 @@ if (config.usingDevSecret) logger.warn('JWT_SECRET is not set: using the develop
 const pool = createPool(config.databaseUrl, logger, 20);
 const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `gateway-${config.instanceId}` }, logger);
 const store = new PgRoomStore(pool);
-const tokens = new TokenService(config.jwtSecret, config.jwtIssuer, config.tokenTtlSeconds);
+const tokens = new TokenService(
+  config.jwtAlgorithm === 'HS256'
+    ? { algorithm: 'HS256', secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience || undefined, ttlSeconds: config.tokenTtlSeconds }
+    : {
+        algorithm: 'RS256',
+        publicKeyPem: config.jwtPublicKey || undefined,
+        jwksUrl: config.jwtJwksUrl || undefined,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience || undefined,
+        ttlSeconds: config.tokenTtlSeconds,
+      },
+);
 const tickets = new TicketStore(pool);
 const producer = new GatewayProducer(kafka, topicNames(config.topicPrefix));
 const hub = new Hub();
@@ -38,7 +49,7 @@ const ctx: GatewayContext = {
   store,
   tokens,
   tickets,
-  auth: new Authenticator(tokens, tickets),
+  auth: new Authenticator(tokens, tickets, store),
   sender: new MessageSender(store, producer, logger, sendRate),
   memberships: producer,
   hub,

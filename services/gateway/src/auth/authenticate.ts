@@ -2,6 +2,7 @@ import type { FastifyRequest } from 'fastify';
 import { ClientError } from '@chat/runtime';
 import { AuthError, bearerToken, type Principal, type TokenService } from './tokens';
 import type { TicketStore } from './tickets';
+import type { RoomStore } from '../db/room-store';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -9,10 +10,16 @@ declare module 'fastify' {
   }
 }
 
+/** Users this process has already recorded; bounded, since forgetting one costs only a no-op insert. */
+const MAX_KNOWN_USERS = 100_000;
+
 export class Authenticator {
+  private readonly knownUsers = new Set<string>();
+
   constructor(
     private readonly tokens: TokenService,
     private readonly tickets: TicketStore,
+    private readonly store: Pick<RoomStore, 'ensureUser'>,
   ) {}
 
   /** Bearer token only: every /api call. */
@@ -32,11 +39,19 @@ export class Authenticator {
   }
 
   private async verify(token: string): Promise<Principal> {
+    let principal: Principal;
     try {
-      return await this.tokens.verify(token);
+      principal = await this.tokens.verify(token);
     } catch (error) {
       if (error instanceof AuthError) throw new ClientError('unauthenticated', error.message);
       throw error;
     }
+    // A user first seen through an identity provider's token gets a row that rooms can reference.
+    if (!this.knownUsers.has(principal.user.id)) {
+      await this.store.ensureUser(principal.user);
+      if (this.knownUsers.size >= MAX_KNOWN_USERS) this.knownUsers.clear();
+      this.knownUsers.add(principal.user.id);
+    }
+    return principal;
   }
 }

@@ -1,5 +1,6 @@
-import { jwtVerify, SignJWT, errors as joseErrors } from 'jose';
-import type { UserRef } from '@chat/protocol';
+import { createHash } from 'node:crypto';
+import { createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { isUuid, type UserRef } from '@chat/protocol';
 
 export interface Principal {
   user: UserRef;
@@ -14,36 +15,70 @@ export class AuthError extends Error {
   }
 }
 
-/** Issues and verifies the bearer tokens (HS256). */
-export class TokenService {
-  private readonly key: Uint8Array;
+export type TokenSettings =
+  | { algorithm: 'HS256'; secret: string; issuer: string; audience?: string; ttlSeconds: number }
+  | { algorithm: 'RS256'; publicKeyPem?: string; jwksUrl?: string; issuer: string; audience?: string; ttlSeconds: number };
 
-  constructor(secret: string, private readonly issuer: string, private readonly ttlSeconds: number) {
-    this.key = new TextEncoder().encode(secret);
+// RFC 4122 URL namespace: stable ids for subjects of an external identity provider.
+const NAMESPACE = Buffer.from('6ba7b8119dad11d180b400c04fd430c8', 'hex');
+
+/** A name-based (v5) UUID, so that the same issuer and subject always map to the same user id. */
+export function uuidFromSubject(issuer: string, subject: string): string {
+  const hash = createHash('sha1').update(NAMESPACE).update(`${issuer}|${subject}`).digest();
+  hash[6] = (hash[6]! & 0x0f) | 0x50;
+  hash[8] = (hash[8]! & 0x3f) | 0x80;
+  const hex = hash.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/**
+ * Verifies bearer tokens: HS256 with a shared secret (and issues them, for
+ * the development login), or RS256 from an identity provider by public key or
+ * JWKS URL. A subject that is not a UUID maps to a stable v5 UUID.
+ */
+export class TokenService {
+  private readonly key: Promise<Uint8Array | Awaited<ReturnType<typeof importSPKI>> | JWTVerifyGetKey>;
+
+  constructor(private readonly settings: TokenSettings) {
+    if (settings.algorithm === 'HS256') this.key = Promise.resolve(new TextEncoder().encode(settings.secret));
+    else if (settings.jwksUrl) this.key = Promise.resolve(createRemoteJWKSet(new URL(settings.jwksUrl)));
+    else if (settings.publicKeyPem) this.key = importSPKI(settings.publicKeyPem, 'RS256');
+    else throw new Error('RS256 needs JWT_PUBLIC_KEY or JWT_JWKS_URL');
+  }
+
+  get canIssue(): boolean {
+    return this.settings.algorithm === 'HS256';
   }
 
   async issue(user: UserRef): Promise<string> {
-    return new SignJWT({ name: user.name })
+    if (this.settings.algorithm !== 'HS256') throw new Error('tokens are issued by the identity provider');
+    const jwt = new SignJWT({ name: user.name })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(user.id)
-      .setIssuer(this.issuer)
+      .setIssuer(this.settings.issuer)
       .setIssuedAt()
-      .setExpirationTime(`${this.ttlSeconds}s`)
-      .sign(this.key);
+      .setExpirationTime(`${this.settings.ttlSeconds}s`);
+    if (this.settings.audience) jwt.setAudience(this.settings.audience);
+    return jwt.sign((await this.key) as Uint8Array);
   }
 
   async verify(token: string): Promise<Principal> {
+    let payload: JWTPayload;
     try {
-      const { payload } = await jwtVerify(token, this.key, { issuer: this.issuer, algorithms: ['HS256'] });
-      if (typeof payload.sub !== 'string' || typeof payload.name !== 'string' || typeof payload.exp !== 'number') {
-        throw new AuthError('token lacks sub, name or exp');
-      }
-      return { user: { id: payload.sub, name: payload.name }, expiresAt: payload.exp * 1000 };
+      const key = await this.key;
+      const options = { issuer: this.settings.issuer, audience: this.settings.audience, algorithms: [this.settings.algorithm] };
+      ({ payload } =
+        typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
     } catch (error) {
-      if (error instanceof AuthError) throw error;
       if (error instanceof joseErrors.JWTExpired) throw new AuthError('token expired');
       throw new AuthError('invalid token');
     }
+    const name = payload.name ?? payload.preferred_username ?? payload.sub;
+    if (typeof payload.sub !== 'string' || typeof name !== 'string' || typeof payload.exp !== 'number') {
+      throw new AuthError('token lacks sub, name or exp');
+    }
+    const id = isUuid(payload.sub) ? payload.sub : uuidFromSubject(String(payload.iss), payload.sub);
+    return { user: { id, name: name.slice(0, 64) }, expiresAt: payload.exp * 1000 };
   }
 }
 

@@ -11,7 +11,10 @@ export interface RoomAccess {
 
 /** Users, rooms, membership and history as the gateway needs them. */
 export interface RoomStore {
-  upsertUser(name: string): Promise<UserRef>;
+  /** The development login's user of that login name, created on first use. */
+  upsertUser(login: string): Promise<UserRef>;
+  /** Records a user known from a verified token, so that rooms can reference it. */
+  ensureUser(user: UserRef): Promise<void>;
   createRoom(name: string, creator: UserRef): Promise<Room>;
   /** Idempotent; null for an unknown room. `lastSeq` is the room's seq at the moment of joining. */
   joinRoom(roomId: string, user: UserRef): Promise<{ room: Room; lastSeq: number } | null>;
@@ -53,14 +56,18 @@ function toMessage(row: MessageRow): Message {
 export class PgRoomStore implements RoomStore {
   constructor(private readonly pool: Pool) {}
 
-  async upsertUser(name: string): Promise<UserRef> {
+  async upsertUser(login: string): Promise<UserRef> {
     const { rows } = await this.pool.query<{ id: string; name: string }>(
-      `INSERT INTO users (id, name) VALUES ($1, $2)
-       ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+      `INSERT INTO users (id, name, login) VALUES ($1, $2, $2)
+       ON CONFLICT (login) DO UPDATE SET login = EXCLUDED.login
        RETURNING id, name`,
-      [randomUUID(), name],
+      [randomUUID(), login],
     );
     return rows[0]!;
+  }
+
+  async ensureUser(user: UserRef): Promise<void> {
+    await this.pool.query('INSERT INTO users (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [user.id, user.name]);
   }
 
   async createRoom(name: string, creator: UserRef): Promise<Room> {

@@ -6,7 +6,9 @@ import { TICKET_TTL_SECONDS } from '../auth/tickets';
 
 export async function authRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayContext }): Promise<void> {
   app.post<{ Body: LoginBody }>('/api/login', { schema: { body: LoginBody } }, async (request) => {
-    if (!ctx.config.devLogin) throw new ClientError('forbidden', 'development login is disabled; use your identity provider');
+    if (!ctx.config.devLogin || !ctx.tokens.canIssue) {
+      throw new ClientError('forbidden', 'development login is disabled; use your identity provider');
+    }
     const user = await ctx.store.upsertUser(request.body.username);
     return { token: await ctx.tokens.issue(user), user };
   });

@@ -1,0 +1,62 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { exportJWK, exportSPKI, generateKeyPair, SignJWT } from 'jose';
+import { AuthError, TokenService, uuidFromSubject } from './tokens';
+
+const user = { id: '0b3f1c7e-2a4d-4e8f-9a1b-3c5d7e9f1a2b', name: 'alice' };
+
+test('HS256 tokens it issues verify, and carry the user and expiry', async () => {
+  const tokens = new TokenService({ algorithm: 'HS256', secret: 's'.repeat(32), issuer: 'me', ttlSeconds: 60 });
+  const principal = await tokens.verify(await tokens.issue(user));
+  assert.deepEqual(principal.user, user);
+  assert.ok(principal.expiresAt > Date.now() + 50_000);
+});
+
+test('a wrong secret, issuer or audience, or an expired token, is refused', async () => {
+  const issuer = new TokenService({ algorithm: 'HS256', secret: 's'.repeat(32), issuer: 'me', ttlSeconds: 60 });
+  const token = await issuer.issue(user);
+  for (const settings of [
+    { secret: 't'.repeat(32), issuer: 'me' },
+    { secret: 's'.repeat(32), issuer: 'someone-else' },
+    { secret: 's'.repeat(32), issuer: 'me', audience: 'chat' },
+  ]) {
+    const verifier = new TokenService({ algorithm: 'HS256', ttlSeconds: 60, ...settings });
+    await assert.rejects(verifier.verify(token), AuthError);
+  }
+  const expired = await new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer('me')
+    .setExpirationTime(Math.floor(Date.now() / 1000) - 10).sign(new TextEncoder().encode('s'.repeat(32)));
+  await assert.rejects(issuer.verify(expired), /token expired/);
+});
+
+test('RS256 tokens of an identity provider verify by public key and by JWKS, with stable ids for non-UUID subjects', async () => {
+  const { publicKey, privateKey } = await generateKeyPair('RS256');
+  const token = await new SignJWT({ preferred_username: 'bob' })
+    .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+    .setSubject('auth0|12345')
+    .setIssuer('https://idp.example')
+    .setAudience('chat')
+    .setExpirationTime('5m')
+    .sign(privateKey);
+
+  const byPem = new TokenService({ algorithm: 'RS256', publicKeyPem: await exportSPKI(publicKey), issuer: 'https://idp.example', audience: 'chat', ttlSeconds: 60 });
+  const principal = await byPem.verify(token);
+  assert.equal(principal.user.name, 'bob');
+  assert.equal(principal.user.id, uuidFromSubject('https://idp.example', 'auth0|12345'));
+  assert.match(principal.user.id, /^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+
+  const jwks = { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' }] };
+  const server = createServer((_request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwks)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const jwksUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/.well-known/jwks.json`;
+    const byJwks = new TokenService({ algorithm: 'RS256', jwksUrl, issuer: 'https://idp.example', audience: 'chat', ttlSeconds: 60 });
+    assert.deepEqual((await byJwks.verify(token)).user, principal.user);
+    const hs = await new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject('a').setIssuer('https://idp.example')
+      .setAudience('chat').setExpirationTime('5m').sign(new TextEncoder().encode('s'.repeat(32)));
+    await assert.rejects(byJwks.verify(hs), AuthError, 'an HS256 token is not accepted where RS256 is configured');
+  } finally {
+    server.close();
+  }
+});
