@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiClient, startTestStack, WsStream, type TestStack } from '@chat/testkit';
+import { ApiClient, startTestStack, waitUntil, WsStream, type TestStack } from '@chat/testkit';
 
 let stack: TestStack;
 
@@ -39,13 +39,16 @@ test('without a cursor a stream starts from now, and its ready frame already car
   const carol = await ApiClient.login(gateway, 'carol');
   const room = await carol.createRoom('from-now');
   const send = (n: number) => carol.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: `m${n}`, text: `m${n}` });
-  await send(1);
   const watcher = await WsStream.forUser(carol, { rooms: room.id });
+  await send(1);
+  // Delivered live only once stored: the next stream opens after seq 1 exists.
   await watcher.waitForMessages(1);
 
   const late = await WsStream.forUser(carol, { rooms: room.id });
   const readyCursor = late.cursor!;
+  await new Promise((resolve) => setTimeout(resolve, 200));
   await late.close();
+  assert.equal(late.messages().length, 0, 'no history is replayed to a stream without a cursor');
   await send(2);
   await watcher.waitForMessages(2);
 
@@ -66,5 +69,34 @@ test('a stream without rooms covers every room of the user', async () => {
   await dave.request('POST', `/api/rooms/${two.id}/messages`, { clientMsgId: 'b', text: 'in two' });
   const messages = await stream.waitForMessages(2);
   assert.deepEqual(new Set(messages.map((m) => m.room)), new Set([one.id, two.id]));
+  await stream.close();
+});
+
+test('a stream without rooms picks up rooms created or joined while it is open, from the moment of joining', async () => {
+  const [first, second] = stack.gateways.map((g) => g.url) as [string, string];
+  const erin = await ApiClient.login(first, 'erin');
+  const frank = await ApiClient.login(second, 'frank');
+  const frankRoom = await frank.createRoom('frank-room');
+  await frank.request('POST', `/api/rooms/${frankRoom.id}/messages`, { clientMsgId: 'before', text: 'before erin joined' });
+  await waitUntil(async () => {
+    const history = await frank.request<{ messages: unknown[] }>('GET', `/api/rooms/${frankRoom.id}/messages`);
+    return history.body.messages.length === 1;
+  }, 10_000, 'the first message to be stored');
+
+  const stream = await WsStream.forUser(erin); // on the other gateway than the joins below
+  const created = await new ApiClient(second).request<{ room: { id: string } }>('POST', '/api/rooms', { name: 'erin-room' }, { authorization: `Bearer ${erin.token}` });
+  const erinRoom = created.body.room.id;
+  await new ApiClient(second).request('POST', `/api/rooms/${frankRoom.id}/join`, undefined, { authorization: `Bearer ${erin.token}` });
+
+  await erin.request('POST', `/api/rooms/${erinRoom}/messages`, { clientMsgId: 'a', text: 'in the new room' });
+  await frank.request('POST', `/api/rooms/${frankRoom.id}/messages`, { clientMsgId: 'after', text: 'after erin joined' });
+  const messages = await stream.waitForMessages(2);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(
+    stream.messages().map((m) => m.text).sort(),
+    ['after erin joined', 'in the new room'],
+    'both new rooms, and nothing from before the join',
+  );
+  assert.equal(messages.length, 2);
   await stream.close();
 });
