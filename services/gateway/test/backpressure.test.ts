@@ -1,6 +1,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
+import { get, type IncomingMessage } from 'node:http';
+import { once } from 'node:events';
 import { ApiClient, startTestStack, waitUntil, WsStream, type TestStack } from '@chat/testkit';
 
 let stack: TestStack;
@@ -10,7 +12,7 @@ before(async () => {
 });
 after(() => stack?.stop());
 
-test('a client that stops reading is cut off with 4008 while others get everything, and it resumes from its cursor', async () => {
+test('clients that stop reading are cut off (WebSocket 4008, SSE too_slow) while others get everything, and resume from the cursor', async () => {
   const gateway = stack.gateways[0]!.url;
   const sender = await ApiClient.login(gateway, 'flooder');
   const reader = await ApiClient.login(gateway, 'reader');
@@ -21,6 +23,12 @@ test('a client that stops reading is cut off with 4008 while others get everythi
   const slow = await WsStream.forUser(reader, { rooms: room.id });
   // Stop reading from the TCP socket: the gateway's buffer for this client can only grow.
   (slow.socket as unknown as { _socket: Socket })._socket.pause();
+  // The same over SSE: a response nobody reads.
+  const slowSse = await new Promise<IncomingMessage>((resolve) =>
+    get(`${gateway}/sse?rooms=${room.id}`, { headers: { authorization: `Bearer ${reader.token}` } }, resolve),
+  );
+  assert.equal(slowSse.statusCode, 200);
+  slowSse.pause();
 
   const out = await WsStream.forUser(sender, { rooms: room.id });
   const total = 3000;
@@ -32,6 +40,15 @@ test('a client that stops reading is cut off with 4008 while others get everythi
   await waitUntil(() => slow.closeCode !== undefined, 10_000, 'the slow client to be closed');
   assert.equal(slow.closeCode, 4008);
   const gotBeforeCut = slow.messages().length;
+
+  let sseText = '';
+  slowSse.setEncoding('utf8');
+  slowSse.on('data', (chunk: string) => (sseText += chunk));
+  slowSse.resume();
+  await once(slowSse, 'end');
+  const sseMessages = sseText.split('\n').filter((line) => line === 'event: message').length;
+  assert.ok(sseMessages < total, `SSE cut off after ${sseMessages} of ${total}`);
+  assert.match(sseText, /event: error\ndata: \{"type":"error","code":"too_slow"/);
   assert.ok(gotBeforeCut < total, `cut off after ${gotBeforeCut} of ${total}`);
 
   const resumed = await WsStream.forUser(reader, { rooms: room.id, cursor: slow.cursor });
