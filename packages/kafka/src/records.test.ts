@@ -1,12 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFeedRecord, decodeSendCommand, encodeMemberJoined, encodeMessageEvent, encodeSendCommand, type SendCommand } from './records';
+import { decodeFeedRecord, decodeSendCommand, encodeMemberJoined, encodeLogEntry, encodeSendCommand, type SendCommand } from './records';
 
 const room = '0b3f1c7e-2a4d-4e8f-9a1b-3c5d7e9f1a2b';
 
 test('a send command round-trips, and a malformed one decodes to null instead of throwing', () => {
   const command: SendCommand = { v: 1, room, clientMsgId: 'c', text: 'hi', sender: { id: 'u', name: 'n' }, acceptedAt: '2026-01-01T00:00:00.000Z' };
   assert.deepEqual(decodeSendCommand(encodeSendCommand(command)), command);
+  assert.equal(decodeSendCommand(encodeSendCommand({ ...command, kind: 'message_edited' })), null, 'an edit needs its target');
+  assert.equal(decodeSendCommand(encodeSendCommand({ ...command, kind: 'message_deleted', target: 3 }))?.target, 3);
   for (const bad of ['', '{', '{"v":2}', JSON.stringify({ ...command, acceptedAt: 'yesterday' }), JSON.stringify({ ...command, sender: null })]) {
     assert.equal(decodeSendCommand(Buffer.from(bad)), null, bad);
   }
@@ -15,8 +17,8 @@ test('a send command round-trips, and a malformed one decodes to null instead of
 
 test('feed records keep the message JSON byte for byte and recognise membership records', () => {
   const event = { type: 'message' as const, room, seq: 7, id: 'i', clientMsgId: 'c', sender: { id: 'u', name: 'n' }, text: 'hi', sentAt: 'now' };
-  const value = encodeMessageEvent(event);
-  assert.deepEqual(decodeFeedRecord(value), { kind: 'message', room, seq: 7, json: value.toString() });
+  const value = encodeLogEntry(event);
+  assert.deepEqual(decodeFeedRecord(value), { kind: 'entry', type: 'message', room, seq: 7, json: value.toString() });
   assert.deepEqual(decodeFeedRecord(encodeMemberJoined({ room, userId: 'u', lastSeq: 3 })), { kind: 'member_joined', room, userId: 'u', lastSeq: 3 });
   for (const bad of ['nope', '{"type":"message","room":"r"}', '{"type":"other","room":"r"}']) {
     assert.equal(decodeFeedRecord(Buffer.from(bad)), null, bad);

@@ -1,11 +1,19 @@
-import type { MessageEvent, UserRef } from '@chat/protocol';
+import type { RoomLogEntry, UserRef } from '@chat/protocol';
 
-/** A send accepted by a gateway, waiting for the messaging service to give it a seq. */
+export type LogEntryKind = RoomLogEntry['type'];
+const LOG_ENTRY_KINDS: readonly string[] = ['message', 'message_edited', 'message_deleted'] satisfies LogEntryKind[];
+
+/** A send, edit or delete accepted by a gateway, waiting for the messaging service to give it a seq. */
 export interface SendCommand {
   v: 1;
+  /** Absent means 'message'. */
+  kind?: LogEntryKind;
   room: string;
   clientMsgId: string;
+  /** The new text of an edit; empty for a delete. */
   text: string;
+  /** The seq of the message an edit or delete applies to. */
+  target?: number;
   sender: UserRef;
   /** When the gateway accepted it: the start of end-to-end latency. */
   acceptedAt: string;
@@ -28,7 +36,9 @@ export function decodeSendCommand(value: Buffer | null): SendCommand | null {
       typeof command.sender?.id !== 'string' ||
       typeof command.sender?.name !== 'string' ||
       typeof command.acceptedAt !== 'string' ||
-      Number.isNaN(Date.parse(command.acceptedAt))
+      Number.isNaN(Date.parse(command.acceptedAt)) ||
+      (command.kind !== undefined && !LOG_ENTRY_KINDS.includes(command.kind)) ||
+      ((command.kind ?? 'message') !== 'message' && !(Number.isSafeInteger(command.target) && command.target! > 0))
     ) {
       return null;
     }
@@ -44,13 +54,14 @@ export function decodeSendCommand(value: Buffer | null): SendCommand | null {
  * re-serialising.
  */
 export interface RoomEventRecord {
+  type: LogEntryKind;
   room: string;
   seq: number;
   /** The event's JSON text, as delivered to clients. */
   json: string;
 }
 
-export function encodeMessageEvent(event: MessageEvent): Buffer {
+export function encodeLogEntry(event: RoomLogEntry): Buffer {
   return Buffer.from(JSON.stringify(event));
 }
 
@@ -65,10 +76,17 @@ export interface MembershipRecord {
   lastSeq: number;
 }
 
-export type FeedRecord = ({ kind: 'message' } & RoomEventRecord) | ({ kind: 'member_joined' } & MembershipRecord);
+export type FeedRecord =
+  | ({ kind: 'entry' } & RoomEventRecord)
+  | ({ kind: 'member_joined' } & MembershipRecord)
+  | ({ kind: 'member_left' } & Omit<MembershipRecord, 'lastSeq'>);
 
 export function encodeMemberJoined(record: MembershipRecord): Buffer {
   return Buffer.from(JSON.stringify({ type: 'member_joined', ...record }));
+}
+
+export function encodeMemberLeft(record: Omit<MembershipRecord, 'lastSeq'>): Buffer {
+  return Buffer.from(JSON.stringify({ type: 'member_left', room: record.room, userId: record.userId }));
 }
 
 /** Returns null for a record no gateway understands, so one bad record never stalls the feed. */
@@ -78,11 +96,14 @@ export function decodeFeedRecord(value: Buffer | null): FeedRecord | null {
     const json = value.toString('utf8');
     const event = JSON.parse(json) as { type?: unknown; room?: unknown; seq?: unknown; userId?: unknown; lastSeq?: unknown };
     if (typeof event.room !== 'string') return null;
-    if (event.type === 'message' && Number.isSafeInteger(event.seq)) {
-      return { kind: 'message', room: event.room, seq: event.seq as number, json };
+    if (typeof event.type === 'string' && LOG_ENTRY_KINDS.includes(event.type) && Number.isSafeInteger(event.seq)) {
+      return { kind: 'entry', type: event.type as LogEntryKind, room: event.room, seq: event.seq as number, json };
     }
     if (event.type === 'member_joined' && typeof event.userId === 'string' && Number.isSafeInteger(event.lastSeq)) {
       return { kind: 'member_joined', room: event.room, userId: event.userId, lastSeq: event.lastSeq as number };
+    }
+    if (event.type === 'member_left' && typeof event.userId === 'string') {
+      return { kind: 'member_left', room: event.room, userId: event.userId };
     }
     return null;
   } catch {

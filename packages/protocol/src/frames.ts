@@ -1,6 +1,6 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
-import { PingFrameSchema, SendFrameSchema, SubscriptionFrameSchema, TypingFrameSchema } from './schemas';
+import { DeleteFrameSchema, EditFrameSchema, PingFrameSchema, SendFrameSchema, SubscriptionFrameSchema, TypingFrameSchema } from './schemas';
 import { checkMessageText } from './text';
 import type { ClientFrame, ErrorFrame } from './types';
 
@@ -10,6 +10,8 @@ const validators = {
   unsubscribe: TypeCompiler.Compile(SubscriptionFrameSchema),
   typing: TypeCompiler.Compile(TypingFrameSchema),
   ping: TypeCompiler.Compile(PingFrameSchema),
+  edit: TypeCompiler.Compile(EditFrameSchema),
+  delete: TypeCompiler.Compile(DeleteFrameSchema),
 } satisfies Record<ClientFrame['type'], ReturnType<typeof TypeCompiler.Compile<TSchema>>>;
 
 export type FrameParseResult = { ok: true; frame: ClientFrame } | { ok: false; error: ErrorFrame };
@@ -40,7 +42,7 @@ export function parseClientFrame(raw: string): FrameParseResult {
     return invalid(`invalid ${type} frame: ${where}${first?.message ?? 'does not match the schema'}`, clientMsgId);
   }
   const frame = value as ClientFrame;
-  if (frame.type === 'send') {
+  if (frame.type === 'send' || frame.type === 'edit') {
     const problem = checkMessageText(frame.text);
     if (problem) return invalid(problem, frame.clientMsgId);
   }

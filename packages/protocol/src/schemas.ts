@@ -37,6 +37,19 @@ export const RoomParams = Type.Object({ roomId: Type.String({ minLength: 1, maxL
 export type RoomParams = Static<typeof RoomParams>;
 
 const Seq = Type.Integer({ minimum: 0 });
+const TargetSeq = Type.Integer({ minimum: 1 });
+
+export const MessageParams = Type.Object({ roomId: Type.String({ minLength: 1, maxLength: 64 }), seq: TargetSeq }, strict);
+export type MessageParams = Static<typeof MessageParams>;
+
+export const EditMessageBody = Type.Object({ clientMsgId: ClientMsgId, text: MessageText }, strict);
+export type EditMessageBody = Static<typeof EditMessageBody>;
+
+export const ReadBody = Type.Object({ seq: Seq }, strict);
+export type ReadBody = Static<typeof ReadBody>;
+
+export const DirectMessageBody = Type.Object({ userId: Type.String({ pattern: UUID_PATTERN }) }, strict);
+export type DirectMessageBody = Static<typeof DirectMessageBody>;
 export const HistoryQuery = Type.Object(
   {
     after: Type.Optional(Seq),
@@ -72,3 +85,11 @@ export const SubscriptionFrameSchema = Type.Object(
 );
 export const TypingFrameSchema = Type.Object({ type: Type.Literal('typing'), room: RoomId }, strict);
 export const PingFrameSchema = Type.Object({ type: Type.Literal('ping') }, strict);
+export const EditFrameSchema = Type.Object(
+  { type: Type.Literal('edit'), room: RoomId, target: TargetSeq, clientMsgId: ClientMsgId, text: MessageText },
+  strict,
+);
+export const DeleteFrameSchema = Type.Object(
+  { type: Type.Literal('delete'), room: RoomId, target: TargetSeq, clientMsgId: ClientMsgId },
+  strict,
+);

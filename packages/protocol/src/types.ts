@@ -11,7 +11,10 @@ export interface Room {
 }
 
 export interface RoomSummary extends Room {
+  kind: 'group' | 'dm';
   lastSeq: number;
+  /** Log entries after the caller's read position. */
+  unread: number;
 }
 
 export interface Message {
@@ -22,11 +25,42 @@ export interface Message {
   sender: UserRef;
   text: string;
   sentAt: string;
+  /** Set once the message was edited; `text` is then the latest text. */
+  editedAt?: string;
+  /** Set once the message was deleted; `text` is then empty. */
+  deleted?: true;
 }
 
 export interface MessageEvent extends Message {
   type: 'message';
 }
+
+/** An edit: a later entry of the room's log, with a seq of its own, naming the edited message's seq. */
+export interface MessageEditedEvent {
+  type: 'message_edited';
+  room: string;
+  seq: number;
+  id: string;
+  clientMsgId: string;
+  sender: UserRef;
+  target: number;
+  text: string;
+  sentAt: string;
+}
+
+export interface MessageDeletedEvent {
+  type: 'message_deleted';
+  room: string;
+  seq: number;
+  id: string;
+  clientMsgId: string;
+  sender: UserRef;
+  target: number;
+  sentAt: string;
+}
+
+/** What occupies one seq of a room: history returns these, streams deliver them. */
+export type RoomLogEntry = MessageEvent | MessageEditedEvent | MessageDeletedEvent;
 
 export interface PresenceEvent {
   type: 'presence';
@@ -41,7 +75,7 @@ export interface TypingEvent {
   user: UserRef;
 }
 
-export type Event = MessageEvent | PresenceEvent | TypingEvent;
+export type Event = RoomLogEntry | PresenceEvent | TypingEvent;
 
 /** Every event on a stream carries the stream position after it. */
 export type StreamEvent = Event & { cursor: string };
@@ -85,7 +119,22 @@ export interface PingFrame {
   type: 'ping';
 }
 
-export type ClientFrame = SendFrame | SubscriptionFrame | TypingFrame | PingFrame;
+export interface EditFrame {
+  type: 'edit';
+  room: string;
+  target: number;
+  clientMsgId: string;
+  text: string;
+}
+
+export interface DeleteFrame {
+  type: 'delete';
+  room: string;
+  target: number;
+  clientMsgId: string;
+}
+
+export type ClientFrame = SendFrame | SubscriptionFrame | TypingFrame | PingFrame | EditFrame | DeleteFrame;
 
 export type ErrorCode =
   | 'invalid_input'

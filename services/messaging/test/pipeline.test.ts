@@ -134,7 +134,7 @@ async function assertDenseAndComplete(run: Run): Promise<void> {
   await consumer.run({
     eachMessage: async ({ message }) => {
       const record = decodeFeedRecord(message.value);
-      if (record?.kind !== 'message') return;
+      if (record?.kind !== 'entry') return;
       const last = seen.get(record.room) ?? 0;
       if (record.seq === last + 1) {
         seen.set(record.room, record.seq);

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool } from '@chat/db';
-import { isUuid, type Message, type Room, type RoomSummary, type UserRef } from '@chat/protocol';
+import { LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool } from '@chat/db';
+import { isUuid, type Room, type RoomLogEntry, type RoomSummary, type UserRef } from '@chat/protocol';
 
 export type Membership = 'member' | 'not_member' | 'no_room';
 
@@ -17,40 +17,23 @@ export interface RoomStore {
   ensureUser(user: UserRef): Promise<void>;
   createRoom(name: string, creator: UserRef): Promise<Room>;
   /** Idempotent; null for an unknown room. `lastSeq` is the room's seq at the moment of joining. */
-  joinRoom(roomId: string, user: UserRef): Promise<{ room: Room; lastSeq: number } | null>;
+  joinRoom(roomId: string, user: UserRef): Promise<{ room: Room; lastSeq: number; kind: 'group' | 'dm' } | null>;
+  /** Idempotent; false when the user was not a member (or the room is unknown). */
+  leaveRoom(roomId: string, userId: string): Promise<boolean>;
+  /** The two-member room of these users, created on first use; `created` tells which. */
+  openDirectRoom(user: UserRef, otherId: string): Promise<{ room: Room; created: boolean } | null>;
+  /** Moves the user's read position forward (never back, never past the room's last seq). */
+  markRead(roomId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; unread: number }>;
+  /** The author of a room's message and whether it is deleted; null when that seq is not a message. */
+  messageTarget(roomId: string, seq: number): Promise<{ senderId: string; deleted: boolean } | null>;
   listRooms(userId: string): Promise<RoomSummary[]>;
   /** Membership and the room's last seq in one read. */
   access(roomId: string, userId: string): Promise<RoomAccess>;
-  messagesAfter(roomId: string, after: number, limit: number): Promise<Message[]>;
-  /** Up to `limitPerRoom` messages after each position, in one query, ascending per room. */
-  messagesAfterMany(positions: ReadonlyArray<readonly [string, number]>, limitPerRoom: number): Promise<Message[]>;
-  messagesBefore(roomId: string, before: number, limit: number): Promise<Message[]>;
-  latestMessages(roomId: string, limit: number): Promise<Message[]>;
-}
-
-interface MessageRow {
-  room_id: string;
-  seq: number;
-  id: string;
-  client_msg_id: string;
-  sender_id: string;
-  sender_name: string;
-  text: string;
-  sent_at: Date;
-}
-
-const MESSAGE_COLUMNS = 'room_id, seq, id, client_msg_id, sender_id, sender_name, text, sent_at';
-
-function toMessage(row: MessageRow): Message {
-  return {
-    room: row.room_id,
-    seq: row.seq,
-    id: row.id,
-    clientMsgId: row.client_msg_id,
-    sender: { id: row.sender_id, name: row.sender_name },
-    text: row.text,
-    sentAt: row.sent_at.toISOString(),
-  };
+  messagesAfter(roomId: string, after: number, limit: number): Promise<RoomLogEntry[]>;
+  /** Up to `limitPerRoom` entries after each position, in one query, ascending per room. */
+  messagesAfterMany(positions: ReadonlyArray<readonly [string, number]>, limitPerRoom: number): Promise<RoomLogEntry[]>;
+  messagesBefore(roomId: string, before: number, limit: number): Promise<RoomLogEntry[]>;
+  latestMessages(roomId: string, limit: number): Promise<RoomLogEntry[]>;
 }
 
 export class PgRoomStore implements RoomStore {
@@ -80,26 +63,84 @@ export class PgRoomStore implements RoomStore {
     return { id, name };
   }
 
-  async joinRoom(roomId: string, user: UserRef): Promise<{ room: Room; lastSeq: number } | null> {
+  async joinRoom(roomId: string, user: UserRef): Promise<{ room: Room; lastSeq: number; kind: 'group' | 'dm' } | null> {
     if (!isUuid(roomId)) return null;
-    const { rows } = await this.pool.query<Room & { last_seq: number }>(
+    // A direct room keeps its two members: joining it adds nobody.
+    const { rows } = await this.pool.query<Room & { last_seq: number; kind: 'group' | 'dm' }>(
       `WITH joined AS (
-         INSERT INTO room_members (room_id, user_id) SELECT id, $2 FROM rooms WHERE id = $1
+         INSERT INTO room_members (room_id, user_id) SELECT id, $2 FROM rooms WHERE id = $1 AND kind = 'group'
          ON CONFLICT DO NOTHING)
-       SELECT id, name, last_seq FROM rooms WHERE id = $1`,
+       SELECT id, name, last_seq, kind FROM rooms WHERE id = $1`,
       [roomId, user.id],
     );
     const row = rows[0];
-    return row ? { room: { id: row.id, name: row.name }, lastSeq: row.last_seq } : null;
+    return row ? { room: { id: row.id, name: row.name }, lastSeq: row.last_seq, kind: row.kind } : null;
+  }
+
+  async leaveRoom(roomId: string, userId: string): Promise<boolean> {
+    if (!isUuid(roomId)) return false;
+    const { rowCount } = await this.pool.query('DELETE FROM room_members WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async openDirectRoom(user: UserRef, otherId: string): Promise<{ room: Room; created: boolean } | null> {
+    const { rows: others } = await this.pool.query<{ name: string }>('SELECT name FROM users WHERE id = $1', [otherId]);
+    const other = others[0];
+    if (!other) return null;
+    const pair = [user.id, otherId].sort();
+    const dmKey = pair.join(':');
+    const name = [user.name, other.name].sort().join(', ');
+    // Two people opening the same conversation at once: the loser's statement cannot see the
+    // winner's row in its snapshot, so it asks once more.
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const row = await this.insertOrFindDirectRoom(dmKey, name, user.id, pair);
+      if (row) return { room: { id: row.id, name: row.name }, created: row.created };
+    }
+    return null;
+  }
+
+  private async insertOrFindDirectRoom(dmKey: string, name: string, creatorId: string, pair: string[]) {
+    const { rows } = await this.pool.query<{ id: string; name: string; created: boolean }>(
+      `WITH created AS (
+         INSERT INTO rooms (id, name, created_by, kind, dm_key) VALUES ($1, $2, $3, 'dm', $4)
+         ON CONFLICT (dm_key) DO NOTHING RETURNING id, name),
+       room AS (SELECT id, name, true AS created FROM created
+                UNION ALL SELECT id, name, false FROM rooms WHERE dm_key = $4 AND NOT EXISTS (SELECT 1 FROM created)),
+       members AS (INSERT INTO room_members (room_id, user_id) SELECT room.id, u FROM room, unnest($5::uuid[]) u
+                   ON CONFLICT DO NOTHING)
+       SELECT id, name, created FROM room`,
+      [randomUUID(), name, creatorId, dmKey, pair],
+    );
+    return rows[0];
+  }
+
+  async markRead(roomId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; unread: number }> {
+    const { rows } = await this.pool.query<{ last_read_seq: number; last_seq: number }>(
+      `UPDATE room_members m SET last_read_seq = GREATEST(m.last_read_seq, LEAST($3, r.last_seq))
+         FROM rooms r WHERE r.id = m.room_id AND m.room_id = $1 AND m.user_id = $2
+       RETURNING m.last_read_seq, r.last_seq`,
+      [roomId, userId, seq],
+    );
+    const row = rows[0]!;
+    return { lastReadSeq: row.last_read_seq, unread: row.last_seq - row.last_read_seq };
+  }
+
+  async messageTarget(roomId: string, seq: number): Promise<{ senderId: string; deleted: boolean } | null> {
+    const { rows } = await this.pool.query<{ sender_id: string; deleted: boolean }>(
+      `SELECT sender_id, deleted_at IS NOT NULL AS deleted FROM messages WHERE room_id = $1 AND seq = $2 AND kind = 'message'`,
+      [roomId, seq],
+    );
+    const row = rows[0];
+    return row ? { senderId: row.sender_id, deleted: row.deleted } : null;
   }
 
   async listRooms(userId: string): Promise<RoomSummary[]> {
-    const { rows } = await this.pool.query<{ id: string; name: string; last_seq: number }>(
-      `SELECT r.id, r.name, r.last_seq FROM room_members m JOIN rooms r ON r.id = m.room_id
+    const { rows } = await this.pool.query<{ id: string; name: string; kind: 'group' | 'dm'; last_seq: number; last_read_seq: number }>(
+      `SELECT r.id, r.name, r.kind, r.last_seq, m.last_read_seq FROM room_members m JOIN rooms r ON r.id = m.room_id
         WHERE m.user_id = $1 ORDER BY r.name, r.id`,
       [userId],
     );
-    return rows.map((row) => ({ id: row.id, name: row.name, lastSeq: row.last_seq }));
+    return rows.map((row) => ({ id: row.id, name: row.name, kind: row.kind, lastSeq: row.last_seq, unread: row.last_seq - row.last_read_seq }));
   }
 
   async access(roomId: string, userId: string): Promise<RoomAccess> {
@@ -114,37 +155,37 @@ export class PgRoomStore implements RoomStore {
     return { membership: row.member ? 'member' : 'not_member', lastSeq: row.last_seq };
   }
 
-  async messagesAfter(roomId: string, after: number, limit: number): Promise<Message[]> {
-    const { rows } = await this.pool.query<MessageRow>(
-      `SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
+  async messagesAfter(roomId: string, after: number, limit: number): Promise<RoomLogEntry[]> {
+    const { rows } = await this.pool.query<LogEntryRow>(
+      `SELECT ${LOG_ENTRY_COLUMNS} FROM messages WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,
       [roomId, after, limit],
     );
-    return rows.map(toMessage);
+    return rows.map(toLogEntry);
   }
 
-  async messagesAfterMany(positions: ReadonlyArray<readonly [string, number]>, limitPerRoom: number): Promise<Message[]> {
+  async messagesAfterMany(positions: ReadonlyArray<readonly [string, number]>, limitPerRoom: number): Promise<RoomLogEntry[]> {
     if (positions.length === 0) return [];
-    const { rows } = await this.pool.query<MessageRow>(
+    const { rows } = await this.pool.query<LogEntryRow>(
       `SELECT m.* FROM unnest($1::uuid[], $2::bigint[]) AS p(room_id, after)
        CROSS JOIN LATERAL (
-         SELECT ${MESSAGE_COLUMNS} FROM messages
+         SELECT ${LOG_ENTRY_COLUMNS} FROM messages
           WHERE room_id = p.room_id AND seq > p.after ORDER BY seq LIMIT $3) m
        ORDER BY m.room_id, m.seq`,
       [positions.map(([room]) => room), positions.map(([, after]) => after), limitPerRoom],
     );
-    return rows.map(toMessage);
+    return rows.map(toLogEntry);
   }
 
-  async messagesBefore(roomId: string, before: number, limit: number): Promise<Message[]> {
-    const { rows } = await this.pool.query<MessageRow>(
-      `SELECT * FROM (SELECT ${MESSAGE_COLUMNS} FROM messages WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) page
+  async messagesBefore(roomId: string, before: number, limit: number): Promise<RoomLogEntry[]> {
+    const { rows } = await this.pool.query<LogEntryRow>(
+      `SELECT * FROM (SELECT ${LOG_ENTRY_COLUMNS} FROM messages WHERE room_id = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3) page
         ORDER BY seq`,
       [roomId, before, limit],
     );
-    return rows.map(toMessage);
+    return rows.map(toLogEntry);
   }
 
-  latestMessages(roomId: string, limit: number): Promise<Message[]> {
+  latestMessages(roomId: string, limit: number): Promise<RoomLogEntry[]> {
     return this.messagesBefore(roomId, Number.MAX_SAFE_INTEGER, limit);
   }
 }

@@ -3,7 +3,11 @@ import {
   checkRoomName,
   CreateRoomBody,
   DEFAULT_HISTORY_LIMIT,
+  DirectMessageBody,
+  EditMessageBody,
   HistoryQuery,
+  MessageParams,
+  ReadBody,
   RoomParams,
   SendMessageBody,
 } from '@chat/protocol';
@@ -36,6 +40,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
   app.post<{ Params: RoomParams }>('/api/rooms/:roomId/join', { schema: { params: RoomParams } }, async (request) => {
     const joined = await ctx.store.joinRoom(request.params.roomId, request.principal!.user);
     if (!joined) throw new ClientError('not_found', `unknown room ${request.params.roomId}`);
+    if (joined.kind === 'dm') await requireMember(request, joined.room.id);
     await ctx.memberships.memberJoined({ room: joined.room.id, userId: request.principal!.user.id, lastSeq: joined.lastSeq });
     return { room: joined.room };
   });
@@ -63,8 +68,55 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     { schema: { params: RoomParams, body: SendMessageBody } },
     async (request, reply) => {
       const { clientMsgId, text } = request.body;
-      await ctx.sender.send(request.principal!.user, request.params.roomId, clientMsgId, text);
+      await ctx.sender.send(request.principal!.user, { room: request.params.roomId, clientMsgId, text });
       return reply.status(202).send({ clientMsgId });
     },
   );
+
+  app.patch<{ Params: MessageParams; Body: EditMessageBody }>(
+    '/api/rooms/:roomId/messages/:seq',
+    { schema: { params: MessageParams, body: EditMessageBody } },
+    async (request, reply) => {
+      const { roomId, seq } = request.params;
+      const { clientMsgId, text } = request.body;
+      await ctx.sender.send(request.principal!.user, { kind: 'message_edited', room: roomId, target: seq, clientMsgId, text });
+      return reply.status(202).send({ clientMsgId });
+    },
+  );
+
+  app.delete<{ Params: MessageParams }>('/api/rooms/:roomId/messages/:seq', { schema: { params: MessageParams } }, async (request, reply) => {
+    const { roomId, seq } = request.params;
+    // Deleting is idempotent per message: the same clientMsgId for every retry.
+    const clientMsgId = `delete:${seq}`;
+    await ctx.sender.send(request.principal!.user, { kind: 'message_deleted', room: roomId, target: seq, clientMsgId, text: '' });
+    return reply.status(202).send({ clientMsgId });
+  });
+
+  app.post<{ Params: RoomParams }>('/api/rooms/:roomId/leave', { schema: { params: RoomParams } }, async (request) => {
+    const { roomId } = request.params;
+    const user = request.principal!.user;
+    if (!(await ctx.store.leaveRoom(roomId, user.id))) await requireMember(request, roomId);
+    await ctx.memberships.memberLeft({ room: roomId, userId: user.id });
+    return { left: true };
+  });
+
+  app.post<{ Params: RoomParams; Body: ReadBody }>(
+    '/api/rooms/:roomId/read',
+    { schema: { params: RoomParams, body: ReadBody } },
+    async (request) => {
+      await requireMember(request, request.params.roomId);
+      return ctx.store.markRead(request.params.roomId, request.principal!.user.id, request.body.seq);
+    },
+  );
+
+  app.post<{ Body: DirectMessageBody }>('/api/dms', { schema: { body: DirectMessageBody } }, async (request, reply) => {
+    const user = request.principal!.user;
+    if (request.body.userId === user.id) throw new ClientError('invalid_input', 'a direct conversation needs another user');
+    const opened = await ctx.store.openDirectRoom(user, request.body.userId);
+    if (!opened) throw new ClientError('not_found', `unknown user ${request.body.userId}`);
+    if (opened.created) {
+      for (const userId of [user.id, request.body.userId]) await ctx.memberships.memberJoined({ room: opened.room.id, userId, lastSeq: 0 });
+    }
+    return reply.status(opened.created ? 201 : 200).send({ room: opened.room });
+  });
 }

@@ -1,6 +1,7 @@
 import {
   BatchingProducer,
   encodeMemberJoined,
+  encodeMemberLeft,
   encodeSendCommand,
   type Kafka,
   type MembershipRecord,
@@ -16,6 +17,7 @@ export interface CommandLog {
 /** Tells every gateway that a user joined a room, so their open all-rooms streams add it. */
 export interface MembershipLog {
   memberJoined(record: MembershipRecord): Promise<void>;
+  memberLeft(record: Omit<MembershipRecord, 'lastSeq'>): Promise<void>;
 }
 
 export class GatewayProducer implements CommandLog, MembershipLog {
@@ -37,6 +39,10 @@ export class GatewayProducer implements CommandLog, MembershipLog {
   memberJoined(record: MembershipRecord): Promise<void> {
     // Same key as the room's messages, so gateways see the join before any message sent after it.
     return this.producer.send(this.topics.events, { key: record.room, value: encodeMemberJoined(record) });
+  }
+
+  memberLeft(record: Omit<MembershipRecord, 'lastSeq'>): Promise<void> {
+    return this.producer.send(this.topics.events, { key: record.room, value: encodeMemberLeft(record) });
   }
 
   disconnect(): Promise<void> {

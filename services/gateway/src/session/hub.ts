@@ -7,6 +7,8 @@ export interface RoomListener {
 export interface MembershipListener {
   /** The user joined a room: streams that cover all their rooms add it, starting after `lastSeq`. */
   onMemberJoined(room: string, lastSeq: number): void;
+  /** The user left a room: no stream of theirs gets its events any more. */
+  onMemberLeft(room: string): void;
 }
 
 function addTo<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
@@ -48,13 +50,17 @@ export class Hub {
 
   /** Hands one record, parsed once, to every local listener it concerns. */
   publish(record: FeedRecord): void {
-    if (record.kind === 'message') {
+    if (record.kind === 'entry') {
       const listeners = this.rooms.get(record.room);
       if (listeners) for (const listener of listeners) listener.onRoomEvent(record);
       return;
     }
     const listeners = this.members.get(record.userId);
-    if (listeners) for (const listener of listeners) listener.onMemberJoined(record.room, record.lastSeq);
+    if (!listeners) return;
+    for (const listener of listeners) {
+      if (record.kind === 'member_joined') listener.onMemberJoined(record.room, record.lastSeq);
+      else listener.onMemberLeft(record.room);
+    }
   }
 
   get roomCount(): number {

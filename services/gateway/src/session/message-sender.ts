@@ -1,8 +1,12 @@
 import { checkMessageText, type UserRef } from '@chat/protocol';
+import type { SendCommand } from '@chat/kafka';
 import { ClientError, type Logger } from '@chat/runtime';
 import type { RoomStore } from '../db/room-store';
 import type { CommandLog } from '../kafka/gateway-producer';
 import type { SendRateLimiter } from './send-rate';
+
+/** A send, edit or delete as a transport hands it over. */
+export type RoomCommand = Pick<SendCommand, 'kind' | 'room' | 'clientMsgId' | 'text' | 'target'>;
 
 /**
  * The one send path of every transport: access check, then the command log.
@@ -17,29 +21,37 @@ export class MessageSender {
     private readonly rate: SendRateLimiter,
   ) {}
 
-  /** Validates, checks access and appends; resolves once the send is durable. */
-  async send(sender: UserRef, room: string, clientMsgId: string, text: string): Promise<void> {
-    const { durable } = await this.accept(sender, room, clientMsgId, text);
+  /** Validates, checks access and appends; resolves once the command is durable. */
+  async send(sender: UserRef, command: RoomCommand): Promise<void> {
+    const { durable } = await this.accept(sender, command);
     await durable;
   }
 
   /**
-   * Resolves as soon as the send is checked and queued for Kafka, with the
-   * promise of its durability. Callers that accept one send after another
+   * Resolves as soon as the command is checked and queued for Kafka, with the
+   * promise of its durability. Callers that accept one command after another
    * keep their order in the room's partition, without waiting for each ack.
    */
-  async accept(sender: UserRef, room: string, clientMsgId: string, text: string): Promise<{ durable: Promise<void> }> {
-    const problem = checkMessageText(text);
-    if (problem) throw new ClientError('invalid_input', problem);
+  async accept(sender: UserRef, command: RoomCommand): Promise<{ durable: Promise<void> }> {
+    const kind = command.kind ?? 'message';
+    if (kind !== 'message_deleted') {
+      const problem = checkMessageText(command.text);
+      if (problem) throw new ClientError('invalid_input', problem);
+    }
     const waitMs = this.rate.take(sender.id);
     if (waitMs > 0) throw new ClientError('rate_limited', `too many messages; retry in ${waitMs} ms`, waitMs);
-    const { membership } = await this.store.access(room, sender.id);
-    if (membership === 'no_room') throw new ClientError('not_found', `unknown room ${room}`);
-    if (membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${room}`);
+    const { membership } = await this.store.access(command.room, sender.id);
+    if (membership === 'no_room') throw new ClientError('not_found', `unknown room ${command.room}`);
+    if (membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${command.room}`);
+    if (kind !== 'message') {
+      const target = await this.store.messageTarget(command.room, command.target!);
+      if (!target || target.deleted) throw new ClientError('not_found', `no message ${command.target} in room ${command.room}`);
+      if (target.senderId !== sender.id) throw new ClientError('forbidden', 'only the sender can edit or delete a message');
+    }
     const durable = this.commands
-      .append({ v: 1, room, clientMsgId, text, sender, acceptedAt: new Date().toISOString() })
+      .append({ v: 1, ...command, kind, sender, acceptedAt: new Date().toISOString() })
       .catch((error: unknown) => {
-        this.logger.error({ err: error, room }, 'could not append a send to Kafka');
+        this.logger.error({ err: error, room: command.room }, 'could not append a command to Kafka');
         throw new ClientError('unavailable', 'the message could not be stored; retry with the same clientMsgId');
       });
     return { durable };

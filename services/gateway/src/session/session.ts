@@ -1,4 +1,4 @@
-import { encodeCursor, type Event, type Message } from '@chat/protocol';
+import { encodeCursor, type Event, type RoomLogEntry } from '@chat/protocol';
 import type { RoomEventRecord } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 import type { RoomStore } from '../db/room-store';
@@ -38,9 +38,7 @@ interface RoomState {
 const MAX_HOLE_ROUNDS = 3;
 const READY_JSON = '{"type":"ready"}';
 
-function serializeStored(message: Message): string {
-  return JSON.stringify({ type: 'message', ...message });
-}
+
 
 /**
  * One client stream, whatever its transport: which rooms it covers, how far it
@@ -68,7 +66,7 @@ export class Session implements RoomListener, MembershipListener {
   async start(plan: StreamPlan): Promise<void> {
     for (const [room, seq] of plan.carried) this.carried.set(room, seq);
     this.allRooms = plan.allRooms;
-    if (this.allRooms) this.deps.hub.watchMemberships(this.principal.user.id, this);
+    this.deps.hub.watchMemberships(this.principal.user.id, this);
     const rooms = this.register(plan.positions);
     // A client that receives nothing before it drops can still resume from here.
     this.output.push('ready', READY_JSON, this.cursor());
@@ -123,7 +121,7 @@ export class Session implements RoomListener, MembershipListener {
     }
     if (record.seq <= state.position) return;
     if (record.seq === state.position + 1) {
-      this.deliver(state, record.seq, record.json);
+      this.deliver(state, record);
       return;
     }
     // A hole before this event (e.g. this gateway's feed restarted): fill it from Postgres first.
@@ -132,8 +130,12 @@ export class Session implements RoomListener, MembershipListener {
     void this.catchUp([record.room]);
   }
 
+  onMemberLeft(room: string): void {
+    this.removeRooms([room]);
+  }
+
   onMemberJoined(room: string, lastSeq: number): void {
-    if (this.closed || this.rooms.has(room)) return;
+    if (this.closed || !this.allRooms || this.rooms.has(room)) return;
     // A cursor that already knows the room (it was left and joined again) resumes from there.
     void this.addRooms(new Map([[room, this.carried.get(room) ?? lastSeq]]));
   }
@@ -142,12 +144,12 @@ export class Session implements RoomListener, MembershipListener {
     if (this.closed) return;
     this.closed = true;
     for (const room of this.rooms.keys()) this.deps.hub.remove(room, this);
-    if (this.allRooms) this.deps.hub.unwatchMemberships(this.principal.user.id, this);
+    this.deps.hub.unwatchMemberships(this.principal.user.id, this);
   }
 
-  private deliver(state: RoomState, seq: number, json: string): void {
-    state.position = seq;
-    this.output.push('message', json, this.cursor());
+  private deliver(state: RoomState, entry: { type: RoomLogEntry['type']; seq: number; json: string }): void {
+    state.position = entry.seq;
+    this.output.push(entry.type, entry.json, this.cursor());
   }
 
   private async catchUp(rooms: readonly string[]): Promise<void> {
@@ -160,7 +162,9 @@ export class Session implements RoomListener, MembershipListener {
         for (const message of page) {
           const state = this.rooms.get(message.room);
           served.set(message.room, (served.get(message.room) ?? 0) + 1);
-          if (state && message.seq === state.position + 1) this.deliver(state, message.seq, serializeStored(message));
+          if (state && message.seq === state.position + 1) {
+            this.deliver(state, { type: message.type, seq: message.seq, json: JSON.stringify(message) });
+          }
         }
         const full = pending.filter((room) => served.get(room) === this.pageSize);
         for (const room of pending) if (!full.includes(room)) this.releaseBuffer(room);
@@ -194,7 +198,7 @@ export class Session implements RoomListener, MembershipListener {
         this.deps.logger.error({ room, from: state.position, to: record.seq }, 'seqs missing from Postgres; skipping ahead');
       }
       state.holeRounds = 0;
-      this.deliver(state, record.seq, record.json);
+      this.deliver(state, record);
     }
   }
 }

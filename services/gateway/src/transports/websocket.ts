@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import { parseClientFrame, StreamQuery, type ClientFrame, type ErrorFrame } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
 import type { GatewayContext } from '../context';
+import type { RoomCommand } from '../session/message-sender';
 import { Session } from '../session/session';
 import { planStream } from '../session/stream-plan';
 import { isOriginAllowed } from './origin';
@@ -139,8 +140,16 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
             case 'ping':
               sendFrame({ type: 'pong' });
               return;
-            case 'send': {
-              const accepted = acceptTurn.then(() => ctx.sender.accept(principal.user, frame.room, frame.clientMsgId, frame.text));
+            case 'send':
+            case 'edit':
+            case 'delete': {
+              const command: RoomCommand =
+                frame.type === 'send'
+                  ? { room: frame.room, clientMsgId: frame.clientMsgId, text: frame.text }
+                  : frame.type === 'edit'
+                    ? { kind: 'message_edited', room: frame.room, target: frame.target, clientMsgId: frame.clientMsgId, text: frame.text }
+                    : { kind: 'message_deleted', room: frame.room, target: frame.target, clientMsgId: frame.clientMsgId, text: '' };
+              const accepted = acceptTurn.then(() => ctx.sender.accept(principal.user, command));
               acceptTurn = accepted.catch(() => undefined);
               await (await accepted).durable;
               refusedInARow = 0;
@@ -162,7 +171,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
         } catch (error) {
           if (!(error instanceof ClientError)) ctx.logger.error({ err: error, frame: frame.type }, 'frame handling failed');
           const failure: ErrorFrame & { retryAfterMs?: number } = errorFrame(error);
-          if (frame.type === 'send') failure.clientMsgId = frame.clientMsgId;
+          if ('clientMsgId' in frame) failure.clientMsgId = frame.clientMsgId;
           if (error instanceof ClientError && error.code === 'rate_limited') {
             failure.retryAfterMs = error.retryAfterMs;
             if (++refusedInARow > MAX_REFUSED_SENDS_IN_A_ROW) socket.close(CLOSE.rateLimited, 'rate limited: slow down');

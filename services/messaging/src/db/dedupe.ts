@@ -40,3 +40,29 @@ export function countPerRoom(fresh: readonly { room: string }[]): Map<string, nu
   for (const { room } of fresh) counts.set(room, (counts.get(room) ?? 0) + 1);
   return counts;
 }
+
+/** What an edit or delete needs to know of the message it names. */
+export interface TargetState {
+  senderId: string;
+  deleted: boolean;
+}
+
+export function targetKey(room: string, seq: number): string {
+  return `${room}\u0000${seq}`;
+}
+
+/**
+ * Keeps the commands that may be applied, in order: every send; an edit or
+ * delete only of an existing message, by its own sender, not yet deleted
+ * (a delete earlier in the same batch counts). `targets` is updated.
+ */
+export function applicableCommands(commands: readonly SendCommand[], targets: Map<string, TargetState>): SendCommand[] {
+  return commands.filter((command) => {
+    const kind = command.kind ?? 'message';
+    if (kind === 'message') return true;
+    const target = targets.get(targetKey(command.room, command.target!));
+    if (!target || target.deleted || target.senderId !== command.sender.id) return false;
+    if (kind === 'message_deleted') target.deleted = true;
+    return true;
+  });
+}

@@ -1,64 +1,41 @@
 import { randomUUID } from 'node:crypto';
-import type { Pool, PoolClient } from '@chat/db';
+import { LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool, type PoolClient } from '@chat/db';
 import type { SendCommand } from '@chat/kafka';
-import { checkMessageText, isUuid, MAX_CLIENT_MSG_ID_LENGTH, type MessageEvent } from '@chat/protocol';
-import { assignRoomSeqs, countPerRoom, dedupeCommands, sendKey } from './dedupe';
+import { checkMessageText, isUuid, MAX_CLIENT_MSG_ID_LENGTH, type RoomLogEntry } from '@chat/protocol';
+import { applicableCommands, assignRoomSeqs, countPerRoom, dedupeCommands, sendKey, targetKey, type TargetState } from './dedupe';
 
 export interface PersistResult {
-  /** Every message the batch names, new or already stored, in seq order per room. */
-  events: MessageEvent[];
+  /** Every log entry the batch names, new or already stored, in seq order per room. */
+  events: RoomLogEntry[];
   inserted: number;
-  /** Commands for rooms that do not exist: dropped, never stored. */
+  /** Commands dropped: unknown rooms, invalid fields, edits of messages that are not the sender's. */
   dropped: number;
 }
 
-/** Where persisted messages go: the port the consumer writes through. */
+/** Where persisted entries go: the port the consumer writes through. */
 export interface MessageWriter {
   persistBatch(commands: readonly SendCommand[]): Promise<PersistResult>;
 }
 
-interface StoredRow {
-  room_id: string;
-  seq: number;
-  id: string;
-  sender_id: string;
-  sender_name: string;
-  client_msg_id: string;
-  text: string;
-  sent_at: Date;
-}
-
-function toEvent(row: StoredRow): MessageEvent {
-  return {
-    type: 'message',
-    room: row.room_id,
-    seq: row.seq,
-    id: row.id,
-    clientMsgId: row.client_msg_id,
-    sender: { id: row.sender_id, name: row.sender_name },
-    text: row.text,
-    sentAt: row.sent_at.toISOString(),
-  };
-}
-
-function byRoomThenSeq(a: MessageEvent, b: MessageEvent): number {
+function byRoomThenSeq(a: RoomLogEntry, b: RoomLogEntry): number {
   if (a.room !== b.room) return a.room < b.room ? -1 : 1;
   return a.seq - b.seq;
 }
 
-/** Gateways validate sends; this guards the table against any other producer of commands. */
+/** Gateways validate commands; this guards the table against any other producer of them. */
 function isStorable(command: SendCommand): boolean {
+  const kind = command.kind ?? 'message';
   return (
     isUuid(command.room) &&
     isUuid(command.sender.id) &&
     command.clientMsgId.length >= 1 &&
     command.clientMsgId.length <= MAX_CLIENT_MSG_ID_LENGTH &&
-    checkMessageText(command.text) === null
+    (kind === 'message_deleted' ? command.text === '' : checkMessageText(command.text) === null)
   );
 }
 
 // Deadlock (two writers during a rebalance) or a concurrent insert of the same
-// send: the retry sees the other writer's rows and treats them as duplicates.
+// command: the retry sees the other writer's rows and treats them as duplicates.
 const RETRYABLE = new Set(['40P01', '40001', '23505']);
 
 export class PgMessageWriter implements MessageWriter {
@@ -86,19 +63,25 @@ export class PgMessageWriter implements MessageWriter {
     }
   }
 
+  /**
+   * One transaction per batch: find what is already stored, check edits and
+   * deletes against their targets, lock and advance each room's counter, insert
+   * the new entries with dense seqs, and apply edits and deletes to their targets.
+   */
   private async persistInTransaction(client: PoolClient, commands: SendCommand[]): Promise<PersistResult> {
-    const existing = await client.query<StoredRow>(
-      `SELECT m.room_id, m.seq, m.id, m.sender_id, m.sender_name, m.client_msg_id, m.text, m.sent_at
+    const existing = await client.query<LogEntryRow>(
+      `SELECT ${LOG_ENTRY_COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')}
          FROM messages m
          JOIN unnest($1::uuid[], $2::uuid[], $3::text[]) AS k(room_id, sender_id, client_msg_id)
            USING (room_id, sender_id, client_msg_id)`,
       [commands.map((c) => c.room), commands.map((c) => c.sender.id), commands.map((c) => c.clientMsgId)],
     );
     const stored = new Set(existing.rows.map((row) => sendKey(row.room_id, row.sender_id, row.client_msg_id)));
-    const fresh = commands.filter((c) => !stored.has(sendKey(c.room, c.sender.id, c.clientMsgId)));
+    const unseen = commands.filter((c) => !stored.has(sendKey(c.room, c.sender.id, c.clientMsgId)));
+    const fresh = applicableCommands(unseen, await this.loadTargets(client, unseen));
 
-    let inserted: StoredRow[] = [];
-    let dropped = 0;
+    let inserted: LogEntryRow[] = [];
+    let dropped = unseen.length - fresh.length;
     if (fresh.length > 0) {
       const counts = countPerRoom(fresh);
       const roomIds = [...counts.keys()];
@@ -113,38 +96,85 @@ export class PgMessageWriter implements MessageWriter {
       );
       const lastSeqBefore = new Map(advanced.rows.map((row) => [row.id, row.last_seq - (counts.get(row.id) ?? 0)]));
       const inExistingRooms = fresh.filter((c) => lastSeqBefore.has(c.room));
-      dropped = fresh.length - inExistingRooms.length;
-      const rows = assignRoomSeqs(inExistingRooms, lastSeqBefore).map(
-        (c): StoredRow => ({
+      dropped += fresh.length - inExistingRooms.length;
+      inserted = assignRoomSeqs(inExistingRooms, lastSeqBefore).map(
+        (c): LogEntryRow => ({
           room_id: c.room,
           seq: c.seq,
           id: randomUUID(),
+          kind: c.kind ?? 'message',
+          target_seq: c.target ?? null,
           sender_id: c.sender.id,
           sender_name: c.sender.name,
           client_msg_id: c.clientMsgId,
           text: c.text,
           sent_at: new Date(c.acceptedAt),
+          edited_at: null,
+          deleted_at: null,
         }),
       );
-      if (rows.length > 0) {
-        await client.query(
-          `INSERT INTO messages (room_id, seq, id, sender_id, sender_name, client_msg_id, text, sent_at)
-           SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])`,
-          [
-            rows.map((r) => r.room_id),
-            rows.map((r) => r.seq),
-            rows.map((r) => r.id),
-            rows.map((r) => r.sender_id),
-            rows.map((r) => r.sender_name),
-            rows.map((r) => r.client_msg_id),
-            rows.map((r) => r.text),
-            rows.map((r) => r.sent_at),
-          ],
-        );
-      }
-      inserted = rows;
+      if (inserted.length > 0) await this.insert(client, inserted);
+      await this.applyToTargets(client, inserted);
     }
-    const events = [...existing.rows, ...inserted].map(toEvent).sort(byRoomThenSeq);
+    const events = [...existing.rows, ...inserted].map(toLogEntry).sort(byRoomThenSeq);
     return { events, inserted: inserted.length, dropped };
+  }
+
+  /** The messages that the batch's edits and deletes name. */
+  private async loadTargets(client: PoolClient, commands: SendCommand[]): Promise<Map<string, TargetState>> {
+    const edits = commands.filter((c) => (c.kind ?? 'message') !== 'message');
+    const targets = new Map<string, TargetState>();
+    if (edits.length === 0) return targets;
+    const { rows } = await client.query<{ room_id: string; seq: number; sender_id: string; deleted: boolean }>(
+      `SELECT m.room_id, m.seq, m.sender_id, m.deleted_at IS NOT NULL AS deleted
+         FROM messages m JOIN unnest($1::uuid[], $2::bigint[]) AS t(room_id, seq) USING (room_id, seq)
+        WHERE m.kind = 'message'`,
+      [edits.map((c) => c.room), edits.map((c) => c.target)],
+    );
+    for (const row of rows) targets.set(targetKey(row.room_id, row.seq), { senderId: row.sender_id, deleted: row.deleted });
+    return targets;
+  }
+
+  private async insert(client: PoolClient, rows: LogEntryRow[]): Promise<void> {
+    await client.query(
+      `INSERT INTO messages (room_id, seq, id, kind, target_seq, sender_id, sender_name, client_msg_id, text, sent_at)
+       SELECT * FROM unnest($1::uuid[], $2::bigint[], $3::uuid[], $4::text[], $5::bigint[], $6::uuid[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])`,
+      [
+        rows.map((r) => r.room_id),
+        rows.map((r) => r.seq),
+        rows.map((r) => r.id),
+        rows.map((r) => r.kind),
+        rows.map((r) => r.target_seq),
+        rows.map((r) => r.sender_id),
+        rows.map((r) => r.sender_name),
+        rows.map((r) => r.client_msg_id),
+        rows.map((r) => r.text),
+        rows.map((r) => r.sent_at),
+      ],
+    );
+  }
+
+  /** The target row carries the outcome: the last edit's text, or the deletion. */
+  private async applyToTargets(client: PoolClient, rows: LogEntryRow[]): Promise<void> {
+    const lastEdit = new Map<string, LogEntryRow>();
+    for (const row of rows) if (row.kind === 'message_edited') lastEdit.set(targetKey(row.room_id, row.target_seq!), row);
+    const deletes = rows.filter((row) => row.kind === 'message_deleted');
+    if (lastEdit.size > 0) {
+      const edits = [...lastEdit.values()];
+      await client.query(
+        `UPDATE messages m SET text = e.text, edited_at = e.at
+           FROM unnest($1::uuid[], $2::bigint[], $3::text[], $4::timestamptz[]) AS e(room_id, seq, text, at)
+          WHERE m.room_id = e.room_id AND m.seq = e.seq`,
+        [edits.map((r) => r.room_id), edits.map((r) => r.target_seq), edits.map((r) => r.text), edits.map((r) => r.sent_at)],
+      );
+    }
+    if (deletes.length > 0) {
+      await client.query(
+        `UPDATE messages m SET text = '', deleted_at = d.at
+           FROM unnest($1::uuid[], $2::bigint[], $3::timestamptz[]) AS d(room_id, seq, at)
+          WHERE m.room_id = d.room_id AND m.seq = d.seq`,
+        [deletes.map((r) => r.room_id), deletes.map((r) => r.target_seq), deletes.map((r) => r.sent_at)],
+      );
+    }
   }
 }

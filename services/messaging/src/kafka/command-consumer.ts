@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { BatchingProducer, decodeSendCommand, encodeMessageEvent, type SendCommand, type TopicNames } from '@chat/kafka';
+import { BatchingProducer, decodeSendCommand, encodeLogEntry, type SendCommand, type TopicNames } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 import type { MessageWriter } from '../db/message-writer';
 
@@ -71,7 +71,7 @@ export class CommandConsumer {
     if (result.dropped > 0) this.options.logger.warn({ dropped: result.dropped }, 'dropped sends to unknown rooms or with invalid fields');
     await Promise.all(
       result.events.map((event) =>
-        this.producer.send(this.options.topics.events, { key: event.room, value: encodeMessageEvent(event) }),
+        this.producer.send(this.options.topics.events, { key: event.room, value: encodeLogEntry(event) }),
       ),
     );
     const last = batch.lastOffset();

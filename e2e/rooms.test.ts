@@ -1,0 +1,140 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RoomLogEntry, RoomSummary } from '@chat/protocol';
+import { ApiClient, startTestStack, waitUntil, WsStream, type TestStack } from '@chat/testkit';
+
+let stack: TestStack;
+let gateway: string;
+
+before(async () => {
+  stack = await startTestStack();
+  gateway = stack.gateways[0]!.url;
+});
+after(() => stack?.stop());
+
+async function history(client: ApiClient, room: string): Promise<RoomLogEntry[]> {
+  const result = await client.request<{ messages: RoomLogEntry[] }>('GET', `/api/rooms/${room}/messages`);
+  assert.equal(result.status, 200);
+  return result.body.messages;
+}
+
+async function stored(client: ApiClient, room: string, count: number): Promise<RoomLogEntry[]> {
+  return waitUntil(async () => {
+    const entries = await history(client, room);
+    return entries.length >= count ? entries : undefined;
+  }, 10_000, `${count} entries in history`);
+}
+
+test('unread counts follow each member’s read position, which only moves forward and never past the end', async () => {
+  const alice = await ApiClient.login(gateway, 'read_alice');
+  const bob = await ApiClient.login(gateway, 'read_bob');
+  const room = await alice.createRoom('reading');
+  await bob.joinRoom(room.id);
+  for (const id of ['1', '2', '3']) await alice.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: id, text: id });
+  await stored(bob, room.id, 3);
+  const unread = async () => {
+    const { body } = await bob.request<{ rooms: RoomSummary[] }>('GET', '/api/rooms');
+    return body.rooms.find((r) => r.id === room.id)!;
+  };
+  assert.deepEqual(await unread(), { id: room.id, name: 'reading', kind: 'group', lastSeq: 3, unread: 3 });
+  const read = (seq: number) => bob.request<{ lastReadSeq: number; unread: number }>('POST', `/api/rooms/${room.id}/read`, { seq });
+  assert.deepEqual((await read(2)).body, { lastReadSeq: 2, unread: 1 });
+  assert.deepEqual((await read(1)).body, { lastReadSeq: 2, unread: 1 }, 'never backwards');
+  assert.deepEqual((await read(99)).body, { lastReadSeq: 3, unread: 0 }, 'never past the last seq');
+  assert.equal((await unread()).unread, 0);
+  const stranger = await ApiClient.login(gateway, 'read_stranger');
+  assert.equal((await stranger.request('POST', `/api/rooms/${room.id}/read`, { seq: 1 })).status, 403);
+});
+
+test('a member who leaves stops receiving the room on open streams and can no longer send', async () => {
+  const alice = await ApiClient.login(gateway, 'leave_alice');
+  const bob = await ApiClient.login(gateway, 'leave_bob');
+  const room = await alice.createRoom('leaving');
+  await bob.joinRoom(room.id);
+  const stream = await WsStream.forUser(bob);
+  await alice.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'a', text: 'before leaving' });
+  await stream.waitForMessages(1);
+
+  const left = await bob.request('POST', `/api/rooms/${room.id}/leave`);
+  assert.equal(left.status, 200);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the member_left record reaches the gateway
+  await alice.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'b', text: 'after leaving' });
+  await stored(alice, room.id, 2);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.deepEqual(stream.messages().map((m) => m.text), ['before leaving']);
+  assert.equal((await bob.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'c', text: 'x' })).status, 403);
+  const { body } = await bob.request<{ rooms: RoomSummary[] }>('GET', '/api/rooms');
+  assert.ok(!body.rooms.some((r) => r.id === room.id));
+  await stream.close();
+});
+
+test('a direct conversation is one two-member room, however often and by whichever side it is opened', async () => {
+  const alice = await ApiClient.login(gateway, 'dm_alice');
+  const bob = await ApiClient.login(gateway, 'dm_bob');
+  const carol = await ApiClient.login(gateway, 'dm_carol');
+  const bobStream = await WsStream.forUser(bob);
+
+  const first = await alice.request<{ room: { id: string; name: string } }>('POST', '/api/dms', { userId: bob.user.id });
+  assert.equal(first.status, 201);
+  assert.equal(first.body.room.name, 'dm_alice, dm_bob');
+  const again = await alice.request<{ room: { id: string } }>('POST', '/api/dms', { userId: bob.user.id });
+  const fromBob = await bob.request<{ room: { id: string } }>('POST', '/api/dms', { userId: alice.user.id });
+  assert.equal(again.status, 200);
+  assert.equal(again.body.room.id, first.body.room.id);
+  assert.equal(fromBob.body.room.id, first.body.room.id);
+
+  const dm = first.body.room.id;
+  assert.equal((await carol.request('POST', `/api/rooms/${dm}/join`)).status, 403, 'nobody else joins a direct room');
+  assert.equal((await carol.request('GET', `/api/rooms/${dm}/messages`)).status, 403);
+  assert.equal((await alice.request('POST', '/api/dms', { userId: alice.user.id })).status, 400);
+  assert.equal((await alice.request('POST', '/api/dms', { userId: '00000000-0000-4000-8000-000000000000' })).status, 404);
+
+  await alice.request('POST', `/api/rooms/${dm}/messages`, { clientMsgId: 'hi', text: 'psst' });
+  const [message] = await bobStream.waitForMessages(1);
+  assert.equal(message!.room, dm, 'an open all-rooms stream picks up the new conversation');
+  const { body } = await bob.request<{ rooms: RoomSummary[] }>('GET', '/api/rooms');
+  assert.equal(body.rooms.find((r) => r.id === dm)?.kind, 'dm');
+  await bobStream.close();
+});
+
+test('edits and deletes are later entries of the room log, live and in history, and only the sender may make them', async () => {
+  const alice = await ApiClient.login(gateway, 'edit_alice');
+  const bob = await ApiClient.login(gateway, 'edit_bob');
+  const room = await alice.createRoom('editing');
+  await bob.joinRoom(room.id);
+  const bobStream = await WsStream.forUser(bob, { rooms: room.id });
+  const aliceStream = await WsStream.forUser(alice, { rooms: room.id });
+
+  aliceStream.send({ type: 'send', room: room.id, clientMsgId: 'm1', text: 'helo' });
+  await bobStream.waitFor((f) => f.type === 'message');
+  aliceStream.send({ type: 'edit', room: room.id, target: 1, clientMsgId: 'e1', text: 'hello' });
+  await bobStream.waitFor((f) => f.type === 'message_edited');
+
+  const notYours = await bob.request<{ error: { code: string } }>('PATCH', `/api/rooms/${room.id}/messages/1`, { clientMsgId: 'x', text: 'mine now' });
+  assert.equal(notYours.status, 403);
+  assert.equal((await alice.request('PATCH', `/api/rooms/${room.id}/messages/99`, { clientMsgId: 'y', text: 'z' })).status, 404);
+
+  assert.equal((await alice.request('DELETE', `/api/rooms/${room.id}/messages/1`)).status, 202);
+  await bobStream.waitFor((f) => f.type === 'message_deleted');
+  const live = bobStream.frames.filter((f) => 'seq' in f).map((f) => [f.type, (f as { seq: number }).seq, (f as { target?: number }).target]);
+  assert.deepEqual(live, [
+    ['message', 1, undefined],
+    ['message_edited', 2, 1],
+    ['message_deleted', 3, 1],
+  ]);
+
+  const entries = await stored(bob, room.id, 3);
+  const original = entries[0] as Extract<RoomLogEntry, { type: 'message' }>;
+  assert.equal(original.deleted, true);
+  assert.equal(original.text, '');
+  assert.ok(original.editedAt);
+  assert.deepEqual(entries.map((e) => [e.type, e.seq]), [
+    ['message', 1],
+    ['message_edited', 2],
+    ['message_deleted', 3],
+  ]);
+  assert.equal((entries[1] as Extract<RoomLogEntry, { type: 'message_edited' }>).text, 'hello');
+  const editDeleted = await alice.request('PATCH', `/api/rooms/${room.id}/messages/1`, { clientMsgId: 'late', text: 'too late' });
+  assert.equal(editDeleted.status, 404, 'a deleted message cannot be edited');
+  await Promise.all([bobStream.close(), aliceStream.close()]);
+});
