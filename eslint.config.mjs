@@ -16,7 +16,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs', 'scripts/**', 'infra/**', 'loadtest/**'],
+    files: ['**/*.mjs', 'scripts/**', 'infra/**', 'loadtest/**', '**/bench/**'],
     rules: { 'no-console': 'off' },
   },
 );

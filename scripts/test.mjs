@@ -5,11 +5,10 @@
 // `npm test -- --unit` runs the unit tests alone, without infrastructure;
 // `npm test -- e2e/resume` runs only the test files whose path contains that text.
 import { spawn } from 'node:child_process';
-import { readdirSync, rmSync, mkdirSync, statSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureKafkaInstalled, startKafka } from '../infra/local/kafka.mjs';
-import { ensurePostgresInstalled, startPostgres } from '../infra/local/postgres.mjs';
+import { startEphemeralInfra } from '../infra/local/ephemeral.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const unitOnly = process.argv.includes('--unit');
@@ -61,19 +60,11 @@ let code = 1;
 try {
   if (tests.some(isIntegration)) {
     const started = Date.now();
-    const runDir = join(root, '.local', 'test-runs', String(process.pid));
-    rmSync(runDir, { recursive: true, force: true });
-    mkdirSync(runDir, { recursive: true });
-    stops.push(async () => rmSync(runDir, { recursive: true, force: true }));
-    await Promise.all([ensureKafkaInstalled({ root }), ensurePostgresInstalled()]);
-    const [kafka, postgres] = await Promise.all([
-      startKafka({ root, dataDir: join(runDir, 'kafka'), logFile: join(runDir, 'kafka.log') }),
-      startPostgres({ root, dataDir: join(runDir, 'postgres'), logFile: join(runDir, 'postgres.log') }),
-    ]);
-    stops.push(() => kafka.stop(), () => postgres.stop());
-    env.TEST_KAFKA_BROKERS = kafka.brokers;
-    env.TEST_DATABASE_URL = postgres.url;
-    console.log(`test infrastructure up in ${Date.now() - started} ms: kafka ${kafka.brokers}, postgres ${postgres.url}`);
+    const infra = await startEphemeralInfra({ root, kind: 'test' });
+    stops.push(() => infra.stop());
+    env.TEST_KAFKA_BROKERS = infra.kafkaBrokers;
+    env.TEST_DATABASE_URL = infra.databaseUrl;
+    console.log(`test infrastructure up in ${Date.now() - started} ms: kafka ${infra.kafkaBrokers}, postgres ${infra.databaseUrl}`);
   }
   code = await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...tests], env);
 } finally {

@@ -38,12 +38,15 @@ export class BatchingProducer {
   send(topic: string, message: Message): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ topic, message, resolve, reject });
-      if (!this.flushing) void this.flush();
+      if (!this.flushing) {
+        this.flushing = true;
+        // After the current task, so that records sent together in one tick share a request.
+        setImmediate(() => void this.flush());
+      }
     });
   }
 
   private async flush(): Promise<void> {
-    this.flushing = true;
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       const byTopic = new Map<string, Message[]>();

@@ -36,7 +36,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.end();
   const url = new URL(adminDatabaseUrl);
   url.pathname = `/${name}`;
-  const pool = createPool(url.toString(), createLogger('test', 'warn'), 5);
+  const pool = createPool(url.toString(), createLogger('test', 'error'), 5);
   await migrate(pool);
   return {
     name,

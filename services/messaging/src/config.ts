@@ -8,8 +8,12 @@ export const messagingConfigSpec = {
   kafkaBrokers: list('KAFKA_BROKERS', ['127.0.0.1:9092']),
   topicPrefix: str('KAFKA_TOPIC_PREFIX', ''),
   consumerGroup: str('MESSAGING_CONSUMER_GROUP', 'messaging'),
-  /** Partitions processed at once; each holds a Postgres connection while it writes. */
-  partitionsConcurrently: int('MESSAGING_PARTITIONS_CONCURRENTLY', 4, { min: 1, max: 64 }),
+  /**
+   * Partitions processed at once; each holds a Postgres connection while it writes. kafkajs
+   * fetches again only when every batch of a fetch is done, so fewer slots than assigned
+   * partitions means waves, and each wave adds its time to every message's latency.
+   */
+  partitionsConcurrently: int('MESSAGING_PARTITIONS_CONCURRENTLY', 8, { min: 1, max: 64 }),
   instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`),
 };
 

@@ -14,9 +14,9 @@ export interface CommandConsumerOptions {
 
 /**
  * The one writer per partition: for each fetched batch it persists every
- * command in one transaction, publishes the room events, and only then commits
- * the offset. A crash anywhere before the commit replays the batch; the unique
- * keys in Postgres turn the replay into re-publishing the same events.
+ * command in one transaction, publishes the room events, and only then lets the
+ * offset be committed. A crash anywhere before the commit replays the batch; the
+ * unique keys in Postgres turn the replay into re-publishing the same events.
  */
 export class CommandConsumer {
   private readonly consumer: Consumer;
@@ -29,7 +29,7 @@ export class CommandConsumer {
       sessionTimeout: 10_000,
       heartbeatInterval: 2_000,
       rebalanceTimeout: 20_000,
-      maxWaitTimeInMs: 250,
+      maxWaitTimeInMs: 20,
       allowAutoTopicCreation: false,
     });
     this.producer = new BatchingProducer(options.kafka);
@@ -52,7 +52,11 @@ export class CommandConsumer {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topics.messages, fromBeginning: true });
     await this.consumer.run({
-      autoCommit: false,
+      // Offsets are resolved only after the batch's events are published, and committed at
+      // most every 500 ms: a crash replays a little more, which the unique keys make harmless,
+      // and no batch waits for a commit round trip.
+      autoCommit: true,
+      autoCommitInterval: 500,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrently,
       eachBatch: (payload) => this.processBatch(payload),
@@ -74,11 +78,7 @@ export class CommandConsumer {
         this.producer.send(this.options.topics.events, { key: event.room, value: encodeLogEntry(event) }),
       ),
     );
-    const last = batch.lastOffset();
-    resolveOffset(last);
-    await this.consumer.commitOffsets([
-      { topic: batch.topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-    ]);
+    resolveOffset(batch.lastOffset());
     await heartbeat();
   }
 

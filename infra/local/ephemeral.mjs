@@ -1,0 +1,26 @@
+// A throwaway Kafka and Postgres on free ports, for `npm test` and benchmarks:
+// they can run while the `npm start` stack is up.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureKafkaInstalled, startKafka } from './kafka.mjs';
+import { ensurePostgresInstalled, startPostgres } from './postgres.mjs';
+
+/** Starts both under .local/<kind>-runs/<pid>/; `stop()` shuts them down and deletes the data. */
+export async function startEphemeralInfra({ root, kind }) {
+  const runDir = join(root, '.local', `${kind}-runs`, String(process.pid));
+  rmSync(runDir, { recursive: true, force: true });
+  mkdirSync(runDir, { recursive: true });
+  await Promise.all([ensureKafkaInstalled({ root }), ensurePostgresInstalled()]);
+  const [kafka, postgres] = await Promise.all([
+    startKafka({ root, dataDir: join(runDir, 'kafka'), logFile: join(runDir, 'kafka.log') }),
+    startPostgres({ root, dataDir: join(runDir, 'postgres'), logFile: join(runDir, 'postgres.log') }),
+  ]);
+  return {
+    kafkaBrokers: kafka.brokers,
+    databaseUrl: postgres.url,
+    async stop() {
+      await Promise.allSettled([kafka.stop(), postgres.stop()]);
+      rmSync(runDir, { recursive: true, force: true });
+    },
+  };
+}
