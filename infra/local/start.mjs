@@ -139,8 +139,9 @@ try {
   await createTopics({
     brokers: kafka.brokers,
     topics: [
-      { topic: 'chat.messages', numPartitions: 6 },
-      { topic: 'chat.events', numPartitions: 6 },
+      // Retention as docs/kafka.md explains: commands outlive an outage, events are a fan-out bus.
+      { topic: 'chat.messages', numPartitions: 6, configs: { 'retention.ms': 7 * 24 * 3600 * 1000 } },
+      { topic: 'chat.events', numPartitions: 6, configs: { 'retention.ms': 24 * 3600 * 1000 } },
     ],
   });
 
