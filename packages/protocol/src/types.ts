@@ -35,28 +35,26 @@ export interface MessageEvent extends Message {
   type: 'message';
 }
 
-/** An edit: a later entry of the room's log, with a seq of its own, naming the edited message's seq. */
-export interface MessageEditedEvent {
-  type: 'message_edited';
+/** What every entry of a room's log carries. */
+interface LogEntryBase {
   room: string;
   seq: number;
   id: string;
   clientMsgId: string;
   sender: UserRef;
-  target: number;
-  text: string;
   sentAt: string;
 }
 
-export interface MessageDeletedEvent {
-  type: 'message_deleted';
-  room: string;
-  seq: number;
-  id: string;
-  clientMsgId: string;
-  sender: UserRef;
+/** An edit: a later entry of the room's log, with a seq of its own, naming the edited message's seq. */
+export interface MessageEditedEvent extends LogEntryBase {
+  type: 'message_edited';
   target: number;
-  sentAt: string;
+  text: string;
+}
+
+export interface MessageDeletedEvent extends LogEntryBase {
+  type: 'message_deleted';
+  target: number;
 }
 
 /** What occupies one seq of a room: history returns these, streams deliver them. */

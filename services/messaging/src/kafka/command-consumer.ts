@@ -29,7 +29,7 @@ export class CommandConsumer {
       sessionTimeout: 10_000,
       heartbeatInterval: 2_000,
       rebalanceTimeout: 20_000,
-      maxWaitTimeInMs: 20,
+      maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
     });
     this.producer = new BatchingProducer(options.kafka);
