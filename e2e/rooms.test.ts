@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RoomLogEntry, RoomSummary } from '@chat/protocol';
-import { ApiClient, startTestStack, waitUntil, WsStream, type TestStack } from '@chat/testkit';
+import { ApiClient, SseStream, startTestStack, waitUntil, WsStream, type TestStack } from '@chat/testkit';
 
 let stack: TestStack;
 let gateway: string;
@@ -137,4 +137,36 @@ test('edits and deletes are later entries of the room log, live and in history, 
   const editDeleted = await alice.request('PATCH', `/api/rooms/${room.id}/messages/1`, { clientMsgId: 'late', text: 'too late' });
   assert.equal(editDeleted.status, 404, 'a deleted message cannot be edited');
   await Promise.all([bobStream.close(), aliceStream.close()]);
+});
+
+test('typing reaches the other members within a second on any transport, is never echoed or stored, and only members may type', async () => {
+  const alice = await ApiClient.login(gateway, 'typing_alice');
+  const bob = await ApiClient.login(gateway, 'typing_bob');
+  const room = await alice.createRoom('typing');
+  await bob.joinRoom(room.id);
+  const aliceStream = await WsStream.forUser(alice, { rooms: room.id });
+  const bobStream = await WsStream.forUser(bob, { rooms: room.id });
+  const bobSse = await SseStream.forUser(bob, { rooms: room.id });
+
+  const started = Date.now();
+  aliceStream.send({ type: 'typing', room: room.id });
+  const typing = await bobStream.waitFor((f) => f.type === 'typing', 1_000);
+  assert.ok(Date.now() - started < 1_000);
+  assert.deepEqual({ ...typing, cursor: undefined }, { type: 'typing', room: room.id, user: alice.user, cursor: undefined });
+  assert.equal(typeof (typing as { cursor?: string }).cursor, 'string');
+  await waitUntil(() => bobSse.frames.find((f) => f.type === 'typing'), 2_000, 'typing over SSE');
+
+  // The HTTP form, throttled to one per second per user and room.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  assert.equal((await alice.request('POST', `/api/rooms/${room.id}/typing`)).status, 202);
+  assert.equal((await alice.request('POST', `/api/rooms/${room.id}/typing`)).status, 202);
+  await waitUntil(() => bobStream.frames.filter((f) => f.type === 'typing').length === 2, 2_000, 'the second indicator');
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  assert.equal(bobStream.frames.filter((f) => f.type === 'typing').length, 2, 'the throttled one was dropped');
+
+  assert.equal(aliceStream.frames.filter((f) => f.type === 'typing').length, 0, 'not echoed to the typist');
+  assert.deepEqual(await history(bob, room.id), [], 'nothing stored');
+  const stranger = await ApiClient.login(gateway, 'typing_stranger');
+  assert.equal((await stranger.request('POST', `/api/rooms/${room.id}/typing`)).status, 403);
+  await Promise.all([aliceStream.close(), bobStream.close(), bobSse.close()]);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFeedRecord, decodeSendCommand, encodeMemberJoined, encodeLogEntry, encodeSendCommand, type SendCommand } from './records';
+import { decodeFeedRecord, decodeSendCommand, encodeLogEntry, encodeMemberJoined, encodeSendCommand, encodeTyping, type SendCommand } from './records';
 
 const room = '0b3f1c7e-2a4d-4e8f-9a1b-3c5d7e9f1a2b';
 
@@ -20,7 +20,9 @@ test('feed records keep the message JSON byte for byte and recognise membership 
   const value = encodeLogEntry(event);
   assert.deepEqual(decodeFeedRecord(value), { kind: 'entry', type: 'message', room, seq: 7, json: value.toString() });
   assert.deepEqual(decodeFeedRecord(encodeMemberJoined({ room, userId: 'u', lastSeq: 3 })), { kind: 'member_joined', room, userId: 'u', lastSeq: 3 });
-  for (const bad of ['nope', '{"type":"message","room":"r"}', '{"type":"other","room":"r"}']) {
+  const typing = encodeTyping({ type: 'typing', room, user: { id: 'u', name: 'n' } });
+  assert.deepEqual(decodeFeedRecord(typing), { kind: 'typing', room, userId: 'u', json: typing.toString() });
+  for (const bad of ['nope', '{"type":"message","room":"r"}', '{"type":"other","room":"r"}', '{"type":"typing","room":"r"}']) {
     assert.equal(decodeFeedRecord(Buffer.from(bad)), null, bad);
   }
 });

@@ -1,4 +1,4 @@
-import type { RoomLogEntry, UserRef } from '@chat/protocol';
+import type { RoomLogEntry, TypingEvent, UserRef } from '@chat/protocol';
 
 export type LogEntryKind = RoomLogEntry['type'];
 const LOG_ENTRY_KINDS: readonly string[] = ['message', 'message_edited', 'message_deleted'] satisfies LogEntryKind[];
@@ -79,7 +79,13 @@ export interface MembershipRecord {
 export type FeedRecord =
   | ({ kind: 'entry' } & RoomEventRecord)
   | ({ kind: 'member_joined' } & MembershipRecord)
-  | ({ kind: 'member_left' } & Omit<MembershipRecord, 'lastSeq'>);
+  | ({ kind: 'member_left' } & Omit<MembershipRecord, 'lastSeq'>)
+  | { kind: 'typing'; room: string; userId: string; json: string };
+
+/** A typing indicator: ephemeral, never stored, delivered to the room's other members. */
+export function encodeTyping(event: TypingEvent): Buffer {
+  return Buffer.from(JSON.stringify(event));
+}
 
 export function encodeMemberJoined(record: MembershipRecord): Buffer {
   return Buffer.from(JSON.stringify({ type: 'member_joined', ...record }));
@@ -104,6 +110,10 @@ export function decodeFeedRecord(value: Buffer | null): FeedRecord | null {
     }
     if (event.type === 'member_left' && typeof event.userId === 'string') {
       return { kind: 'member_left', room: event.room, userId: event.userId };
+    }
+    const user = (event as { user?: { id?: unknown } }).user;
+    if (event.type === 'typing' && typeof user?.id === 'string') {
+      return { kind: 'typing', room: event.room, userId: user.id, json };
     }
     return null;
   } catch {

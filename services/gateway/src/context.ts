@@ -8,6 +8,7 @@ import type { Hub } from './session/hub';
 import type { MessageSender } from './session/message-sender';
 import type { MembershipLog } from './kafka/gateway-producer';
 import type { ConnectionRegistry } from './session/connections';
+import type { TypingNotifier } from './session/typing';
 
 /** Everything the routes and transports of one gateway share. */
 export interface GatewayContext {
@@ -19,6 +20,7 @@ export interface GatewayContext {
   auth: Authenticator;
   sender: MessageSender;
   memberships: MembershipLog;
+  typing: TypingNotifier;
   hub: Hub;
   connections: ConnectionRegistry;
   /** False from the start of a drain: new streams are refused. */

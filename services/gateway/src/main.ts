@@ -14,6 +14,7 @@ import { ConnectionRegistry } from './session/connections';
 import { Hub } from './session/hub';
 import { MessageSender } from './session/message-sender';
 import { SendRateLimiter } from './session/send-rate';
+import { TypingNotifier } from './session/typing';
 
 const logger = createLogger('gateway');
 const config = loadGatewayConfig();
@@ -39,7 +40,11 @@ const producer = new GatewayProducer(kafka, topicNames(config.topicPrefix));
 const hub = new Hub();
 const feed = new EventFeed(kafka, topicNames(config.topicPrefix).events, config.instanceId, (record) => hub.publish(record), logger);
 const sendRate = new SendRateLimiter(config.sendRatePerSecond, config.sendBurst);
-const sweep = setInterval(() => sendRate.sweep(), 60_000);
+const typing = new TypingNotifier(store, producer);
+const sweep = setInterval(() => {
+  sendRate.sweep();
+  typing.sweep();
+}, 60_000);
 sweep.unref();
 
 let accepting = true;
@@ -52,6 +57,7 @@ const ctx: GatewayContext = {
   auth: new Authenticator(tokens, tickets, store),
   sender: new MessageSender(store, producer, logger, sendRate),
   memberships: producer,
+  typing,
   hub,
   connections: new ConnectionRegistry({ perUser: config.maxStreamsPerUser, perIp: config.maxStreamsPerIp }),
   isAccepting: () => accepting,

@@ -92,6 +92,11 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     return reply.status(202).send({ clientMsgId });
   });
 
+  app.post<{ Params: RoomParams }>('/api/rooms/:roomId/typing', { schema: { params: RoomParams } }, async (request, reply) => {
+    await ctx.typing.notify(request.principal!.user, request.params.roomId);
+    return reply.status(202).send({});
+  });
+
   app.post<{ Params: RoomParams }>('/api/rooms/:roomId/leave', { schema: { params: RoomParams } }, async (request) => {
     const { roomId } = request.params;
     const user = request.principal!.user;

@@ -3,11 +3,13 @@ import {
   encodeMemberJoined,
   encodeMemberLeft,
   encodeSendCommand,
+  encodeTyping,
   type Kafka,
   type MembershipRecord,
   type SendCommand,
   type TopicNames,
 } from '@chat/kafka';
+import type { TypingEvent } from '@chat/protocol';
 
 /** Where accepted sends go. Resolves once the send is durable (acks=all). */
 export interface CommandLog {
@@ -20,7 +22,12 @@ export interface MembershipLog {
   memberLeft(record: Omit<MembershipRecord, 'lastSeq'>): Promise<void>;
 }
 
-export class GatewayProducer implements CommandLog, MembershipLog {
+/** Ephemeral room events: every gateway delivers them to its streams of the room, nothing stores them. */
+export interface EphemeralLog {
+  typing(event: TypingEvent): Promise<void>;
+}
+
+export class GatewayProducer implements CommandLog, MembershipLog, EphemeralLog {
   private readonly producer: BatchingProducer;
 
   constructor(kafka: Kafka, private readonly topics: TopicNames) {
@@ -43,6 +50,10 @@ export class GatewayProducer implements CommandLog, MembershipLog {
 
   memberLeft(record: Omit<MembershipRecord, 'lastSeq'>): Promise<void> {
     return this.producer.send(this.topics.events, { key: record.room, value: encodeMemberLeft(record) });
+  }
+
+  typing(event: TypingEvent): Promise<void> {
+    return this.producer.send(this.topics.events, { key: event.room, value: encodeTyping(event) });
   }
 
   disconnect(): Promise<void> {

@@ -2,6 +2,8 @@ import type { FeedRecord, RoomEventRecord } from '@chat/kafka';
 
 export interface RoomListener {
   onRoomEvent(record: RoomEventRecord): void;
+  /** Typing and other events that are not part of the room log: no seq, not replayed. */
+  onEphemeral(record: { room: string; userId: string; json: string; type: 'typing' }): void;
 }
 
 export interface MembershipListener {
@@ -50,9 +52,11 @@ export class Hub {
 
   /** Hands one record, parsed once, to every local listener it concerns. */
   publish(record: FeedRecord): void {
-    if (record.kind === 'entry') {
+    if (record.kind === 'entry' || record.kind === 'typing') {
       const listeners = this.rooms.get(record.room);
-      if (listeners) for (const listener of listeners) listener.onRoomEvent(record);
+      if (!listeners) return;
+      if (record.kind === 'entry') for (const listener of listeners) listener.onRoomEvent(record);
+      else for (const listener of listeners) listener.onEphemeral({ ...record, type: 'typing' });
       return;
     }
     const listeners = this.members.get(record.userId);

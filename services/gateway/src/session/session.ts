@@ -130,6 +130,12 @@ export class Session implements RoomListener, MembershipListener {
     void this.catchUp([record.room]);
   }
 
+  onEphemeral(record: { room: string; userId: string; json: string; type: 'typing' }): void {
+    // A user's own typing is not echoed to their streams.
+    if (this.closed || record.userId === this.principal.user.id || !this.rooms.has(record.room)) return;
+    this.output.push(record.type, record.json, this.cursor());
+  }
+
   onMemberLeft(room: string): void {
     this.removeRooms([room]);
   }

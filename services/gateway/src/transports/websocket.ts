@@ -165,7 +165,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
               session.removeRooms(frame.rooms);
               return;
             case 'typing':
-              // Typing indicators arrive with the presence service.
+              await ctx.typing.notify(principal.user, frame.room);
               return;
           }
         } catch (error) {

@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TypingEvent } from '@chat/protocol';
+import { ClientError } from '@chat/runtime';
+import { TypingNotifier } from './typing';
+
+const alice = { id: 'a', name: 'alice' };
+
+test('typing is published at most once per interval per user and room, and only by members', async () => {
+  let now = 0;
+  const published: TypingEvent[] = [];
+  const access = async (room: string) => ({ membership: room === 'secret' ? ('not_member' as const) : ('member' as const), lastSeq: 0 });
+  const notifier = new TypingNotifier({ access }, { typing: async (event) => void published.push(event) }, 1_000, () => now);
+
+  assert.equal(await notifier.notify(alice, 'r1'), true);
+  assert.equal(await notifier.notify(alice, 'r1'), false);
+  assert.equal(await notifier.notify(alice, 'r2'), true, 'rooms are throttled separately');
+  now += 1_000;
+  assert.equal(await notifier.notify(alice, 'r1'), true);
+  assert.deepEqual(published.map((e) => e.room), ['r1', 'r2', 'r1']);
+  await assert.rejects(notifier.notify(alice, 'secret'), (e: unknown) => e instanceof ClientError && e.code === 'forbidden');
+});

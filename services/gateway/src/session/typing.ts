@@ -1,0 +1,39 @@
+import type { UserRef } from '@chat/protocol';
+import { ClientError } from '@chat/runtime';
+import type { RoomStore } from '../db/room-store';
+import type { EphemeralLog } from '../kafka/gateway-producer';
+
+/**
+ * Typing indicators: checked like a send, throttled to one per user and room
+ * per interval (the rest are dropped: a client sends one per keystroke burst),
+ * and published as ephemeral room events that nothing stores.
+ */
+export class TypingNotifier {
+  private readonly lastSent = new Map<string, number>();
+
+  constructor(
+    private readonly store: Pick<RoomStore, 'access'>,
+    private readonly log: EphemeralLog,
+    private readonly intervalMs = 1_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Resolves true when the indicator went out, false when it was throttled. */
+  async notify(user: UserRef, room: string): Promise<boolean> {
+    const { membership } = await this.store.access(room, user.id);
+    if (membership === 'no_room') throw new ClientError('not_found', `unknown room ${room}`);
+    if (membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${room}`);
+    const key = `${user.id}\u0000${room}`;
+    const now = this.now();
+    if (now - (this.lastSent.get(key) ?? -Infinity) < this.intervalMs) return false;
+    this.lastSent.set(key, now);
+    await this.log.typing({ type: 'typing', room, user });
+    return true;
+  }
+
+  /** Forgets throttles that have run out, so the map holds only users typing now. */
+  sweep(): void {
+    const now = this.now();
+    for (const [key, at] of this.lastSent) if (now - at >= this.intervalMs) this.lastSent.delete(key);
+  }
+}
