@@ -142,6 +142,9 @@ try {
       // Retention as docs/kafka.md explains: commands outlive an outage, events are a fan-out bus.
       { topic: 'chat.messages', numPartitions: 6, configs: { 'retention.ms': 7 * 24 * 3600 * 1000 } },
       { topic: 'chat.events', numPartitions: 6, configs: { 'retention.ms': 24 * 3600 * 1000 } },
+      // Presence: heartbeats are short-lived; statuses are a compacted table of the last one per user.
+      { topic: 'chat.presence.heartbeats', numPartitions: 6, configs: { 'retention.ms': 3600 * 1000 } },
+      { topic: 'chat.presence', numPartitions: 6, configs: { 'cleanup.policy': 'compact' } },
     ],
   });
 

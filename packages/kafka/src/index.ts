@@ -3,3 +3,4 @@ export * from './topics';
 export * from './records';
 export * from './batching-producer';
 export type { Kafka, Consumer, EachBatchPayload, Admin } from 'kafkajs';
+export * from './presence-records';

@@ -7,11 +7,17 @@ export interface TopicNames {
   messages: string;
   /** Persisted room events in seq order, key = room id; read whole by every gateway. */
   events: string;
+  /** Gateways' connection counts per user, key = user id; consumed by the presence group, partitioned by user. */
+  heartbeats: string;
+  /** Online/offline per user, key = user id, compacted; read whole by every gateway. Same partition count as heartbeats. */
+  presence: string;
 }
 
 export function topicNames(prefix = ''): TopicNames {
-  return { messages: `${prefix}chat.messages`, events: `${prefix}chat.events` };
+  return {
+    messages: `${prefix}chat.messages`,
+    events: `${prefix}chat.events`,
+    heartbeats: `${prefix}chat.presence.heartbeats`,
+    presence: `${prefix}chat.presence`,
+  };
 }
-
-/** Partition counts of the local stack; a cluster sets its own (docs/kafka.md). */
-export const DEFAULT_PARTITIONS = { messages: 6, events: 6 } as const;

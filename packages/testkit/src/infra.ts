@@ -57,7 +57,7 @@ export interface TestTopics {
   names: TopicNames;
 }
 
-/** Both topics under a prefix of their own. */
+/** All topics under a prefix of their own; the presence topic is compacted, as in a real install. */
 export async function createTestTopics(partitions = 3): Promise<TestTopics> {
   const prefix = `${uniqueName('t')}.`;
   const names = topicNames(prefix);
@@ -66,7 +66,12 @@ export async function createTestTopics(partitions = 3): Promise<TestTopics> {
   try {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [names.messages, names.events].map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })),
+      topics: [names.messages, names.events, names.heartbeats, names.presence].map((topic) => ({
+        topic,
+        numPartitions: partitions,
+        replicationFactor: 1,
+        configEntries: topic === names.presence ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+      })),
     });
   } finally {
     await admin.disconnect();

@@ -6,9 +6,12 @@ export interface TestStack {
   topics: TestTopics;
   gateways: RunningService[];
   messaging: RunningService;
+  /** Started when asked for (`presence: true`). */
+  presence?: RunningService;
   /** The environment the services run with; pass it to start more of them. */
   env: Record<string, string>;
   startMessaging(): Promise<RunningService>;
+  startPresence(): Promise<RunningService>;
   stop(): Promise<void>;
 }
 
@@ -17,7 +20,9 @@ export interface TestStack {
  * N gateways and one messaging process, all real processes on real Kafka and
  * Postgres.
  */
-export async function startTestStack(options: { gateways?: number; env?: Record<string, string> } = {}): Promise<TestStack> {
+export async function startTestStack(
+  options: { gateways?: number; presence?: boolean; env?: Record<string, string> } = {},
+): Promise<TestStack> {
   const { kafkaBrokers } = testInfra();
   const [db, topics] = await Promise.all([createTestDatabase(), createTestTopics()]);
   const env = {
@@ -25,6 +30,7 @@ export async function startTestStack(options: { gateways?: number; env?: Record<
     KAFKA_BROKERS: kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: topics.prefix,
     MESSAGING_CONSUMER_GROUP: `${topics.prefix}messaging`,
+    PRESENCE_CONSUMER_GROUP: `${topics.prefix}presence`,
     JWT_SECRET: 'test-secret-0123456789abcdef0123456789',
     ...options.env,
   };
@@ -38,13 +44,16 @@ export async function startTestStack(options: { gateways?: number; env?: Record<
       Array.from({ length: options.gateways ?? 1 }, (_, i) => startService('gateway', { ...env, INSTANCE_ID: `${topics.prefix}gw${i}` }).then(track)),
     );
     const messaging = track(await startService('messaging', env));
+    const presence = options.presence ? track(await startService('presence', env)) : undefined;
     return {
       db,
       topics,
       gateways,
       messaging,
+      presence,
       env,
       startMessaging: async () => track(await startService('messaging', env)),
+      startPresence: async () => track(await startService('presence', env)),
       async stop() {
         await Promise.all(running.map((service) => service.kill()));
         await db.drop();

@@ -35,6 +35,10 @@ export const gatewayConfigSpec = {
   maxStreamsPerIp: int('MAX_STREAMS_PER_IP', 20_000, { min: 1 }),
   sendRatePerSecond: int('SEND_RATE_PER_SECOND', 20, { min: 1 }),
   sendBurst: int('SEND_BURST', 50, { min: 1 }),
+  /** How often this gateway reports its users' connection counts to the presence service. */
+  presenceHeartbeatMs: int('PRESENCE_HEARTBEAT_MS', 30_000, { min: 50 }),
+  /** A report holds this long: a gateway that dies takes its users offline after it. */
+  presenceTtlMs: int('PRESENCE_TTL_MS', 60_000, { min: 100 }),
   /** On SIGTERM, open streams are told to reconnect at random moments over this window. */
   drainWindowMs: int('DRAIN_WINDOW_MS', 10_000, { min: 0 }),
 };

@@ -23,6 +23,7 @@ export interface GatewayContext {
   typing: TypingNotifier;
   hub: Hub;
   connections: ConnectionRegistry;
+  presence: { isOnline(userId: string): boolean };
   /** False from the start of a drain: new streams are refused. */
   isAccepting(): boolean;
 }

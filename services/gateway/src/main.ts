@@ -1,5 +1,6 @@
 import { createPool } from '@chat/db';
-import { createKafka, topicNames } from '@chat/kafka';
+import { createKafka, topicNames, type PresenceRecord } from '@chat/kafka';
+import { MAX_POLL_TIMEOUT_SECONDS } from '@chat/protocol';
 import { createLogger, onShutdownSignal } from '@chat/runtime';
 import { buildGatewayApp } from './app';
 import { Authenticator } from './auth/authenticate';
@@ -15,6 +16,8 @@ import { Hub } from './session/hub';
 import { MessageSender } from './session/message-sender';
 import { SendRateLimiter } from './session/send-rate';
 import { TypingNotifier } from './session/typing';
+import { PresenceReporter } from './presence/reporter';
+import { PresenceView } from './presence/view';
 
 const logger = createLogger('gateway');
 const config = loadGatewayConfig();
@@ -40,6 +43,29 @@ const producer = new GatewayProducer(kafka, topicNames(config.topicPrefix));
 const hub = new Hub();
 const feed = new EventFeed(kafka, topicNames(config.topicPrefix).events, config.instanceId, (record) => hub.publish(record), logger);
 const sendRate = new SendRateLimiter(config.sendRatePerSecond, config.sendBurst);
+const reporter = new PresenceReporter(producer, {
+  gateway: config.instanceId,
+  heartbeatMs: config.presenceHeartbeatMs,
+  ttlMs: config.presenceTtlMs,
+  // A long poller is away between polls; it counts as connected for the longest poll plus a margin.
+  pollGraceMs: (MAX_POLL_TIMEOUT_SECONDS + 5) * 1000,
+});
+const presence = new PresenceView(
+  kafka,
+  topicNames(config.topicPrefix).presence,
+  config.instanceId,
+  (record) => void fanOutPresence(record),
+  logger,
+);
+
+/** One presence event per room of the user that has streams here, serialised once per room. */
+async function fanOutPresence(record: PresenceRecord): Promise<void> {
+  const rooms = (await store.roomIdsOf(record.user.id)).filter((room) => hub.hasListeners(room));
+  for (const room of rooms) {
+    const json = JSON.stringify({ type: 'presence', room, user: record.user, status: record.status });
+    hub.broadcast({ type: 'presence', room, userId: record.user.id, json });
+  }
+}
 const typing = new TypingNotifier(store, producer);
 const sweep = setInterval(() => {
   sendRate.sweep();
@@ -59,7 +85,8 @@ const ctx: GatewayContext = {
   memberships: producer,
   typing,
   hub,
-  connections: new ConnectionRegistry({ perUser: config.maxStreamsPerUser, perIp: config.maxStreamsPerIp }),
+  connections: new ConnectionRegistry({ perUser: config.maxStreamsPerUser, perIp: config.maxStreamsPerIp }, reporter),
+  presence,
   isAccepting: () => accepting,
 };
 const app = await buildGatewayApp(ctx, () => accepting && feed.isJoined);
@@ -70,8 +97,9 @@ onShutdownSignal(
     // Not ready, no new streams; open ones reconnect elsewhere, spread over the window; then close.
     accepting = false;
     await ctx.connections.drain(config.drainWindowMs);
+    reporter.stop();
     await app.close();
-    await feed.stop();
+    await Promise.all([feed.stop(), presence.stop()]);
     await producer.disconnect();
     await pool.end();
   },
@@ -79,5 +107,5 @@ onShutdownSignal(
 );
 
 await producer.connect();
-await feed.start();
+await Promise.all([feed.start(), presence.start()]);
 await app.listen({ host: config.host, port: config.port });

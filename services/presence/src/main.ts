@@ -1,14 +1,76 @@
-import { createLogger, createServiceApp, int, onShutdownSignal, readConfig, str } from '@chat/runtime';
+import { randomUUID } from 'node:crypto';
+import { BatchingProducer, createKafka, decodeHeartbeat, encodePresence, topicNames, type PresenceRecord } from '@chat/kafka';
+import { createLogger, createServiceApp, int, list, onShutdownSignal, readConfig, str } from '@chat/runtime';
+import { hostname } from 'node:os';
+import { PresenceTracker } from './presence-tracker';
+import { readPublishedStatuses } from './status-log';
 
-// The service shell: health, readiness and metrics. Heartbeat tracking comes with the presence issue.
 const logger = createLogger('presence');
-const config = readConfig({ host: str('HOST', '127.0.0.1'), port: int('PORT', 8082, { min: 0, max: 65535 }) });
+const config = readConfig({
+  host: str('HOST', '127.0.0.1'),
+  port: int('PORT', 8082, { min: 0, max: 65535 }),
+  kafkaBrokers: list('KAFKA_BROKERS', ['127.0.0.1:9092']),
+  topicPrefix: str('KAFKA_TOPIC_PREFIX', ''),
+  consumerGroup: str('PRESENCE_CONSUMER_GROUP', 'presence'),
+  /** Offline this long after a gateway's last report (gateways report every PRESENCE_HEARTBEAT_MS). */
+  ttlMs: int('PRESENCE_TTL_MS', 60_000, { min: 100 }),
+  instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`),
+});
+const topics = topicNames(config.topicPrefix);
+const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `presence-${config.instanceId}` }, logger);
+const producer = new BatchingProducer(kafka);
+const consumer = kafka.consumer({ groupId: config.consumerGroup, sessionTimeout: 10_000, heartbeatInterval: 2_000, maxWaitTimeInMs: 100 });
+
+let tracker = new PresenceTracker();
+let joined = false;
 let draining = false;
-const app = createServiceApp({ logger, isReady: () => !draining });
+/** Set on every (re)assignment: the state of the newly owned users is rebuilt before heartbeats apply. */
+let rebuilding: Promise<void> | undefined;
+
+const publish = (changes: PresenceRecord[]) =>
+  Promise.all(changes.map((change) => producer.send(topics.presence, { key: change.user.id, value: encodePresence(change) })));
+
+consumer.on(consumer.events.GROUP_JOIN, (event) => {
+  joined = true;
+  const partitions = (event.payload.memberAssignment[topics.heartbeats] ?? []) as number[];
+  rebuilding = (async () => {
+    const next = new PresenceTracker();
+    const statuses = await readPublishedStatuses(kafka, topics.presence, partitions, `${config.consumerGroup}-restore-${randomUUID()}`);
+    for (const status of statuses) next.restore(status, config.ttlMs);
+    tracker = next;
+    logger.info({ partitions, restored: statuses.length }, 'owning users of these partitions');
+  })();
+});
+consumer.on(consumer.events.CRASH, () => (joined = false));
+
+const sweep = setInterval(() => {
+  const changes = tracker.expire();
+  if (changes.length > 0) publish(changes).catch((error: unknown) => logger.error({ err: error }, 'could not publish presence'));
+}, Math.max(100, Math.min(1_000, config.ttlMs / 4)));
+
+const app = createServiceApp({ logger, isReady: () => !draining && joined });
 
 onShutdownSignal(logger, async () => {
   draining = true;
+  clearInterval(sweep);
+  await consumer.disconnect();
+  await producer.disconnect();
   await app.close();
 });
 
+await producer.connect();
+await consumer.connect();
+await consumer.subscribe({ topic: topics.heartbeats, fromBeginning: false });
+await consumer.run({
+  eachBatch: async ({ batch }) => {
+    await rebuilding;
+    const changes: PresenceRecord[] = [];
+    for (const message of batch.messages) {
+      const heartbeat = decodeHeartbeat(message.value);
+      const change = heartbeat && tracker.apply(heartbeat);
+      if (change) changes.push(change);
+    }
+    await publish(changes);
+  },
+});
 await app.listen({ host: config.host, port: config.port });

@@ -27,6 +27,8 @@ export interface RoomStore {
   /** The author of a room's message and whether it is deleted; null when that seq is not a message. */
   messageTarget(roomId: string, seq: number): Promise<{ senderId: string; deleted: boolean } | null>;
   listRooms(userId: string): Promise<RoomSummary[]>;
+  roomIdsOf(userId: string): Promise<string[]>;
+  members(roomId: string): Promise<UserRef[]>;
   /** Membership and the room's last seq in one read. */
   access(roomId: string, userId: string): Promise<RoomAccess>;
   messagesAfter(roomId: string, after: number, limit: number): Promise<RoomLogEntry[]>;
@@ -132,6 +134,19 @@ export class PgRoomStore implements RoomStore {
     );
     const row = rows[0];
     return row ? { senderId: row.sender_id, deleted: row.deleted } : null;
+  }
+
+  async roomIdsOf(userId: string): Promise<string[]> {
+    const { rows } = await this.pool.query<{ room_id: string }>('SELECT room_id FROM room_members WHERE user_id = $1', [userId]);
+    return rows.map((row) => row.room_id);
+  }
+
+  async members(roomId: string): Promise<UserRef[]> {
+    const { rows } = await this.pool.query<UserRef>(
+      'SELECT u.id, u.name FROM room_members m JOIN users u ON u.id = m.user_id WHERE m.room_id = $1 ORDER BY u.name',
+      [roomId],
+    );
+    return rows;
   }
 
   async listRooms(userId: string): Promise<RoomSummary[]> {

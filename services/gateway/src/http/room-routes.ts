@@ -92,6 +92,12 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     return reply.status(202).send({ clientMsgId });
   });
 
+  app.get<{ Params: RoomParams }>('/api/rooms/:roomId/presence', { schema: { params: RoomParams } }, async (request) => {
+    await requireMember(request, request.params.roomId);
+    const members = await ctx.store.members(request.params.roomId);
+    return { online: members.filter((member) => ctx.presence.isOnline(member.id)) };
+  });
+
   app.post<{ Params: RoomParams }>('/api/rooms/:roomId/typing', { schema: { params: RoomParams } }, async (request, reply) => {
     await ctx.typing.notify(request.principal!.user, request.params.roomId);
     return reply.status(202).send({});

@@ -1,15 +1,18 @@
 import {
   BatchingProducer,
+  encodeHeartbeat,
   encodeMemberJoined,
   encodeMemberLeft,
   encodeSendCommand,
   encodeTyping,
+  type HeartbeatRecord,
   type Kafka,
   type MembershipRecord,
   type SendCommand,
   type TopicNames,
 } from '@chat/kafka';
 import type { TypingEvent } from '@chat/protocol';
+import type { PresenceLog } from '../presence/reporter';
 
 /** Where accepted sends go. Resolves once the send is durable (acks=all). */
 export interface CommandLog {
@@ -27,7 +30,7 @@ export interface EphemeralLog {
   typing(event: TypingEvent): Promise<void>;
 }
 
-export class GatewayProducer implements CommandLog, MembershipLog, EphemeralLog {
+export class GatewayProducer implements CommandLog, MembershipLog, EphemeralLog, PresenceLog {
   private readonly producer: BatchingProducer;
 
   constructor(kafka: Kafka, private readonly topics: TopicNames) {
@@ -54,6 +57,11 @@ export class GatewayProducer implements CommandLog, MembershipLog, EphemeralLog 
 
   typing(event: TypingEvent): Promise<void> {
     return this.producer.send(this.topics.events, { key: event.room, value: encodeTyping(event) });
+  }
+
+  heartbeat(record: HeartbeatRecord): Promise<void> {
+    // Keyed by user: the presence replica that owns the user's partition counts all their gateways.
+    return this.producer.send(this.topics.heartbeats, { key: record.user.id, value: encodeHeartbeat(record) });
   }
 
   disconnect(): Promise<void> {

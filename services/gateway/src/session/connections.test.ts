@@ -4,7 +4,7 @@ import { ClientError } from '@chat/runtime';
 import { ConnectionRegistry, type LiveConnection } from './connections';
 
 function connection(userId: string, ip: string, onGoAway: () => void = () => undefined): LiveConnection {
-  return { transport: 'websocket', userId, ip, goAway: onGoAway };
+  return { transport: 'websocket', user: { id: userId, name: userId }, ip, goAway: onGoAway };
 }
 
 test('connections past the per-user or per-IP cap are refused with rate_limited', () => {
@@ -36,4 +36,16 @@ test('draining asks every connection to go away within the window and resolves w
   assert.equal(goneAt.length, 5);
   assert.ok(Math.max(...goneAt) < 400, `all gone within the window: ${goneAt}`);
   assert.equal(registry.count(), 0);
+});
+
+test('an observer hears of every connection that opens and closes', () => {
+  const events: string[] = [];
+  const registry = new ConnectionRegistry(
+    { perUser: 10, perIp: 10 },
+    { connected: (user) => events.push(`+${user.id}`), disconnected: (userId, transport) => events.push(`-${userId}/${transport}`) },
+  );
+  const release = registry.admit(connection('a', 'ip'));
+  release();
+  release();
+  assert.deepEqual(events, ['+a', '-a/websocket']);
 });

@@ -1,3 +1,4 @@
+import type { UserRef } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
 
 export type TransportName = 'websocket' | 'sse' | 'poll';
@@ -5,7 +6,7 @@ export type TransportName = 'websocket' | 'sse' | 'poll';
 /** What the registry needs of a live connection, whatever its transport. */
 export interface LiveConnection {
   transport: TransportName;
-  userId: string;
+  user: UserRef;
   ip: string;
   /** Ends the connection with the transport's "reconnect elsewhere" signal (1012, end of stream, early poll answer). */
   goAway(): void;
@@ -14,6 +15,12 @@ export interface LiveConnection {
 export interface ConnectionLimits {
   perUser: number;
   perIp: number;
+}
+
+/** Told of every connection that opens and closes (presence reporting). */
+export interface ConnectionObserver {
+  connected(user: UserRef): void;
+  disconnected(userId: string, transport: TransportName): void;
 }
 
 function increment(counts: Map<string, number>, key: string, by: number): void {
@@ -32,26 +39,32 @@ export class ConnectionRegistry {
   private readonly perIp = new Map<string, number>();
   private idle: (() => void) | undefined;
 
-  constructor(private readonly limits: ConnectionLimits) {}
+  constructor(
+    private readonly limits: ConnectionLimits,
+    private readonly observer?: ConnectionObserver,
+  ) {}
 
   /** Admits a connection or refuses it (429); returns the function that releases it. */
   admit(connection: LiveConnection): () => void {
-    if ((this.perUser.get(connection.userId) ?? 0) >= this.limits.perUser) {
+    const userId = connection.user.id;
+    if ((this.perUser.get(userId) ?? 0) >= this.limits.perUser) {
       throw new ClientError('rate_limited', `at most ${this.limits.perUser} open streams per user`, 5_000);
     }
     if ((this.perIp.get(connection.ip) ?? 0) >= this.limits.perIp) {
       throw new ClientError('rate_limited', `at most ${this.limits.perIp} open streams per address`, 5_000);
     }
     this.open.add(connection);
-    increment(this.perUser, connection.userId, 1);
+    increment(this.perUser, userId, 1);
     increment(this.perIp, connection.ip, 1);
+    this.observer?.connected(connection.user);
     let released = false;
     return () => {
       if (released) return;
       released = true;
       this.open.delete(connection);
-      increment(this.perUser, connection.userId, -1);
+      increment(this.perUser, userId, -1);
       increment(this.perIp, connection.ip, -1);
+      this.observer?.disconnected(userId, connection.transport);
       if (this.open.size === 0) this.idle?.();
     };
   }

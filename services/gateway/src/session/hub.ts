@@ -3,7 +3,16 @@ import type { FeedRecord, RoomEventRecord } from '@chat/kafka';
 export interface RoomListener {
   onRoomEvent(record: RoomEventRecord): void;
   /** Typing and other events that are not part of the room log: no seq, not replayed. */
-  onEphemeral(record: { room: string; userId: string; json: string; type: 'typing' }): void;
+  onEphemeral(record: EphemeralEvent): void;
+}
+
+/** An event outside the room log (typing, presence): no seq, never replayed. */
+export interface EphemeralEvent {
+  type: 'typing' | 'presence';
+  room: string;
+  /** Whom it is about. */
+  userId: string;
+  json: string;
 }
 
 export interface MembershipListener {
@@ -52,11 +61,13 @@ export class Hub {
 
   /** Hands one record, parsed once, to every local listener it concerns. */
   publish(record: FeedRecord): void {
-    if (record.kind === 'entry' || record.kind === 'typing') {
+    if (record.kind === 'typing') {
+      this.broadcast({ type: 'typing', room: record.room, userId: record.userId, json: record.json });
+      return;
+    }
+    if (record.kind === 'entry') {
       const listeners = this.rooms.get(record.room);
-      if (!listeners) return;
-      if (record.kind === 'entry') for (const listener of listeners) listener.onRoomEvent(record);
-      else for (const listener of listeners) listener.onEphemeral({ ...record, type: 'typing' });
+      if (listeners) for (const listener of listeners) listener.onRoomEvent(record);
       return;
     }
     const listeners = this.members.get(record.userId);
@@ -65,6 +76,15 @@ export class Hub {
       if (record.kind === 'member_joined') listener.onMemberJoined(record.room, record.lastSeq);
       else listener.onMemberLeft(record.room);
     }
+  }
+
+  broadcast(event: EphemeralEvent): void {
+    const listeners = this.rooms.get(event.room);
+    if (listeners) for (const listener of listeners) listener.onEphemeral(event);
+  }
+
+  hasListeners(room: string): boolean {
+    return this.rooms.has(room);
   }
 
   get roomCount(): number {

@@ -3,7 +3,7 @@ import type { RoomEventRecord } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 import type { RoomStore } from '../db/room-store';
 import type { Principal } from '../auth/tokens';
-import type { Hub, MembershipListener, RoomListener } from './hub';
+import type { EphemeralEvent, Hub, MembershipListener, RoomListener } from './hub';
 import type { StreamPlan } from './stream-plan';
 
 /** `ready` (an extension of the contract) opens every stream with its starting cursor. */
@@ -130,10 +130,11 @@ export class Session implements RoomListener, MembershipListener {
     void this.catchUp([record.room]);
   }
 
-  onEphemeral(record: { room: string; userId: string; json: string; type: 'typing' }): void {
+  onEphemeral(event: EphemeralEvent): void {
+    if (this.closed || !this.rooms.has(event.room)) return;
     // A user's own typing is not echoed to their streams.
-    if (this.closed || record.userId === this.principal.user.id || !this.rooms.has(record.room)) return;
-    this.output.push(record.type, record.json, this.cursor());
+    if (event.type === 'typing' && event.userId === this.principal.user.id) return;
+    this.output.push(event.type, event.json, this.cursor());
   }
 
   onMemberLeft(room: string): void {

@@ -57,7 +57,7 @@ export async function longPollTransport(app: FastifyInstance, { ctx }: { ctx: Ga
         finish(401, JSON.stringify({ error: { code: 'unauthenticated', message: 'token expired' } })),
       );
       try {
-        release = ctx.connections.admit({ transport: 'poll', userId: principal.user.id, ip: request.ip, goAway: answer });
+        release = ctx.connections.admit({ transport: 'poll', user: principal.user, ip: request.ip, goAway: answer });
       } catch (error) {
         clearTimeout(expiry);
         throw error;

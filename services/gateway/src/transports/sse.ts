@@ -35,7 +35,7 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
     const response = reply.raw;
     const release = ctx.connections.admit({
       transport: 'sse',
-      userId: principal.user.id,
+      user: principal.user,
       ip: request.ip,
       goAway: () => endWithError(response, 'unavailable', 'server restarting: reconnect'),
     });

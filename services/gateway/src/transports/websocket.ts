@@ -91,7 +91,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       try {
         release = ctx.connections.admit({
           transport: 'websocket',
-          userId: principal.user.id,
+          user: principal.user,
           ip: request.ip,
           goAway: () => socket.close(CLOSE.serviceRestart, 'server restarting: reconnect'),
         });

@@ -1,0 +1,102 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiClient, startService, startTestStack, waitUntil, WsStream, type TestStack } from '@chat/testkit';
+
+const TTL_MS = 2_000;
+let stack: TestStack;
+
+before(async () => {
+  stack = await startTestStack({
+    gateways: 2,
+    presence: true,
+    env: { PRESENCE_HEARTBEAT_MS: '300', PRESENCE_TTL_MS: String(TTL_MS) },
+  });
+});
+after(() => stack?.stop());
+
+async function onlineIn(client: ApiClient, room: string): Promise<string[]> {
+  const result = await client.request<{ online: Array<{ name: string }> }>('GET', `/api/rooms/${room}/presence`);
+  assert.equal(result.status, 200);
+  return result.body.online.map((user) => user.name).sort();
+}
+
+function presenceEvents(stream: WsStream, name: string): string[] {
+  return stream.frames
+    .filter((f) => f.type === 'presence' && (f as { user: { name: string } }).user.name === name)
+    .map((f) => (f as { status: string }).status);
+}
+
+test('a user with two tabs on two gateways stays online until both close; watchers get one event per change', async () => {
+  const [first, second] = stack.gateways.map((g) => g.url) as [string, string];
+  const watcher = await ApiClient.login(first, 'p_watcher');
+  const tabs = await ApiClient.login(second, 'p_tabs');
+  const room = await watcher.createRoom('presence');
+  await tabs.joinRoom(room.id);
+  const watching = await WsStream.forUser(watcher, { rooms: room.id });
+
+  const tabOne = await WsStream.open(first, { rooms: room.id }, { authorization: `Bearer ${tabs.token}` });
+  const tabTwo = await WsStream.open(second, { rooms: room.id }, { authorization: `Bearer ${tabs.token}` });
+  await waitUntil(async () => (await onlineIn(watcher, room.id)).includes('p_tabs'), 5_000, 'p_tabs online');
+  await waitUntil(() => presenceEvents(watching, 'p_tabs').length === 1, 5_000, 'an online event');
+
+  await tabOne.close();
+  await new Promise((resolve) => setTimeout(resolve, TTL_MS + 500));
+  assert.ok((await onlineIn(watcher, room.id)).includes('p_tabs'), 'still online with one tab open');
+
+  await tabTwo.close();
+  await waitUntil(async () => !(await onlineIn(watcher, room.id)).includes('p_tabs'), 5_000, 'p_tabs offline');
+  await waitUntil(() => presenceEvents(watching, 'p_tabs').length === 2, 5_000, 'an offline event');
+  assert.deepEqual(presenceEvents(watching, 'p_tabs'), ['online', 'offline']);
+  await watching.close();
+});
+
+test('a gateway killed with SIGKILL takes its users offline within the TTL; users of the other gateway stay online', async () => {
+  const [, survivor] = stack.gateways as [(typeof stack.gateways)[0], (typeof stack.gateways)[0]];
+  const doomed = await startService('gateway', { ...stack.env, INSTANCE_ID: `${stack.topics.prefix}doomed` });
+  const stranded = await ApiClient.login(doomed.url, 'p_stranded');
+  const safe = await ApiClient.login(survivor.url, 'p_safe');
+  const room = await safe.createRoom('crash');
+  await stranded.joinRoom(room.id);
+  await WsStream.open(doomed.url, { rooms: room.id }, { authorization: `Bearer ${stranded.token}` });
+  const safeStream = await WsStream.forUser(safe, { rooms: room.id });
+  await waitUntil(async () => (await onlineIn(safe, room.id)).length === 2, 5_000, 'both online');
+
+  const killedAt = Date.now();
+  await doomed.kill();
+  await waitUntil(async () => (await onlineIn(safe, room.id)).join() === 'p_safe', TTL_MS + 5_000, 'p_stranded offline');
+  const after = Date.now() - killedAt;
+  assert.ok(after >= TTL_MS - 500, `offline only after the TTL, not at once (${after} ms)`);
+  assert.deepEqual(presenceEvents(safeStream, 'p_safe').filter((s) => s === 'offline'), []);
+  await safeStream.close();
+});
+
+test('restarting the presence service does not flap anyone', async () => {
+  const gateway = stack.gateways[0]!.url;
+  const steady = await ApiClient.login(gateway, 'p_steady');
+  const room = await steady.createRoom('restart');
+  const stream = await WsStream.forUser(steady, { rooms: room.id });
+  await waitUntil(async () => (await onlineIn(steady, room.id)).includes('p_steady'), 5_000, 'online');
+  await waitUntil(() => presenceEvents(stream, 'p_steady').length === 1, 5_000, 'own online event');
+
+  assert.equal(await stack.presence!.stop(), 0);
+  stack.presence = await stack.startPresence();
+  await new Promise((resolve) => setTimeout(resolve, TTL_MS * 2));
+  assert.deepEqual(presenceEvents(stream, 'p_steady'), ['online'], 'no offline/online flap across the restart');
+  assert.deepEqual(await onlineIn(steady, room.id), ['p_steady']);
+  await stream.close();
+});
+
+test('a user whose gateway died while presence was down still goes offline after it restarts', async () => {
+  const observer = await ApiClient.login(stack.gateways[0]!.url, 'p_observer');
+  const doomed = await startService('gateway', { ...stack.env, INSTANCE_ID: `${stack.topics.prefix}doomed2` });
+  const ghost = await ApiClient.login(doomed.url, 'p_ghost');
+  const room = await observer.createRoom('ghosts');
+  await ghost.joinRoom(room.id);
+  await WsStream.open(doomed.url, { rooms: room.id }, { authorization: `Bearer ${ghost.token}` });
+  await waitUntil(async () => (await onlineIn(observer, room.id)).includes('p_ghost'), 5_000, 'p_ghost online');
+
+  assert.equal(await stack.presence!.stop(), 0);
+  await doomed.kill();
+  stack.presence = await stack.startPresence();
+  await waitUntil(async () => !(await onlineIn(observer, room.id)).includes('p_ghost'), TTL_MS + 10_000, 'p_ghost offline');
+});
