@@ -1,51 +1,62 @@
 #!/usr/bin/env node
 // `npm run bench`: benchmarks (not tests) against a throwaway Kafka and Postgres on
-// loopback; prints the figures and records them with the command, machine and date
-// in docs/benchmarks.md.
+// loopback. Each prints its figures; this script records them, with the command,
+// machine and date, at the top of docs/benchmarks.md.
+// `npm run bench -- presence` runs only the benchmarks whose path contains that text.
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startEphemeralInfra } from '../infra/local/ephemeral.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+const filters = process.argv.slice(2);
+const benches = ['services/messaging/bench/pipeline.bench.ts', 'services/presence/bench/presence.bench.ts'].filter(
+  (file) => filters.length === 0 || filters.some((filter) => file.includes(filter)),
+);
+
+function runBench(file, env) {
+  return new Promise((resolve) => {
+    let output = '';
+    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+      for (const line of String(chunk).split('\n')) if (line && !line.startsWith('BENCH_MARKDOWN ')) console.log(line);
+    });
+    child.on('exit', (code) => {
+      const line = output.split('\n').find((l) => l.startsWith('BENCH_MARKDOWN '));
+      resolve(code === 0 && line ? Buffer.from(line.slice('BENCH_MARKDOWN '.length), 'base64').toString() : null);
+    });
+  });
+}
+
 const infra = await startEphemeralInfra({ root, kind: 'bench' });
-let output = '';
-const code = await new Promise((resolve) => {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'services/messaging/bench/pipeline.bench.ts'], {
-    cwd: root,
-    env: { ...process.env, TEST_KAFKA_BROKERS: infra.kafkaBrokers, TEST_DATABASE_URL: infra.databaseUrl, KAFKAJS_NO_PARTITIONER_WARNING: '1' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  child.stdout.on('data', (chunk) => {
-    output += chunk;
-    process.stdout.write(chunk);
-  });
-  child.on('exit', (exitCode) => resolve(exitCode ?? 1));
-});
-await infra.stop();
-const line = output.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
-if (code !== 0 || !line) process.exit(code || 1);
+const sections = [];
+try {
+  const env = { ...process.env, TEST_KAFKA_BROKERS: infra.kafkaBrokers, TEST_DATABASE_URL: infra.databaseUrl, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+  for (const file of benches) {
+    const markdown = await runBench(file, env);
+    if (!markdown) {
+      console.error(`${file} failed`);
+      process.exitCode = 1;
+      break;
+    }
+    sections.push(markdown);
+  }
+} finally {
+  await infra.stop();
+}
+if (process.exitCode) process.exit();
 
-const result = JSON.parse(line.slice('BENCH_RESULT '.length));
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-const section = `## Messaging pipeline — ${new Date().toISOString().slice(0, 10)}
+const command = `npm run bench${filters.length ? ` -- ${filters.join(' ')}` : ''}`;
+const run = `# Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
 
-Command: \`npm run bench\` (BENCH_BACKLOG=${result.backlog}). Machine: ${machine}; Kafka and Postgres on the same
-machine, shared and noisy. One messaging process, 6 partitions, 100 rooms, 100-character messages.
+Command: \`${command}\`. Machine: ${machine}; Kafka and Postgres on the same machine, shared and noisy.
 
-| measure | result | one bare kafkajs hop, same run | target |
-|---|---|---|---|
-| persisted and published from a backlog | ${result.throughput.toLocaleString('en')} messages/s | | ≥ 10,000 messages/s |
-${result.latency
-  .map(
-    (l) =>
-      `| send → chat.events at ${l.rate.toLocaleString('en')} messages/s (two Kafka hops and a Postgres transaction) | p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms (${l.delivered}/${l.sent}) | p50 ${l.hop.p50} ms, p99 ${l.hop.p99} ms | ${l.rate === 2000 ? 'p99 < 25 ms' : '—'} |`,
-  )
-  .join('\n')}
-`;
+${sections.map((section) => section.replace(/^## /gm, '### ')).join('\n')}`;
 const file = `${root}/docs/benchmarks.md`;
-const header = '# Benchmarks\n\nFigures from `npm run bench`, newest first. Each section names its command, machine and date.\n\n';
-const previous = existsSync(file) ? readFileSync(file, 'utf8').replace(header, '') : '';
-writeFileSync(file, `${header}${section}\n${previous}`);
-console.log(`recorded in docs/benchmarks.md`);
+const header = '# Benchmarks\n\nFigures from `npm run bench`, newest run first.\n\n';
+const previous = existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(4).join('\n') : '';
+writeFileSync(file, `${header}${run}\n${previous}`);
+console.log('recorded in docs/benchmarks.md');
