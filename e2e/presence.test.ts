@@ -100,3 +100,25 @@ test('a user whose gateway died while presence was down still goes offline after
   stack.presence = await stack.startPresence();
   await waitUntil(async () => !(await onlineIn(observer, room.id)).includes('p_ghost'), TTL_MS + 10_000, 'p_ghost offline');
 });
+
+test('presence scales out by partitions of users: with two replicas, and after one leaves, nobody flaps and changes still flow', async () => {
+  const gateway = stack.gateways[1]!.url;
+  const second = await stack.startPresence();
+  const users = await Promise.all(['p_r1', 'p_r2', 'p_r3', 'p_r4'].map((name) => ApiClient.login(gateway, name)));
+  const room = await users[0]!.createRoom('replicas');
+  for (const user of users.slice(1)) await user.joinRoom(room.id);
+  const streams = await Promise.all(users.map((user) => WsStream.forUser(user, { rooms: room.id })));
+  await waitUntil(async () => (await onlineIn(users[0]!, room.id)).length === 4, 10_000, 'all four online');
+
+  // The first replica leaves; the second now owns every partition and rebuilds their statuses.
+  assert.equal(await stack.presence!.stop(), 0);
+  stack.presence = second;
+  await new Promise((resolve) => setTimeout(resolve, TTL_MS * 2));
+  const watcher = streams[0]!;
+  for (const name of ['p_r2', 'p_r3', 'p_r4']) assert.deepEqual(presenceEvents(watcher, name).filter((s) => s === 'offline'), [], `${name} never flapped`);
+  assert.equal((await onlineIn(users[0]!, room.id)).length, 4);
+
+  await streams[3]!.close();
+  await waitUntil(async () => !(await onlineIn(users[0]!, room.id)).includes('p_r4'), 5_000, 'p_r4 offline through the remaining replica');
+  await Promise.all(streams.slice(0, 3).map((stream) => stream.close()));
+});
