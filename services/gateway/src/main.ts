@@ -60,6 +60,8 @@ const presence = new PresenceView(
 
 /** One presence event per room of the user that has streams here, serialised once per room. */
 async function fanOutPresence(record: PresenceRecord): Promise<void> {
+  // Reading the whole status table at start-up must not cost a query per user while nobody is connected.
+  if (hub.roomCount === 0) return;
   const rooms = (await store.roomIdsOf(record.user.id)).filter((room) => hub.hasListeners(room));
   for (const room of rooms) {
     const json = JSON.stringify({ type: 'presence', room, user: record.user, status: record.status });
