@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiClient, startService, startTestStack, waitUntil, WsStream, type TestStack } from '@chat/testkit';
+import { ApiClient, PollStream, startService, startTestStack, waitUntil, WsStream, type TestStack } from '@chat/testkit';
 
 const TTL_MS = 2_000;
 let stack: TestStack;
@@ -9,7 +9,7 @@ before(async () => {
   stack = await startTestStack({
     gateways: 2,
     presence: true,
-    env: { PRESENCE_HEARTBEAT_MS: '300', PRESENCE_TTL_MS: String(TTL_MS) },
+    env: { PRESENCE_HEARTBEAT_MS: '300', PRESENCE_TTL_MS: String(TTL_MS), PRESENCE_POLL_GRACE_MS: '1500' },
   });
 });
 after(() => stack?.stop());
@@ -121,4 +121,27 @@ test('presence scales out by partitions of users: with two replicas, and after o
   await streams[3]!.close();
   await waitUntil(async () => !(await onlineIn(users[0]!, room.id)).includes('p_r4'), 5_000, 'p_r4 offline through the remaining replica');
   await Promise.all(streams.slice(0, 3).map((stream) => stream.close()));
+});
+
+test('a long poller counts as online while it keeps polling, and goes offline once it stops', async () => {
+  const gateway = stack.gateways[0]!.url;
+  const watcher = await ApiClient.login(gateway, 'p_poll_watcher');
+  const poller = await ApiClient.login(gateway, 'p_poller');
+  const room = await watcher.createRoom('polling');
+  await poller.joinRoom(room.id);
+  const watching = await WsStream.forUser(watcher, { rooms: room.id });
+  const polling = PollStream.start(poller, { rooms: room.id }, 1);
+  await waitUntil(async () => (await onlineIn(watcher, room.id)).includes('p_poller'), 5_000, 'the poller online');
+  const checks: boolean[] = [];
+  for (let i = 0; i < 6; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    checks.push((await onlineIn(watcher, room.id)).includes('p_poller'));
+  }
+  assert.ok(polling.polls >= 2, `polled ${polling.polls} times`);
+  assert.deepEqual(checks, [true, true, true, true, true, true], 'online across polls and the gaps between them');
+  assert.deepEqual(presenceEvents(watching, 'p_poller'), ['online'], 'no flap between polls');
+  await polling.close();
+  await waitUntil(async () => !(await onlineIn(watcher, room.id)).includes('p_poller'), 5_000, 'the poller offline');
+  await waitUntil(() => presenceEvents(watching, 'p_poller').length === 2, 5_000, 'the offline event');
+  await watching.close();
 });

@@ -39,6 +39,8 @@ export const gatewayConfigSpec = {
   presenceHeartbeatMs: int('PRESENCE_HEARTBEAT_MS', 30_000, { min: 50 }),
   /** A report holds this long: a gateway that dies takes its users offline after it. */
   presenceTtlMs: int('PRESENCE_TTL_MS', 60_000, { min: 100 }),
+  /** A long poller is away between polls: it counts as connected this long after each answer (longest poll + margin). */
+  presencePollGraceMs: int('PRESENCE_POLL_GRACE_MS', 35_000, { min: 0 }),
   /** On SIGTERM, open streams are told to reconnect at random moments over this window. */
   drainWindowMs: int('DRAIN_WINDOW_MS', 10_000, { min: 0 }),
 };

@@ -1,6 +1,5 @@
 import { createPool } from '@chat/db';
 import { createKafka, topicNames, type PresenceRecord } from '@chat/kafka';
-import { MAX_POLL_TIMEOUT_SECONDS } from '@chat/protocol';
 import { createLogger, onShutdownSignal } from '@chat/runtime';
 import { buildGatewayApp } from './app';
 import { Authenticator } from './auth/authenticate';
@@ -47,8 +46,7 @@ const reporter = new PresenceReporter(producer, {
   gateway: config.instanceId,
   heartbeatMs: config.presenceHeartbeatMs,
   ttlMs: config.presenceTtlMs,
-  // A long poller is away between polls; it counts as connected for the longest poll plus a margin.
-  pollGraceMs: (MAX_POLL_TIMEOUT_SECONDS + 5) * 1000,
+  pollGraceMs: config.presencePollGraceMs,
 });
 const presence = new PresenceView(
   kafka,
