@@ -95,3 +95,37 @@ test('history pages with after, before and limit, and refuses both at once', asy
   const tooMany = await dave.request('GET', `/api/rooms/${room.id}/messages?limit=201`);
   assert.equal(tooMany.status, 400);
 });
+
+/** The value of one Prometheus series, e.g. `chat_connections_open{transport="websocket"}`. */
+function series(text: string, name: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+test('/metrics shows connections, messages in and out, delivery latency and batch sizes after traffic', async () => {
+  const erin = await ApiClient.login(gateway, 'metrics_erin');
+  const room = await erin.createRoom('metrics');
+  const stream = await WsStream.forUser(erin, { rooms: room.id });
+  for (let i = 1; i <= 5; i++) stream.send({ type: 'send', room: room.id, clientMsgId: `m${i}`, text: `m${i}` });
+  await stream.waitForMessages(5);
+
+  const gatewayMetrics = await (await fetch(`${gateway}/metrics`)).text();
+  assert.equal(series(gatewayMetrics, 'chat_connections_open{transport="websocket"}'), 1);
+  assert.ok((series(gatewayMetrics, 'chat_connects_total{transport="websocket"}') ?? 0) >= 1);
+  assert.ok((series(gatewayMetrics, 'chat_messages_in_total{kind="message"}') ?? 0) >= 5);
+  assert.ok((series(gatewayMetrics, 'chat_messages_out_total') ?? 0) >= 5);
+  const latencyCount = series(gatewayMetrics, 'chat_delivery_latency_seconds_count') ?? 0;
+  const latencySum = series(gatewayMetrics, 'chat_delivery_latency_seconds_sum') ?? Infinity;
+  assert.ok(latencyCount >= 5, `latency observed ${latencyCount} times`);
+  assert.ok(latencySum / latencyCount < 5, `mean delivery latency ${latencySum / latencyCount} s is plausible`);
+
+  const messagingMetrics = await (await fetch(`${stack.messaging.url}/metrics`)).text();
+  assert.ok((series(messagingMetrics, 'chat_persist_batch_size_sum') ?? 0) >= 5);
+  assert.ok((series(messagingMetrics, 'chat_persist_batch_seconds_count') ?? 0) >= 1);
+  await stream.close();
+  await waitUntil(
+    async () => series(await (await fetch(`${gateway}/metrics`)).text(), 'chat_connections_open{transport="websocket"}') === 0,
+    5_000,
+    'the closed stream to leave the gauge',
+  );
+});

@@ -18,7 +18,15 @@ export class BatchingProducer {
   private queue: Pending[] = [];
   private flushing = false;
 
-  constructor(kafka: Kafka, private readonly maxBatch = 1_000) {
+  /**
+   * `maxBatchBytes` keeps every request, and so every partition's record batch, under the
+   * broker's `message.max.bytes` (1 MiB by default): a larger one is refused outright.
+   */
+  constructor(
+    kafka: Kafka,
+    private readonly maxBatch = 1_000,
+    private readonly maxBatchBytes = 512 * 1024,
+  ) {
     // Idempotence needs unlimited retries (kafkajs' default for it): a send waits out a broker outage
     // rather than failing in a way that could reorder a partition. Clients time out and retry with
     // the same clientMsgId, which the messaging service dedupes.
@@ -48,7 +56,7 @@ export class BatchingProducer {
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
+      const batch = this.queue.splice(0, this.batchLength());
       const byTopic = new Map<string, Message[]>();
       for (const item of batch) {
         const messages = byTopic.get(item.topic) ?? [];
@@ -67,6 +75,18 @@ export class BatchingProducer {
       }
     }
     this.flushing = false;
+  }
+
+  /** How many queued records the next request takes: at least one, at most maxBatch or maxBatchBytes. */
+  private batchLength(): number {
+    let bytes = 0;
+    let count = 0;
+    for (const item of this.queue) {
+      bytes += (item.message.value as Buffer | null)?.length ?? 0;
+      if (count > 0 && (count >= this.maxBatch || bytes > this.maxBatchBytes)) break;
+      count++;
+    }
+    return count;
   }
 
   async disconnect(): Promise<void> {

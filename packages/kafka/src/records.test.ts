@@ -18,7 +18,7 @@ test('a send command round-trips, and a malformed one decodes to null instead of
 test('feed records keep the message JSON byte for byte and recognise membership records', () => {
   const event = { type: 'message' as const, room, seq: 7, id: 'i', clientMsgId: 'c', sender: { id: 'u', name: 'n' }, text: 'hi', sentAt: 'now' };
   const value = encodeLogEntry(event);
-  assert.deepEqual(decodeFeedRecord(value), { kind: 'entry', type: 'message', room, seq: 7, json: value.toString() });
+  assert.deepEqual(decodeFeedRecord(value), { kind: 'entry', type: 'message', room, seq: 7, sentAt: 'now', json: value.toString() });
   assert.deepEqual(decodeFeedRecord(encodeMemberJoined({ room, userId: 'u', lastSeq: 3 })), { kind: 'member_joined', room, userId: 'u', lastSeq: 3 });
   const typing = encodeTyping({ type: 'typing', room, user: { id: 'u', name: 'n' } });
   assert.deepEqual(decodeFeedRecord(typing), { kind: 'typing', room, userId: 'u', json: typing.toString() });

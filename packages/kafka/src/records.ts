@@ -57,6 +57,8 @@ export interface RoomEventRecord {
   type: LogEntryKind;
   room: string;
   seq: number;
+  /** When the gateway accepted it: the start of delivery latency. */
+  sentAt?: string;
   /** The event's JSON text, as delivered to clients. */
   json: string;
 }
@@ -100,10 +102,11 @@ export function decodeFeedRecord(value: Buffer | null): FeedRecord | null {
   if (!value) return null;
   try {
     const json = value.toString('utf8');
-    const event = JSON.parse(json) as { type?: unknown; room?: unknown; seq?: unknown; userId?: unknown; lastSeq?: unknown };
+    const event = JSON.parse(json) as { type?: unknown; room?: unknown; seq?: unknown; userId?: unknown; lastSeq?: unknown; sentAt?: unknown };
     if (typeof event.room !== 'string') return null;
     if (typeof event.type === 'string' && LOG_ENTRY_KINDS.includes(event.type) && Number.isSafeInteger(event.seq)) {
-      return { kind: 'entry', type: event.type as LogEntryKind, room: event.room, seq: event.seq as number, json };
+      const sentAt = typeof event.sentAt === 'string' ? event.sentAt : undefined;
+      return { kind: 'entry', type: event.type as LogEntryKind, room: event.room, seq: event.seq as number, sentAt, json };
     }
     if (event.type === 'member_joined' && typeof event.userId === 'string' && Number.isSafeInteger(event.lastSeq)) {
       return { kind: 'member_joined', room: event.room, userId: event.userId, lastSeq: event.lastSeq as number };

@@ -9,6 +9,8 @@ export interface ServiceAppOptions {
   /** Readiness: false while starting and while draining. */
   isReady: () => boolean;
   bodyLimit?: number;
+  /** The service's own registry when its metrics exist before the app; default metrics are added to it. */
+  metrics?: Registry;
   fastify?: Partial<FastifyServerOptions>;
 }
 
@@ -37,7 +39,7 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
     return503OnClosing: true,
     ...options.fastify,
   });
-  const metrics = new Registry();
+  const metrics = options.metrics ?? new Registry();
   collectDefaultMetrics({ register: metrics });
   app.decorate('metrics', metrics);
   registerErrorMapper(app);

@@ -128,7 +128,11 @@ export class WsStream {
   }
 
   waitForMessages(count: number, timeoutMs = 10_000, room?: string): Promise<Array<Extract<Frame, { type: 'message' }>>> {
-    return waitUntil(() => (this.messages(room).length >= count ? this.messages(room) : undefined), timeoutMs, `${count} messages`);
+    return waitUntil(() => (this.messages(room).length >= count ? this.messages(room) : undefined), timeoutMs, `${count} messages`).catch(
+      (error: Error) => {
+        throw new Error(`${error.message} (got ${this.messages(room).length}; close code ${this.closeCode ?? 'none'})`);
+      },
+    );
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import fastifyStatic from '@fastify/static';
 import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
 import { existsSync } from 'node:fs';
 import { createServiceApp } from '@chat/runtime';
 import type { GatewayContext } from './context';
@@ -12,8 +13,8 @@ import { websocketTransport } from './transports/websocket';
 
 export const MAX_FRAME_BYTES = 64 * 1024;
 
-export async function buildGatewayApp(ctx: GatewayContext, isReady: () => boolean): Promise<FastifyInstance> {
-  const app = createServiceApp({ logger: ctx.logger, isReady, bodyLimit: MAX_FRAME_BYTES });
+export async function buildGatewayApp(ctx: GatewayContext, isReady: () => boolean, metrics: Registry): Promise<FastifyInstance> {
+  const app = createServiceApp({ logger: ctx.logger, isReady, bodyLimit: MAX_FRAME_BYTES, metrics });
   await app.register(fastifyWebsocket, {
     // ws accepts 100 MiB frames by default; compression is off so a small frame cannot inflate into a big one.
     options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },

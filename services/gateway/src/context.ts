@@ -9,6 +9,8 @@ import type { MessageSender } from './session/message-sender';
 import type { MembershipLog } from './kafka/gateway-producer';
 import type { ConnectionRegistry } from './session/connections';
 import type { TypingNotifier } from './session/typing';
+import type { SessionDeps } from './session/session';
+import type { GatewayMetrics } from './metrics';
 
 /** Everything the routes and transports of one gateway share. */
 export interface GatewayContext {
@@ -24,6 +26,9 @@ export interface GatewayContext {
   hub: Hub;
   connections: ConnectionRegistry;
   presence: { isOnline(userId: string): boolean };
+  /** What every stream's session needs, whatever its transport. */
+  sessionDeps: SessionDeps;
+  metrics: GatewayMetrics;
   /** False from the start of a drain: new streams are refused. */
   isAccepting(): boolean;
 }

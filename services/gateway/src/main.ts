@@ -17,6 +17,8 @@ import { SendRateLimiter } from './session/send-rate';
 import { TypingNotifier } from './session/typing';
 import { PresenceReporter } from './presence/reporter';
 import { PresenceView } from './presence/view';
+import { GatewayMetrics } from './metrics';
+import { Registry } from 'prom-client';
 
 const logger = createLogger('gateway');
 const config = loadGatewayConfig();
@@ -40,7 +42,16 @@ const tokens = new TokenService(
 const tickets = new TicketStore(pool);
 const producer = new GatewayProducer(kafka, topicNames(config.topicPrefix));
 const hub = new Hub();
-const feed = new EventFeed(kafka, topicNames(config.topicPrefix).events, config.instanceId, (record) => hub.publish(record), logger);
+const feed = new EventFeed(
+  kafka,
+  topicNames(config.topicPrefix).events,
+  config.instanceId,
+  (record) => {
+    if (record.kind === 'entry') metrics.observeDelivery(record.sentAt);
+    hub.publish(record);
+  },
+  logger,
+);
 const sendRate = new SendRateLimiter(config.sendRatePerSecond, config.sendBurst);
 const reporter = new PresenceReporter(producer, {
   gateway: config.instanceId,
@@ -73,6 +84,22 @@ const sweep = setInterval(() => {
 }, 60_000);
 sweep.unref();
 
+const registry = new Registry();
+const connections = new ConnectionRegistry(
+  { perUser: config.maxStreamsPerUser, perIp: config.maxStreamsPerIp },
+  {
+    connected: (user, transport) => {
+      reporter.connected(user);
+      metrics.connects.inc({ transport });
+    },
+    disconnected: (userId, transport) => {
+      reporter.disconnected(userId, transport);
+      metrics.disconnects.inc({ transport });
+    },
+  },
+);
+const metrics = new GatewayMetrics(registry, connections);
+
 let accepting = true;
 const ctx: GatewayContext = {
   config,
@@ -81,15 +108,17 @@ const ctx: GatewayContext = {
   tokens,
   tickets,
   auth: new Authenticator(tokens, tickets, store),
-  sender: new MessageSender(store, producer, logger, sendRate),
+  sender: new MessageSender(store, producer, logger, sendRate, (kind) => metrics.messagesIn.inc({ kind })),
   memberships: producer,
   typing,
   hub,
-  connections: new ConnectionRegistry({ perUser: config.maxStreamsPerUser, perIp: config.maxStreamsPerIp }, reporter),
+  connections,
   presence,
+  sessionDeps: { hub, store, logger, onDelivered: () => metrics.messagesOut.inc() },
+  metrics,
   isAccepting: () => accepting,
 };
-const app = await buildGatewayApp(ctx, () => accepting && feed.isJoined);
+const app = await buildGatewayApp(ctx, () => accepting && feed.isJoined, registry);
 
 onShutdownSignal(
   logger,

@@ -4,11 +4,25 @@ import { createLogger, createServiceApp, onShutdownSignal } from '@chat/runtime'
 import { loadMessagingConfig } from './config';
 import { PgMessageWriter } from './db/message-writer';
 import { CommandConsumer } from './kafka/command-consumer';
+import { Histogram, Registry } from 'prom-client';
 
 const logger = createLogger('messaging');
 const config = loadMessagingConfig();
 const pool = createPool(config.databaseUrl, logger, config.partitionsConcurrently + 2);
 const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `messaging-${config.instanceId}` }, logger);
+const registry = new Registry();
+const batchSize = new Histogram({
+  name: 'chat_persist_batch_size',
+  help: 'Commands per Postgres transaction (one fetched batch of one partition)',
+  buckets: [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500],
+  registers: [registry],
+});
+const batchSeconds = new Histogram({
+  name: 'chat_persist_batch_seconds',
+  help: 'Duration of the Postgres transaction of one batch',
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  registers: [registry],
+});
 const consumer = new CommandConsumer({
   kafka,
   topics: topicNames(config.topicPrefix),
@@ -16,10 +30,14 @@ const consumer = new CommandConsumer({
   writer: new PgMessageWriter(pool),
   logger,
   partitionsConcurrently: config.partitionsConcurrently,
+  onBatchPersisted: (size, seconds) => {
+    batchSize.observe(size);
+    batchSeconds.observe(seconds);
+  },
 });
 
 let draining = false;
-const app = createServiceApp({ logger, isReady: () => !draining && consumer.isJoined });
+const app = createServiceApp({ logger, isReady: () => !draining && consumer.isJoined, metrics: registry });
 
 onShutdownSignal(logger, async () => {
   draining = true;

@@ -4,6 +4,7 @@ import { createLogger, createServiceApp, int, list, onShutdownSignal, readConfig
 import { hostname } from 'node:os';
 import { PresenceTracker } from './presence-tracker';
 import { readPublishedStatuses } from './status-log';
+import { Gauge, Registry } from 'prom-client';
 
 const logger = createLogger('presence');
 const config = readConfig({
@@ -48,7 +49,16 @@ const sweep = setInterval(() => {
   if (changes.length > 0) publish(changes).catch((error: unknown) => logger.error({ err: error }, 'could not publish presence'));
 }, Math.max(100, Math.min(1_000, config.ttlMs / 4)));
 
-const app = createServiceApp({ logger, isReady: () => !draining && joined });
+const registry = new Registry();
+new Gauge({
+  name: 'chat_presence_online_users',
+  help: 'Users online among those this replica owns',
+  registers: [registry],
+  collect() {
+    this.set(tracker.onlineCount);
+  },
+});
+const app = createServiceApp({ logger, isReady: () => !draining && joined, metrics: registry });
 
 onShutdownSignal(logger, async () => {
   draining = true;

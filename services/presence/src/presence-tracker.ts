@@ -59,6 +59,12 @@ export class PresenceTracker {
     return this.users.size;
   }
 
+  get onlineCount(): number {
+    let online = 0;
+    for (const state of this.users.values()) if (state.gateways.size > 0) online++;
+    return online;
+  }
+
   private state(user: UserRef): UserState {
     let state = this.users.get(user.id);
     if (!state) {

@@ -42,10 +42,10 @@ test('an observer hears of every connection that opens and closes', () => {
   const events: string[] = [];
   const registry = new ConnectionRegistry(
     { perUser: 10, perIp: 10 },
-    { connected: (user) => events.push(`+${user.id}`), disconnected: (userId, transport) => events.push(`-${userId}/${transport}`) },
+    { connected: (user, transport) => events.push(`+${user.id}/${transport}`), disconnected: (userId, transport) => events.push(`-${userId}/${transport}`) },
   );
   const release = registry.admit(connection('a', 'ip'));
   release();
   release();
-  assert.deepEqual(events, ['+a', '-a/websocket']);
+  assert.deepEqual(events, ['+a/websocket', '-a/websocket']);
 });

@@ -19,7 +19,7 @@ export interface ConnectionLimits {
 
 /** Told of every connection that opens and closes (presence reporting). */
 export interface ConnectionObserver {
-  connected(user: UserRef): void;
+  connected(user: UserRef, transport: TransportName): void;
   disconnected(userId: string, transport: TransportName): void;
 }
 
@@ -56,7 +56,7 @@ export class ConnectionRegistry {
     this.open.add(connection);
     increment(this.perUser, userId, 1);
     increment(this.perIp, connection.ip, 1);
-    this.observer?.connected(connection.user);
+    this.observer?.connected(connection.user, connection.transport);
     let released = false;
     return () => {
       if (released) return;

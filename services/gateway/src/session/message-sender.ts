@@ -19,6 +19,7 @@ export class MessageSender {
     private readonly commands: CommandLog,
     private readonly logger: Logger,
     private readonly rate: SendRateLimiter,
+    private readonly onDurable: (kind: string) => void = () => undefined,
   ) {}
 
   /** Validates, checks access and appends; resolves once the command is durable. */
@@ -50,6 +51,7 @@ export class MessageSender {
     }
     const durable = this.commands
       .append({ v: 1, ...command, kind, sender, acceptedAt: new Date().toISOString() })
+      .then(() => this.onDurable(kind))
       .catch((error: unknown) => {
         this.logger.error({ err: error, room: command.room }, 'could not append a command to Kafka');
         throw new ClientError('unavailable', 'the message could not be stored; retry with the same clientMsgId');

@@ -23,6 +23,8 @@ export interface SessionDeps {
   logger: Logger;
   /** Messages fetched per room per query while catching up. */
   pageSize?: number;
+  /** Counts each log entry delivered. */
+  onDelivered?: () => void;
 }
 
 interface RoomState {
@@ -157,6 +159,7 @@ export class Session implements RoomListener, MembershipListener {
   private deliver(state: RoomState, entry: { type: RoomLogEntry['type']; seq: number; json: string }): void {
     state.position = entry.seq;
     this.output.push(entry.type, entry.json, this.cursor());
+    this.deps.onDelivered?.();
   }
 
   private async catchUp(rooms: readonly string[]): Promise<void> {

@@ -41,7 +41,7 @@ export async function longPollTransport(app: FastifyInstance, { ctx }: { ctx: Ga
 
       const session = new Session(
         principal,
-        { hub: ctx.hub, store: ctx.store, logger: ctx.logger, pageSize: MAX_EVENTS_PER_POLL },
+        { ...ctx.sessionDeps, pageSize: MAX_EVENTS_PER_POLL },
         {
           push: (type, json, eventCursor) => {
             if (answered || events.length >= MAX_EVENTS_PER_POLL) return;

@@ -52,11 +52,12 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
 
     const session = new Session(
       principal,
-      { hub: ctx.hub, store: ctx.store, logger: ctx.logger },
+      ctx.sessionDeps,
       {
         push: (type, json, eventCursor) => {
           if (response.writableEnded) return;
           if (response.writableLength > ctx.config.maxBufferedBytes) {
+            ctx.metrics.slowConsumerCuts.inc({ transport: 'sse' });
             endWithError(response, 'too_slow', 'too slow: resume with your cursor');
             return;
           }

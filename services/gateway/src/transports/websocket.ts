@@ -105,6 +105,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       const sendText = (text: string) => {
         if (socket.readyState !== socket.OPEN) return;
         if (socket.bufferedAmount > ctx.config.maxBufferedBytes) {
+          ctx.metrics.slowConsumerCuts.inc({ transport: 'websocket' });
           socket.close(CLOSE.tooSlow, 'too slow: resume with your cursor');
           return;
         }
@@ -114,7 +115,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
 
       const session = new Session(
         principal,
-        { hub: ctx.hub, store: ctx.store, logger: ctx.logger },
+        ctx.sessionDeps,
         {
           push: (_type, json, cursor) => sendText(withCursor(json, cursor)),
           fail: (reason) => socket.close(CLOSE.internalError, reason),

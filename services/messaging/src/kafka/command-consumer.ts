@@ -10,6 +10,8 @@ export interface CommandConsumerOptions {
   writer: MessageWriter;
   logger: Logger;
   partitionsConcurrently: number;
+  /** Told of every persisted batch: its size and how long the Postgres transaction took. */
+  onBatchPersisted?: (size: number, seconds: number) => void;
 }
 
 /**
@@ -71,7 +73,9 @@ export class CommandConsumer {
       if (command) commands.push(command);
       else this.options.logger.warn({ partition: batch.partition, offset: message.offset }, 'skipping a record that is not a send command');
     }
+    const started = performance.now();
     const result = await this.options.writer.persistBatch(commands);
+    this.options.onBatchPersisted?.(commands.length, (performance.now() - started) / 1000);
     if (result.dropped > 0) this.options.logger.warn({ dropped: result.dropped }, 'dropped sends to unknown rooms or with invalid fields');
     await Promise.all(
       result.events.map((event) =>

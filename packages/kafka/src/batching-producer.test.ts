@@ -1,0 +1,36 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Kafka, Message } from 'kafkajs';
+import { BatchingProducer } from './batching-producer';
+
+/** A stand-in for kafkajs that records what each request carried (a pure unit test of the batching). */
+function fakeKafka(requests: number[][]): Kafka {
+  return {
+    producer: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      sendBatch: async ({ topicMessages }: { topicMessages: Array<{ messages: Message[] }> }) => {
+        requests.push(topicMessages.flatMap((t) => t.messages.map((m) => (m.value as Buffer).length)));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return [];
+      },
+    }),
+  } as unknown as Kafka;
+}
+
+test('records sent together share requests, each under the byte bound so the broker never refuses one', async () => {
+  const requests: number[][] = [];
+  const producer = new BatchingProducer(fakeKafka(requests), 1_000, 100 * 1024);
+  const record = { value: Buffer.alloc(16 * 1024) };
+  await Promise.all(Array.from({ length: 20 }, () => producer.send('t', record)));
+  assert.equal(requests.flat().length, 20, 'every record sent once');
+  for (const request of requests) assert.ok(request.reduce((a, b) => a + b, 0) <= 100 * 1024, `request of ${request.length} records is within the bound`);
+  assert.ok(requests.length <= 4, `batched into ${requests.length} requests, not 20`);
+});
+
+test('a single record larger than the bound still goes out, alone', async () => {
+  const requests: number[][] = [];
+  const producer = new BatchingProducer(fakeKafka(requests), 1_000, 1024);
+  await Promise.all([producer.send('t', { value: Buffer.alloc(4096) }), producer.send('t', { value: Buffer.alloc(10) })]);
+  assert.deepEqual(requests, [[4096], [10]]);
+});

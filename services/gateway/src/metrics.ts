@@ -1,0 +1,52 @@
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { ConnectionRegistry, TransportName } from './session/connections';
+
+const TRANSPORTS: TransportName[] = ['websocket', 'sse', 'poll'];
+
+/** The gateway's Prometheus series (docs/observability.md lists them). */
+export class GatewayMetrics {
+  readonly connects: Counter<'transport'>;
+  readonly disconnects: Counter<'transport'>;
+  readonly messagesIn: Counter<'kind'>;
+  readonly messagesOut: Counter;
+  readonly deliveryLatency: Histogram;
+  readonly slowConsumerCuts: Counter<'transport'>;
+
+  constructor(registry: Registry, connections: ConnectionRegistry) {
+    new Gauge({
+      name: 'chat_connections_open',
+      help: 'Open streams on this gateway, by transport (long polls count while a poll is open)',
+      labelNames: ['transport'],
+      registers: [registry],
+      collect() {
+        for (const transport of TRANSPORTS) this.set({ transport }, connections.count(transport));
+      },
+    });
+    this.connects = new Counter({ name: 'chat_connects_total', help: 'Streams opened', labelNames: ['transport'], registers: [registry] });
+    this.disconnects = new Counter({ name: 'chat_disconnects_total', help: 'Streams closed', labelNames: ['transport'], registers: [registry] });
+    this.messagesIn = new Counter({
+      name: 'chat_messages_in_total',
+      help: 'Sends, edits and deletes accepted and durable in Kafka',
+      labelNames: ['kind'],
+      registers: [registry],
+    });
+    this.messagesOut = new Counter({ name: 'chat_messages_out_total', help: 'Room log entries delivered to streams (per recipient)', registers: [registry] });
+    this.deliveryLatency = new Histogram({
+      name: 'chat_delivery_latency_seconds',
+      help: 'From a send accepted by a gateway to its event reaching this gateway for delivery',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers: [registry],
+    });
+    this.slowConsumerCuts = new Counter({
+      name: 'chat_outbound_drops_total',
+      help: 'Streams cut off because their outbound buffer passed its bound',
+      labelNames: ['transport'],
+      registers: [registry],
+    });
+  }
+
+  observeDelivery(sentAt: string | undefined): void {
+    const at = sentAt ? Date.parse(sentAt) : NaN;
+    if (!Number.isNaN(at)) this.deliveryLatency.observe(Math.max(0, Date.now() - at) / 1000);
+  }
+}
