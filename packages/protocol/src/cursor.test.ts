@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CursorError, decodeCursor, encodeCursor, mergeCursorPositions } from './cursor';
+import { CursorError, decodeCursor, encodeCursor } from './cursor';
 
 const roomA = '0b3f1c7e-2a4d-4e8f-9a1b-3c5d7e9f1a2b';
 const roomB = 'ffffffff-0000-4000-8000-000000000001';
@@ -30,9 +30,4 @@ test('garbage, truncated and foreign cursors are refused with CursorError', () =
   for (const bad of ['', '!!!!', 'AAAA', good.slice(0, -3), 'Ag' + good.slice(2), 'A']) {
     assert.throws(() => decodeCursor(bad), CursorError, `accepted ${JSON.stringify(bad)}`);
   }
-});
-
-test('merging keeps the furthest position of each room', () => {
-  const merged = mergeCursorPositions(new Map([[roomA, 5], [roomB, 1]]), new Map([[roomA, 3], [roomB, 9]]));
-  assert.deepEqual(merged, new Map([[roomA, 5], [roomB, 9]]));
 });

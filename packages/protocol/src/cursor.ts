@@ -120,10 +120,3 @@ export function decodeCursor(cursor: string): Map<string, number> {
   }
   return positions;
 }
-
-/** Merges positions, keeping the further one per room (a client can hold cursors from two streams). */
-export function mergeCursorPositions(a: CursorPositions, b: CursorPositions): Map<string, number> {
-  const merged = new Map(a);
-  for (const [room, seq] of b) merged.set(room, Math.max(seq, merged.get(room) ?? 0));
-  return merged;
-}

@@ -51,10 +51,6 @@ export class PresenceTracker {
     return changes;
   }
 
-  isOnline(userId: string): boolean {
-    return (this.users.get(userId)?.gateways.size ?? 0) > 0;
-  }
-
   get size(): number {
     return this.users.size;
   }

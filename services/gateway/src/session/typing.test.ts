@@ -9,7 +9,11 @@ const alice = { id: 'a', name: 'alice' };
 test('typing is published at most once per interval per user and room, and only by members', async () => {
   let now = 0;
   const published: TypingEvent[] = [];
-  const access = async (room: string) => ({ membership: room === 'secret' ? ('not_member' as const) : ('member' as const), lastSeq: 0 });
+  let reads = 0;
+  const access = async (room: string) => {
+    reads++;
+    return { membership: room === 'secret' ? ('not_member' as const) : ('member' as const), lastSeq: 0 };
+  };
   const notifier = new TypingNotifier({ access }, { typing: async (event) => void published.push(event) }, 1_000, () => now);
 
   assert.equal(await notifier.notify(alice, 'r1'), true);
@@ -18,5 +22,6 @@ test('typing is published at most once per interval per user and room, and only 
   now += 1_000;
   assert.equal(await notifier.notify(alice, 'r1'), true);
   assert.deepEqual(published.map((e) => e.room), ['r1', 'r2', 'r1']);
+  assert.equal(reads, 3, 'a throttled indicator costs no membership read');
   await assert.rejects(notifier.notify(alice, 'secret'), (e: unknown) => e instanceof ClientError && e.code === 'forbidden');
 });

@@ -20,13 +20,14 @@ export class TypingNotifier {
 
   /** Resolves true when the indicator went out, false when it was throttled. */
   async notify(user: UserRef, room: string): Promise<boolean> {
+    // Throttled first: a typist sends one per keystroke burst, and a dropped one needs no database read.
+    // Only a member ever gets a throttle entry, so a non-member is always refused below.
+    const key = `${user.id}\u0000${room}`;
+    if (this.now() - (this.lastSent.get(key) ?? -Infinity) < this.intervalMs) return false;
     const { membership } = await this.store.access(room, user.id);
     if (membership === 'no_room') throw new ClientError('not_found', `unknown room ${room}`);
     if (membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${room}`);
-    const key = `${user.id}\u0000${room}`;
-    const now = this.now();
-    if (now - (this.lastSent.get(key) ?? -Infinity) < this.intervalMs) return false;
-    this.lastSent.set(key, now);
+    this.lastSent.set(key, this.now());
     await this.log.typing({ type: 'typing', room, user });
     return true;
   }
