@@ -190,6 +190,8 @@ export async function openStream(
     case 'poll': {
       const stream = new PollStream(baseUrl, { ...query, cursor: undefined, timeout: '2' }, auth, query.cursor);
       stream.begin();
+      // Like the other transports' ready event: the stream's position is fixed once the first poll is answered.
+      await waitUntil(() => stream.polls > 0, 5_000, 'the first poll answer');
       return stream;
     }
   }
