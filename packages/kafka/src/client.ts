@@ -1,8 +1,8 @@
 import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
+import type { KafkaConnection } from './connection';
 
-export interface KafkaSettings {
-  brokers: string[];
+export interface KafkaSettings extends KafkaConnection {
   clientId: string;
 }
 
@@ -21,6 +21,8 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
   return new Kafka({
     clientId: settings.clientId,
     brokers: settings.brokers,
+    ssl: settings.ssl,
+    sasl: settings.sasl,
     logLevel: logLevel.WARN,
     logCreator: pinoLogCreator(logger.child({ component: 'kafka' })),
     retry: { initialRetryTime: 100, retries: 8, maxRetryTime: 5_000 },

@@ -1,4 +1,6 @@
 export * from './client';
+export * from './connection';
+export * from './topic-setup';
 export * from './topics';
 export * from './records';
 export * from './batching-producer';

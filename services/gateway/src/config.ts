@@ -1,3 +1,4 @@
+import { kafkaConnectionConfigSpec } from '@chat/kafka';
 import { bool, ConfigError, int, list, oneOf, readConfig, str } from '@chat/runtime';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,7 @@ export const gatewayConfigSpec = {
   host: str('HOST', '127.0.0.1'),
   port: int('PORT', 8080, { min: 0, max: 65535 }),
   databaseUrl: str('DATABASE_URL', 'postgres://postgres@127.0.0.1:5433/chat'),
-  kafkaBrokers: list('KAFKA_BROKERS', ['127.0.0.1:9092']),
+  ...kafkaConnectionConfigSpec,
   topicPrefix: str('KAFKA_TOPIC_PREFIX', ''),
   instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`),
   /** HS256: a shared secret (the development login issues such tokens). RS256: an identity provider's key. */

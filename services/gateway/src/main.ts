@@ -1,5 +1,5 @@
 import { createPool } from '@chat/db';
-import { createKafka, topicNames, type PresenceRecord } from '@chat/kafka';
+import { createKafka, kafkaConnection, topicNames, type PresenceRecord } from '@chat/kafka';
 import { createLogger, onShutdownSignal } from '@chat/runtime';
 import { buildGatewayApp } from './app';
 import { Authenticator } from './auth/authenticate';
@@ -25,7 +25,7 @@ const config = loadGatewayConfig();
 if (config.usingDevSecret) logger.warn('JWT_SECRET is not set: using the development secret; never do this in production');
 
 const pool = createPool(config.databaseUrl, logger, 20);
-const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `gateway-${config.instanceId}` }, logger);
+const kafka = createKafka({ ...kafkaConnection(config), clientId: `gateway-${config.instanceId}` }, logger);
 const store = new PgRoomStore(pool);
 const tokens = new TokenService(
   config.jwtAlgorithm === 'HS256'

@@ -1,11 +1,12 @@
-import { int, list, readConfig, str } from '@chat/runtime';
+import { kafkaConnectionConfigSpec } from '@chat/kafka';
+import { int, readConfig, str } from '@chat/runtime';
 import { hostname } from 'node:os';
 
 export const messagingConfigSpec = {
   host: str('HOST', '127.0.0.1'),
   port: int('PORT', 8081, { min: 0, max: 65535 }),
   databaseUrl: str('DATABASE_URL', 'postgres://postgres@127.0.0.1:5433/chat'),
-  kafkaBrokers: list('KAFKA_BROKERS', ['127.0.0.1:9092']),
+  ...kafkaConnectionConfigSpec,
   topicPrefix: str('KAFKA_TOPIC_PREFIX', ''),
   consumerGroup: str('MESSAGING_CONSUMER_GROUP', 'messaging'),
   /**

@@ -1,5 +1,5 @@
 import { createPool } from '@chat/db';
-import { createKafka, topicNames } from '@chat/kafka';
+import { createKafka, kafkaConnection, topicNames } from '@chat/kafka';
 import { createLogger, createServiceApp, onShutdownSignal } from '@chat/runtime';
 import { loadMessagingConfig } from './config';
 import { PgMessageWriter } from './db/message-writer';
@@ -9,7 +9,7 @@ import { Histogram, Registry } from 'prom-client';
 const logger = createLogger('messaging');
 const config = loadMessagingConfig();
 const pool = createPool(config.databaseUrl, logger, config.partitionsConcurrently + 2);
-const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `messaging-${config.instanceId}` }, logger);
+const kafka = createKafka({ ...kafkaConnection(config), clientId: `messaging-${config.instanceId}` }, logger);
 const registry = new Registry();
 const batchSize = new Histogram({
   name: 'chat_persist_batch_size',

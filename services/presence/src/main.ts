@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { BatchingProducer, createKafka, decodeHeartbeat, encodePresence, topicNames, type PresenceRecord } from '@chat/kafka';
-import { createLogger, createServiceApp, int, list, onShutdownSignal, readConfig, str } from '@chat/runtime';
+import { BatchingProducer, createKafka, decodeHeartbeat, encodePresence, kafkaConnection, kafkaConnectionConfigSpec, topicNames, type PresenceRecord } from '@chat/kafka';
+import { createLogger, createServiceApp, int, onShutdownSignal, readConfig, str } from '@chat/runtime';
 import { hostname } from 'node:os';
 import { PresenceTracker } from './presence-tracker';
 import { readPublishedStatuses } from './status-log';
@@ -10,7 +10,7 @@ const logger = createLogger('presence');
 const config = readConfig({
   host: str('HOST', '127.0.0.1'),
   port: int('PORT', 8082, { min: 0, max: 65535 }),
-  kafkaBrokers: list('KAFKA_BROKERS', ['127.0.0.1:9092']),
+  ...kafkaConnectionConfigSpec,
   topicPrefix: str('KAFKA_TOPIC_PREFIX', ''),
   consumerGroup: str('PRESENCE_CONSUMER_GROUP', 'presence'),
   /** Offline this long after a gateway's last report (gateways report every PRESENCE_HEARTBEAT_MS). */
@@ -18,7 +18,7 @@ const config = readConfig({
   instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`),
 });
 const topics = topicNames(config.topicPrefix);
-const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: `presence-${config.instanceId}` }, logger);
+const kafka = createKafka({ ...kafkaConnection(config), clientId: `presence-${config.instanceId}` }, logger);
 const producer = new BatchingProducer(kafka);
 const consumer = kafka.consumer({ groupId: config.consumerGroup, sessionTimeout: 10_000, heartbeatInterval: 2_000, maxWaitTimeInMs: 100 });
 
