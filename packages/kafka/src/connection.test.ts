@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readConfig, ConfigError } from '@chat/runtime';
+import { readConfig, type ConfigError } from '@chat/runtime';
 import { kafkaConnection, kafkaConnectionConfigSpec } from './connection';
 
 const connectionFrom = (env: Record<string, string>, readFile?: (path: string) => string) =>
