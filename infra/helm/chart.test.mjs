@@ -1,0 +1,215 @@
+// The Helm chart, checked offline: helm lint --strict, helm template for the default,
+// production-like and trial values, every manifest validated by kubeconform -strict
+// against the pinned Kubernetes version's schemas (and the Gateway API / ServiceMonitor
+// CRDs), then the properties that matter asserted on the rendered objects.
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+import { ensureHelmTools } from './tools/install-tools.mjs';
+import { MAX_FRAME_BYTES } from '../../services/gateway/src/app.ts';
+
+const here = fileURLToPath(new URL('.', import.meta.url));
+const chart = join(here, 'chat');
+const examples = { default: [], production: [join(here, 'examples/values-production.yaml')], trial: [join(here, 'examples/values-trial.yaml')] };
+let tools;
+
+before(() => {
+  tools = ensureHelmTools();
+});
+
+function run(command, args, input) {
+  const result = spawnSync(command, args, { encoding: 'utf8', input, maxBuffer: 64 << 20 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const valueArgs = (files = [], sets = {}) => [...files.flatMap((file) => ['-f', file]), ...Object.entries(sets).flatMap(([key, value]) => ['--set', `${key}=${value}`])];
+
+/** `helm template` output as YAML text; throws with helm's message when it refuses. */
+function template(files, sets) {
+  const result = run(tools.helm, ['template', 'chat', chart, '--namespace', 'chat', ...valueArgs(files, sets)]);
+  if (result.code !== 0) throw new Error(result.stderr);
+  return result.stdout;
+}
+
+function render(files, sets) {
+  return parseAllDocuments(template(files, sets))
+    .map((document) => document.toJS())
+    .filter(Boolean);
+}
+
+const find = (objects, kind, name) => objects.find((object) => object.kind === kind && object.metadata.name === name);
+const podSpecs = (objects) =>
+  objects
+    .filter((object) => ['Deployment', 'StatefulSet', 'Job'].includes(object.kind))
+    .map((object) => ({ owner: `${object.kind}/${object.metadata.name}`, spec: object.spec.template.spec }));
+const envOf = (container) => Object.fromEntries(container.env.map(({ name, value }) => [name, value]));
+
+test('helm lint --strict passes for the default, production and trial values', () => {
+  for (const [name, files] of Object.entries(examples)) {
+    const result = run(tools.helm, ['lint', '--strict', chart, ...valueArgs(files)]);
+    assert.equal(result.code, 0, `${name}: ${result.stdout}${result.stderr}`);
+  }
+});
+
+test('every manifest of every example is valid against the Kubernetes 1.34 and CRD schemas, strictly', () => {
+  const variants = { ...examples, everythingOn: [...examples.production, join(here, 'examples/values-trial.yaml')] };
+  for (const [name, files] of Object.entries(variants)) {
+    // everythingOn: production's features plus the trial's bundled servers and Ingress, and the HTTPRoute.
+    const manifests = template(files, name === 'everythingOn' ? { 'httpRoute.enabled': true, 'gateway.auth.devLogin': false } : {});
+    const location = join(tools.schemaDir, '{{ .ResourceKind }}{{ .KindSuffix }}.json');
+    const result = run(tools.kubeconform, ['-strict', '-summary', '-output', 'json', '-schema-location', location, '-'], manifests);
+    assert.equal(result.code, 0, `${name}: ${result.stdout}${result.stderr}`);
+    const { summary } = JSON.parse(result.stdout);
+    assert.deepEqual({ invalid: summary.invalid, errors: summary.errors, skipped: summary.skipped }, { invalid: 0, errors: 0, skipped: 0 }, name);
+    assert.ok(summary.valid >= 15, `${name}: only ${summary.valid} resources`);
+  }
+});
+
+test('kubeconform with these schemas rejects a misspelt field, so the validation above has teeth', () => {
+  const bad = template([], {}).replace('readOnlyRootFilesystem: true', 'readOnlyRootFileSystem: true');
+  const location = join(tools.schemaDir, '{{ .ResourceKind }}{{ .KindSuffix }}.json');
+  const result = run(tools.kubeconform, ['-strict', '-schema-location', location, '-'], bad);
+  assert.notEqual(result.code, 0);
+  assert.match(result.stdout, /additional properties 'readOnlyRootFileSystem' not allowed/);
+});
+
+test('the HTTPRoute gives streams no request timeout and the API a bounded one, attached to the configured Gateway', () => {
+  const route = find(render(examples.production), 'HTTPRoute', 'chat');
+  assert.deepEqual(route.spec.parentRefs, [{ name: 'public', namespace: 'gateway-system', sectionName: 'https' }]);
+  assert.deepEqual(route.spec.hostnames, ['chat.example.com']);
+  const [streams, api] = route.spec.rules;
+  assert.deepEqual(streams.matches.map((match) => match.path.value), ['/ws', '/sse', '/poll']);
+  assert.equal(streams.timeouts.request, '0s');
+  assert.deepEqual(api.matches.map((match) => match.path.value), ['/']);
+  assert.equal(api.timeouts.request, '30s');
+  for (const rule of route.spec.rules) assert.deepEqual(rule.backendRefs, [{ name: 'chat-gateway', port: 80 }]);
+});
+
+test('the ingress-nginx Ingress keeps streams open past every heartbeat, unbuffered, with the gateway body limit', () => {
+  const ingress = find(render(examples.trial), 'Ingress', 'chat');
+  const annotations = ingress.metadata.annotations;
+  const longestHeartbeatSeconds = 30; // long poll timeout ≤ 30 s, WebSocket ping 25 s, SSE comment 15 s
+  assert.ok(Number(annotations['nginx.ingress.kubernetes.io/proxy-read-timeout']) >= 3600);
+  assert.ok(Number(annotations['nginx.ingress.kubernetes.io/proxy-send-timeout']) > longestHeartbeatSeconds);
+  assert.equal(annotations['nginx.ingress.kubernetes.io/proxy-buffering'], 'off');
+  assert.equal(annotations['nginx.ingress.kubernetes.io/proxy-http-version'], '1.1');
+  assert.equal(annotations['nginx.ingress.kubernetes.io/proxy-body-size'], `${MAX_FRAME_BYTES / 1024}k`);
+  assert.equal(ingress.spec.rules[0].host, 'chat.localtest.me');
+});
+
+test('every service has a PodDisruptionBudget that selects its pods', () => {
+  const objects = render(examples.production);
+  for (const service of ['gateway', 'messaging', 'presence']) {
+    const pdb = find(objects, 'PodDisruptionBudget', `chat-${service}`);
+    assert.ok(pdb, `no PDB for ${service}`);
+    const podLabels = find(objects, 'Deployment', `chat-${service}`).spec.template.metadata.labels;
+    for (const [key, value] of Object.entries(pdb.spec.selector.matchLabels)) assert.equal(podLabels[key], value, `${service} ${key}`);
+  }
+});
+
+test('the gateway grace period covers preStop, the drain window it is configured with, and a margin', () => {
+  for (const sets of [{}, { 'gateway.drain.windowMs': 45_500, 'gateway.drain.preStopSleepSeconds': 7, 'gateway.drain.shutdownMarginSeconds': 20 }]) {
+    const pod = find(render([], sets), 'Deployment', 'chat-gateway').spec.template.spec;
+    const [gateway] = pod.containers;
+    const drainWindowMs = Number(envOf(gateway).DRAIN_WINDOW_MS);
+    const preStopSeconds = Number(gateway.lifecycle.preStop.exec.command[1]);
+    assert.equal(drainWindowMs, sets['gateway.drain.windowMs'] ?? 10_000);
+    assert.equal(preStopSeconds, sets['gateway.drain.preStopSleepSeconds'] ?? 5);
+    assert.ok(pod.terminationGracePeriodSeconds * 1000 > preStopSeconds * 1000 + drainWindowMs, JSON.stringify(sets));
+    assert.equal(pod.terminationGracePeriodSeconds, preStopSeconds + Math.ceil(drainWindowMs / 1000) + (sets['gateway.drain.shutdownMarginSeconds'] ?? 15));
+  }
+});
+
+test('no container runs as root, escalates, keeps capabilities or writes its root filesystem', () => {
+  for (const files of [examples.production, examples.trial]) {
+    const pods = podSpecs(render(files));
+    assert.ok(pods.length >= 5);
+    for (const { owner, spec } of pods) {
+      assert.equal(spec.securityContext.runAsNonRoot, true, owner);
+      assert.ok(spec.securityContext.runAsUser > 0, owner);
+      assert.equal(spec.securityContext.seccompProfile.type, 'RuntimeDefault', owner);
+      for (const container of [...spec.containers, ...(spec.initContainers ?? [])]) {
+        const context = container.securityContext;
+        assert.equal(context.runAsNonRoot, true, owner);
+        assert.ok(context.runAsUser > 0, owner);
+        assert.equal(context.allowPrivilegeEscalation, false, owner);
+        assert.equal(context.readOnlyRootFilesystem, true, owner);
+        assert.deepEqual(context.capabilities.drop, ['ALL'], owner);
+        assert.equal(context.seccompProfile.type, 'RuntimeDefault', owner);
+      }
+    }
+  }
+});
+
+test('messaging never scales past the partition count, and the chart refuses values that would', () => {
+  for (const files of Object.values(examples)) {
+    const objects = render(files);
+    const hpa = find(objects, 'HorizontalPodAutoscaler', 'chat-messaging');
+    const topics = envOf(find(objects, 'Job', 'chat-topics').spec.template.spec.containers[0]);
+    if (hpa) assert.ok(hpa.spec.maxReplicas <= Number(topics.TOPIC_PARTITIONS));
+    else assert.ok(find(objects, 'Deployment', 'chat-messaging').spec.replicas <= Number(topics.TOPIC_PARTITIONS));
+  }
+  assert.throws(
+    () => template([], { 'kafka.topics.partitions': 4, 'messaging.autoscaling.maxReplicas': 5 }),
+    /messaging\.autoscaling\.maxReplicas \(5\) must not exceed kafka\.topics\.partitions \(4\)/,
+  );
+});
+
+test('values.schema.json rejects bad values with messages that name them', () => {
+  assert.throws(() => template([], { 'gateway.drain.windowMs': -1 }), /at '\/gateway\/drain\/windowMs': minimum: got -1, want 0/);
+  assert.throws(() => template([], { 'gateway.auth.algorithm': 'ES256' }), /at '\/gateway\/auth\/algorithm': value must be one of 'HS256', 'RS256'/);
+  assert.throws(() => template([], { 'gateway.drian.windowMs': 1 }), /at '\/gateway': additional properties 'drian' not allowed/);
+  assert.throws(() => template([], { 'gateway.config.sseHeartbeatMs': 20_000 }), /sseHeartbeatMs': maximum: got 20,?000, want 15,?000/);
+  assert.throws(() => template([], { runAsUser: 0 }), /at '\/runAsUser': minimum: got 0, want 1/);
+  assert.throws(() => template([], { 'kafka.topics.minInsyncReplicas': 3, 'kafka.topics.replicationFactor': 2 }), /minInsyncReplicas \(3\) is above replicationFactor \(2\)/);
+});
+
+test('setup Jobs are idempotent hooks: before install with external infra, after it with bundled servers', () => {
+  const production = render(examples.production);
+  for (const name of ['chat-migrate', 'chat-topics']) {
+    const annotations = find(production, 'Job', name).metadata.annotations;
+    assert.equal(annotations['helm.sh/hook'], 'pre-install,pre-upgrade');
+    assert.equal(annotations['helm.sh/hook-delete-policy'], 'before-hook-creation,hook-succeeded');
+    assert.equal(find(render(examples.trial), 'Job', name).metadata.annotations['helm.sh/hook'], 'post-install,pre-upgrade');
+  }
+  const topics = envOf(find(production, 'Job', 'chat-topics').spec.template.spec.containers[0]);
+  assert.deepEqual([topics.TOPIC_PARTITIONS, topics.TOPIC_REPLICATION_FACTOR, topics.TOPIC_MIN_INSYNC_REPLICAS], ['24', '3', '2']);
+  assert.equal(topics.TOPIC_MESSAGES_RETENTION_MS, '604800000');
+  const trialTopics = envOf(find(render(examples.trial), 'Job', 'chat-topics').spec.template.spec.containers[0]);
+  assert.deepEqual([trialTopics.TOPIC_REPLICATION_FACTOR, trialTopics.TOPIC_MIN_INSYNC_REPLICAS, trialTopics.KAFKA_BROKERS], ['1', '1', 'chat-kafka.chat.svc:9092']);
+});
+
+test('every environment variable the chart sets is one the services read', () => {
+  const sources = [
+    'services/gateway/src/config.ts',
+    'services/messaging/src/config.ts',
+    'services/presence/src/main.ts',
+    'packages/kafka/src/connection.ts',
+    'packages/kafka/src/cli.ts',
+    'packages/db/src/cli.ts',
+    'packages/runtime/src/logger.ts',
+  ].map((file) => readFileSync(join(here, '../..', file), 'utf8'));
+  // Read by libraries rather than our config: kafkajs and the OpenTelemetry SDK.
+  const libraryVariables = new Set(['KAFKAJS_NO_PARTITIONER_WARNING', 'OTEL_EXPORTER_OTLP_ENDPOINT', 'OTEL_SERVICE_NAME']);
+  for (const { owner, spec } of podSpecs(render(examples.production))) {
+    for (const name of spec.containers.flatMap((container) => container.env?.map((variable) => variable.name) ?? [])) {
+      if (libraryVariables.has(name) || owner.startsWith('StatefulSet')) continue;
+      assert.ok(sources.some((source) => new RegExp(`\\b${name}\\b`).test(source)), `${owner} sets ${name}, which no service reads`);
+    }
+  }
+});
+
+test('by default the gateway has no development login, images carry the app version, and secrets come from Secrets', () => {
+  const objects = render([]);
+  const gateway = find(objects, 'Deployment', 'chat-gateway').spec.template.spec.containers[0];
+  assert.equal(envOf(gateway).DEV_LOGIN, 'false');
+  assert.equal(gateway.image, 'ghcr.io/chat-platform/chat-gateway:0.1.0');
+  const secretRefs = Object.fromEntries(gateway.env.filter((variable) => variable.valueFrom?.secretKeyRef).map(({ name, valueFrom }) => [name, valueFrom.secretKeyRef]));
+  assert.deepEqual(secretRefs.JWT_SECRET, { name: 'chat-gateway-auth', key: 'jwtSecret' });
+  assert.deepEqual(secretRefs.DATABASE_URL, { name: 'chat-database', key: 'url' });
+  assert.ok(find(objects, 'Secret', 'chat-gateway-auth').stringData.jwtSecret.length >= 32);
+});
