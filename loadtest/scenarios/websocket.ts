@@ -1,0 +1,59 @@
+// WebSocket: each VU holds one socket to its room and sends `send` frames on it,
+// counting `ack` frames. A socket that drops before the drain ends is opened again
+// from the last cursor.
+import { WebSocket } from 'k6/websockets';
+import { setTimeout } from 'k6/timers';
+import type { ServerFrame } from '@chat/protocol';
+import {
+  authHeaders, createSchedule, joinAsVu, msUntil, plan, Receiver, recordAck, recordSendError, scenarioOptions, sendDueAt, sendFrame,
+  type Schedule,
+} from '../lib/chat-load';
+
+export const options = scenarioOptions();
+export const setup = createSchedule;
+
+export default async function (schedule: Schedule): Promise<void> {
+  const member = joinAsVu(schedule);
+  const receiver = new Receiver(member);
+  const streamUrl = `${plan.baseUrl.replace(/^http/, 'ws')}/ws?rooms=${member.room}`;
+  let socket: WebSocket;
+  let finished = false;
+
+  await new Promise<void>((resolve) => {
+    const connect = () => {
+      const url = receiver.cursor ? `${streamUrl}&cursor=${encodeURIComponent(receiver.cursor)}` : streamUrl;
+      socket = new WebSocket(url, null, { headers: authHeaders(member) });
+      socket.onmessage = (message) => {
+        if (!message) return;
+        const frame = JSON.parse(String(message.data)) as ServerFrame;
+        if (frame.type === 'ack') recordAck(member);
+        else if (frame.type === 'error') recordSendError();
+        else receiver.onEvent(frame);
+      };
+      socket.onclose = () => {
+        if (finished) return resolve();
+        receiver.reconnected();
+        setTimeout(connect, 500);
+      };
+    };
+    connect();
+
+    let n = 0;
+    const sendNext = () => {
+      const due = sendDueAt(member, n);
+      if (due >= schedule.sendUntil) return;
+      setTimeout(() => {
+        if (socket.readyState === 1) socket.send(JSON.stringify({ type: 'send', ...sendFrame(member, n) }));
+        else recordSendError();
+        n++;
+        sendNext();
+      }, msUntil(due));
+    };
+    sendNext();
+    setTimeout(() => {
+      finished = true;
+      socket.close();
+    }, msUntil(schedule.drainUntil));
+  });
+  receiver.settle();
+}
