@@ -33,11 +33,15 @@ export async function bundleScenario(scenario) {
   return outfile;
 }
 
-/** Runs a scenario to the end; resolves with k6's exit code. */
-export async function runScenario(scenario, { env = {}, args = [], stdio = 'inherit' } = {}) {
+/** Runs a scenario to the end; resolves with k6's exit code. `onOutput` gets k6's output instead of the console. */
+export async function runScenario(scenario, { env = {}, args = [], onOutput } = {}) {
   const k6 = ensureK6();
   const script = await bundleScenario(scenario);
-  const child = spawn(k6, ['run', '--no-usage-report', ...args, script], { env: { ...process.env, ...env }, stdio });
+  const child = spawn(k6, ['run', '--no-usage-report', ...args, script], {
+    env: { ...process.env, ...env },
+    stdio: onOutput ? ['ignore', 'pipe', 'pipe'] : 'inherit',
+  });
+  if (onOutput) for (const stream of [child.stdout, child.stderr]) stream.on('data', (chunk) => onOutput(chunk.toString()));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));

@@ -112,7 +112,7 @@ export function joinAsVu(schedule: Schedule): Member {
   const { token } = login(`k6_${schedule.tag}_${vu}`);
   const roomIndex = roomIndexOfVu(vu, plan.rooms);
   const room = schedule.rooms[roomIndex]!;
-  const response = http.post(`${plan.baseUrl}/api/rooms/${room}/join`, null, json(token));
+  const response = http.post(`${plan.baseUrl}/api/rooms/${room}/join`, null, { headers: { authorization: `Bearer ${token}` } });
   if (response.status !== 200) throw new Error(`join: ${response.status} ${response.body}`);
   return { vu, token, room, receiversInRoom: membersOfRoom(roomIndex, plan.vus, plan.rooms), schedule };
 }
