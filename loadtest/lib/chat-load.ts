@@ -45,6 +45,8 @@ export function scenarioOptions(): Options {
       chat_messages_reordered: ['count==0'],
       chat_send_errors: ['count==0'],
       chat_messages_delivered: ['count>0'],
+      // A VU that failed anywhere (login, stream refused, settle) never adds itself here.
+      chat_receivers_settled: [`count==${plan.vus}`],
       chat_delivery_latency: [`p(99)<${plan.p99BudgetMs}`],
     },
     summaryTrendStats: ['avg', 'med', 'p(95)', 'p(99)', 'max'],
@@ -61,6 +63,7 @@ const metrics = {
   expectedByAcks: new Counter('chat_deliveries_expected_by_acks'),
   sendErrors: new Counter('chat_send_errors'),
   reconnects: new Counter('chat_stream_reconnects'),
+  settled: new Counter('chat_receivers_settled'),
   latency: new Trend('chat_delivery_latency', true),
 };
 
@@ -195,6 +198,7 @@ export class Receiver {
     metrics.duplicated.add(this.ledger.duplicates);
     metrics.reordered.add(this.ledger.reorders);
     metrics.sendErrors.add(0);
+    metrics.settled.add(1);
   }
 }
 

@@ -48,6 +48,7 @@ function assertExactDelivery(summary: Summary): void {
   assert.equal(count('chat_messages_delivered'), count('chat_messages_expected'));
   assert.equal(count('chat_messages_delivered'), count('chat_deliveries_expected_by_acks'));
   assert.equal(count('chat_messages_lost'), 0);
+  assert.equal(count('chat_receivers_settled'), VUS);
   assert.equal(count('chat_messages_duplicated'), 0);
   assert.equal(count('chat_messages_reordered'), 0);
   assert.ok(Number.isFinite(summary.metrics.chat_delivery_latency?.['p(99)']), 'delivery latency was measured');
