@@ -64,6 +64,7 @@ const metrics = {
   sendErrors: new Counter('chat_send_errors'),
   reconnects: new Counter('chat_stream_reconnects'),
   settled: new Counter('chat_receivers_settled'),
+  retries: new Counter('chat_send_retries'),
   latency: new Trend('chat_delivery_latency', true),
 };
 
@@ -140,19 +141,34 @@ export function recordSendError(): void {
   metrics.sendErrors.add(1);
 }
 
+/** As the SDK does: a send whose answer was lost (a replica died mid-request) is retried with the same clientMsgId. */
+const SEND_ATTEMPTS = 3;
+const isRetryable = (status: number) => status === 0 || status >= 500;
+
 /** POST /api/rooms/{id}/messages, for SSE and long polling. */
 export function sendOverHttp(member: Member, n: number): void {
   const { room, ...body } = sendFrame(member, n);
-  const response = http.post(`${plan.baseUrl}/api/rooms/${room}/messages`, JSON.stringify(body), json(member.token));
-  if (response.status === 202) recordAck(member);
-  else recordSendError();
+  for (let attempt = 1; ; attempt++) {
+    const { status } = http.post(`${plan.baseUrl}/api/rooms/${room}/messages`, JSON.stringify(body), json(member.token));
+    if (status === 202) return recordAck(member);
+    if (!isRetryable(status) || attempt === SEND_ATTEMPTS) return recordSendError();
+    metrics.retries.add(1);
+  }
 }
 
 export async function sendOverHttpAsync(member: Member, n: number): Promise<void> {
   const { room, ...body } = sendFrame(member, n);
-  const response = await http.asyncRequest('POST', `${plan.baseUrl}/api/rooms/${room}/messages`, JSON.stringify(body), json(member.token));
-  if (response.status === 202) recordAck(member);
-  else recordSendError();
+  for (let attempt = 1; ; attempt++) {
+    const { status } = await http.asyncRequest('POST', `${plan.baseUrl}/api/rooms/${room}/messages`, JSON.stringify(body), json(member.token));
+    if (status === 202) return recordAck(member);
+    if (!isRetryable(status) || attempt === SEND_ATTEMPTS) return recordSendError();
+    metrics.retries.add(1);
+  }
+}
+
+/** A WebSocket send went out again (same clientMsgId) after its socket closed before the ack. */
+export function recordResend(): void {
+  metrics.retries.add(1);
 }
 
 export const authHeaders = (member: Member) => ({ authorization: `Bearer ${member.token}` });

@@ -1,11 +1,12 @@
 // WebSocket: each VU holds one socket to its room and sends `send` frames on it,
 // counting `ack` frames. A socket that drops before the drain ends is opened again
-// from the last cursor.
+// from the last cursor, and the sends it left unacknowledged go out again with the
+// same clientMsgId (the server keeps one message per clientMsgId).
 import { WebSocket } from 'k6/websockets';
 import { setTimeout } from 'k6/timers';
-import type { ServerFrame } from '@chat/protocol';
+import type { SendFrame, ServerFrame } from '@chat/protocol';
 import {
-  authHeaders, createSchedule, joinAsVu, msUntil, plan, Receiver, recordAck, recordSendError, scenarioOptions, sendDueAt, sendFrame,
+  authHeaders, createSchedule, joinAsVu, msUntil, plan, Receiver, recordAck, recordResend, recordSendError, scenarioOptions, sendDueAt, sendFrame,
   type Schedule,
 } from '../lib/chat-load';
 
@@ -18,17 +19,27 @@ export default async function (schedule: Schedule): Promise<void> {
   const streamUrl = `${plan.baseUrl.replace(/^http/, 'ws')}/ws?rooms=${member.room}`;
   let socket: WebSocket;
   let finished = false;
+  const unacked = new Map<string, SendFrame>();
 
   await new Promise<void>((resolve) => {
     const connect = () => {
       const url = receiver.cursor ? `${streamUrl}&cursor=${encodeURIComponent(receiver.cursor)}` : streamUrl;
       socket = new WebSocket(url, null, { headers: authHeaders(member) });
+      socket.onopen = () => {
+        for (const frame of unacked.values()) {
+          recordResend();
+          socket.send(JSON.stringify(frame));
+        }
+      };
       socket.onmessage = (message) => {
         if (!message) return;
         const frame = JSON.parse(String(message.data)) as ServerFrame;
-        if (frame.type === 'ack') recordAck(member);
-        else if (frame.type === 'error') recordSendError();
-        else receiver.onEvent(frame);
+        if (frame.type === 'ack' || frame.type === 'error') {
+          // An ack may come twice for a resent frame; the first one counts.
+          if (!frame.clientMsgId || !unacked.delete(frame.clientMsgId)) return;
+          if (frame.type === 'ack') recordAck(member);
+          else recordSendError();
+        } else receiver.onEvent(frame);
       };
       socket.onclose = () => {
         if (finished) return resolve();
@@ -43,8 +54,10 @@ export default async function (schedule: Schedule): Promise<void> {
       const due = sendDueAt(member, n);
       if (due >= schedule.sendUntil) return;
       setTimeout(() => {
-        if (socket.readyState === 1) socket.send(JSON.stringify({ type: 'send', ...sendFrame(member, n) }));
-        else recordSendError();
+        const frame: SendFrame = { type: 'send', ...sendFrame(member, n) };
+        unacked.set(frame.clientMsgId, frame);
+        // While the socket is down the frame waits for the reconnect.
+        if (socket.readyState === 1) socket.send(JSON.stringify(frame));
         n++;
         sendNext();
       }, msUntil(due));
@@ -55,5 +68,6 @@ export default async function (schedule: Schedule): Promise<void> {
       socket.close();
     }, msUntil(schedule.drainUntil));
   });
+  for (let i = 0; i < unacked.size; i++) recordSendError();
   receiver.settle();
 }
