@@ -2,13 +2,17 @@
 // `npm start`: provisions what is missing, starts Kafka and Postgres, applies
 // migrations, creates topics, then runs one of each service under a small
 // supervisor (a crashed service is restarted with backoff) and serves the app
-// at http://localhost:8080. Ctrl-C stops everything it started, in order.
+// at http://localhost:8080. `npm run start:cluster` (or `npm start -- --gateways N`)
+// runs replicas behind nginx instead. Ctrl-C stops everything it started, in order.
 import { spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTopics, ensureKafkaInstalled, startKafka } from './kafka.mjs';
+import { freePort } from './common.mjs';
+import { ensureNginxInstalled, startNginx } from './nginx.mjs';
 import { createDatabase, ensurePostgresInstalled, startPostgres } from './postgres.mjs';
+import { createSupervisor } from './supervisor.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const env = process.env;
@@ -21,6 +25,15 @@ const ports = {
   kafkaController: port('KAFKA_CONTROLLER_PORT', 9093),
   postgres: port('PG_PORT', 5433),
 };
+// `--cluster` or `--gateways N`: N gateways (default 2), two messaging and two presence
+// replicas on internal ports, behind nginx on the gateway port, as in a cluster.
+const gatewaysArg = process.argv.indexOf('--gateways');
+const gatewayCount = gatewaysArg >= 0 ? Number(process.argv[gatewaysArg + 1]) : 2;
+const cluster = gatewaysArg >= 0 || process.argv.includes('--cluster');
+if (!Number.isInteger(gatewayCount) || gatewayCount < 1) {
+  console.error('[stack] --gateways needs a whole number of at least 1');
+  process.exit(2);
+}
 const stackDir = join(root, '.local', 'stack');
 const logDir = join(stackDir, 'logs');
 mkdirSync(logDir, { recursive: true });
@@ -29,8 +42,9 @@ const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 const say = (message) => console.log(`[stack ${elapsed()}] ${message}`);
 
+const supervisor = createSupervisor({ root, logDir, say });
 let stopping = false;
-const cleanups = [];
+const cleanups = [() => supervisor.stop()];
 async function shutdown(code) {
   if (stopping) return;
   stopping = true;
@@ -42,74 +56,10 @@ async function shutdown(code) {
 process.on('SIGINT', () => shutdown(0));
 process.on('SIGTERM', () => shutdown(0));
 
-/** One service line for the console; the full JSON goes to the log file. */
-function summarize(name, line) {
-  try {
-    const record = JSON.parse(line);
-    if (record.level === 'debug' || record.level === 'trace') return null;
-    const error = record.err?.message ? ` (${record.err.message})` : '';
-    return `[${name}] ${record.level} ${record.msg ?? ''}${error}`;
-  } catch {
-    return `[${name}] ${line}`;
-  }
-}
-
-function superviseService(name, serviceEnv) {
-  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-  let child;
-  let restarts = 0;
-  const launch = () => {
-    child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
-      cwd: root,
-      env: { ...env, ...serviceEnv },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const launchedAt = Date.now();
-    let buffered = '';
-    const onData = (chunk) => {
-      log.write(chunk);
-      buffered += chunk.toString();
-      const lines = buffered.split('\n');
-      buffered = lines.pop();
-      for (const line of lines) {
-        const summary = line && summarize(name, line);
-        if (summary) console.log(summary);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.on('exit', (code, signal) => {
-      if (stopping) return;
-      // A process that ran a while before failing starts over with a short delay.
-      if (Date.now() - launchedAt > 60_000) restarts = 0;
-      const delay = Math.min(1000 * 2 ** restarts++, 15_000);
-      say(`${name} exited (${signal ?? code}); restarting in ${delay} ms — see ${join(logDir, `${name}.log`)}`);
-      setTimeout(() => !stopping && launch(), delay);
-    });
-  };
-  launch();
-  cleanups.push(
-    () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-      }),
-  );
-}
-
-async function waitReady(name, url, timeoutMs = 60_000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !stopping) {
-    if (await fetch(`${url}/readyz`).then((r) => r.ok, () => false)) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-  throw new Error(`${name} did not become ready at ${url} within ${timeoutMs / 1000}s; see ${join(logDir, `${name}.log`)}`);
-}
-
 try {
   say('provisioning (cached after the first run)…');
   await Promise.all([ensureKafkaInstalled({ root }), ensurePostgresInstalled()]);
+  if (cluster) ensureNginxInstalled();
   say('starting Kafka and Postgres…');
   const [kafka, postgres] = await Promise.all([
     startKafka({
@@ -121,7 +71,8 @@ try {
     }),
     startPostgres({ root, dataDir: join(stackDir, 'postgres'), port: ports.postgres, logFile: join(logDir, 'postgres.log') }),
   ]);
-  cleanups.push(() => postgres.stop(), () => kafka.stop());
+  // Stopped after the services (cleanups run newest first).
+  cleanups.unshift(() => postgres.stop(), () => kafka.stop());
   say(`Kafka at ${kafka.brokers}, Postgres at ${postgres.url}`);
 
   await createDatabase({ url: postgres.url, name: 'chat' });
@@ -154,14 +105,40 @@ try {
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     HOST: env.HOST ?? '127.0.0.1',
   };
-  superviseService('messaging', { ...common, PORT: String(ports.messaging) });
-  superviseService('presence', { ...common, PORT: String(ports.presence) });
-  superviseService('gateway', { ...common, PORT: String(ports.gateway) });
-  await Promise.all(
-    ['gateway', 'messaging', 'presence'].map((name) => waitReady(name, `http://127.0.0.1:${ports[name]}`)),
-  );
+  if (cluster) await startCluster(common);
+  else {
+    supervisor.supervise('messaging', 'messaging', { ...common, PORT: String(ports.messaging) });
+    supervisor.supervise('presence', 'presence', { ...common, PORT: String(ports.presence) });
+    supervisor.supervise('gateway', 'gateway', { ...common, PORT: String(ports.gateway) });
+    await Promise.all(
+      ['gateway', 'messaging', 'presence'].map((name) => supervisor.waitReady(name, `http://127.0.0.1:${ports[name]}`)),
+    );
+  }
   say(`ready: open http://localhost:${ports.gateway} (logs in ${logDir}); Ctrl-C stops everything`);
 } catch (error) {
   console.error(`[stack] ${error.message}`);
   await shutdown(1);
+}
+
+/** The replicas on free ports, then nginx in front of the gateways (stopped first). */
+async function startCluster(common) {
+  const replicas = [];
+  for (const [service, count] of [['messaging', 2], ['presence', 2], ['gateway', gatewayCount]]) {
+    for (let i = 1; i <= count; i++) {
+      const name = `${service}-${i}`;
+      const port = await freePort();
+      supervisor.supervise(name, service, { ...common, PORT: String(port), INSTANCE_ID: name });
+      replicas.push({ name, service, port });
+    }
+  }
+  await Promise.all(replicas.map(({ name, port }) => supervisor.waitReady(name, `http://127.0.0.1:${port}`)));
+  const gateways = replicas.filter((replica) => replica.service === 'gateway');
+  const nginx = await startNginx({
+    dir: join(stackDir, 'nginx'),
+    host: env.HOST ?? '127.0.0.1',
+    port: ports.gateway,
+    upstreams: gateways.map(({ port }) => `127.0.0.1:${port}`),
+  });
+  cleanups.push(() => nginx.stop());
+  say(`nginx on :${ports.gateway} → ${gateways.map(({ name, port }) => `${name} :${port}`).join(', ')}`);
 }

@@ -78,6 +78,12 @@ export type Event = RoomLogEntry | PresenceEvent | TypingEvent;
 /** Every event on a stream carries the stream position after it. */
 export type StreamEvent = Event & { cursor: string };
 
+/** Opens every stream (docs/protocol.md §6): its cursor holds each room of the stream at its starting position. */
+export interface ReadyEvent {
+  type: 'ready';
+  cursor: string;
+}
+
 export interface AckFrame {
   type: 'ack';
   clientMsgId: string;

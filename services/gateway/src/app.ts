@@ -7,6 +7,7 @@ import { createServiceApp } from '@chat/runtime';
 import type { GatewayContext } from './context';
 import { authRoutes } from './http/auth-routes';
 import { roomRoutes } from './http/room-routes';
+import { trustProxyOption } from './http/trusted-proxies';
 import { longPollTransport } from './transports/long-poll';
 import { sseTransport } from './transports/sse';
 import { websocketTransport } from './transports/websocket';
@@ -14,7 +15,13 @@ import { websocketTransport } from './transports/websocket';
 export const MAX_FRAME_BYTES = 64 * 1024;
 
 export async function buildGatewayApp(ctx: GatewayContext, isReady: () => boolean, metrics: Registry): Promise<FastifyInstance> {
-  const app = createServiceApp({ logger: ctx.logger, isReady, bodyLimit: MAX_FRAME_BYTES, metrics });
+  const app = createServiceApp({
+    logger: ctx.logger,
+    isReady,
+    bodyLimit: MAX_FRAME_BYTES,
+    metrics,
+    fastify: { trustProxy: trustProxyOption(ctx.config.trustedProxies) },
+  });
   await app.register(fastifyWebsocket, {
     // ws accepts 100 MiB frames by default; compression is off so a small frame cannot inflate into a big one.
     options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },

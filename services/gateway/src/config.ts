@@ -34,6 +34,8 @@ export const gatewayConfigSpec = {
   sseRetryMs: int('SSE_RETRY_MS', 1_000, { min: 0 }),
   maxStreamsPerUser: int('MAX_STREAMS_PER_USER', 50, { min: 1 }),
   maxStreamsPerIp: int('MAX_STREAMS_PER_IP', 20_000, { min: 1 }),
+  /** Proxies whose X-Forwarded-For is believed (http/trusted-proxies.ts): the local nginx by default. */
+  trustedProxies: list('TRUSTED_PROXIES', ['loopback']),
   sendRatePerSecond: int('SEND_RATE_PER_SECOND', 20, { min: 1 }),
   sendBurst: int('SEND_BURST', 50, { min: 1 }),
   /** How often this gateway reports its users' connection counts to the presence service. */

@@ -1,0 +1,2 @@
+// Types for the TypeScript callers of common.mjs (packages/testkit).
+export function freePort(): Promise<number>;
