@@ -4,3 +4,4 @@ export * from './clients';
 export * from './stack';
 export * from './streams';
 export * from './proxy';
+export * from './otlp-receiver';
