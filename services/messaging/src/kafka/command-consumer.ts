@@ -1,18 +1,8 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { context, ROOT_CONTEXT, trace, type Span } from '@opentelemetry/api';
-import {
-  BatchingProducer,
-  decodeSendCommand,
-  encodeLogEntry,
-  startProcessSpan,
-  type ConsumerLag,
-  type SendCommand,
-  type TopicNames,
-} from '@chat/kafka';
+import { BatchingProducer, decodeSendCommand, encodeLogEntry, type ConsumerLag, type SendCommand, type TopicNames } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
-import { tracer } from '@chat/telemetry';
-import { sendKey } from '../db/dedupe';
 import type { MessageWriter } from '../db/message-writer';
+import { BatchTrace } from './batch-trace';
 
 export interface CommandConsumerOptions {
   kafka: Kafka;
@@ -79,61 +69,33 @@ export class CommandConsumer {
     });
   }
 
-  /**
-   * Tracing: every record gets a `process` span in the trace it was sent in; the
-   * Postgres transaction is one `persist` span for the whole batch, a child of the
-   * first record's span with links to every record's, so a batch of one is one
-   * unbroken trace and a larger one is still reachable from each message; each
-   * room event is published inside the span of the command it came from.
-   */
   private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
     this.options.lag?.observe(batch);
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const commands: SendCommand[] = [];
-    const spanOfCommand = new Map<string, Span>();
-    const spans = batch.messages.map((message) => {
-      const span = startProcessSpan(batch.topic, batch.partition, message);
+    const spans = new BatchTrace(batch.topic, batch.partition);
+    for (const message of batch.messages) {
       const command = decodeSendCommand(message.value);
-      if (command) {
-        commands.push(command);
-        const key = sendKey(command.room, command.sender.id, command.clientMsgId);
-        if (!spanOfCommand.has(key)) spanOfCommand.set(key, span);
-      } else {
-        this.options.logger.warn({ partition: batch.partition, offset: message.offset }, 'skipping a record that is not a send command');
-      }
-      return span;
-    });
+      spans.record(message, command);
+      if (command) commands.push(command);
+      else this.options.logger.warn({ partition: batch.partition, offset: message.offset }, 'skipping a record that is not a send command');
+    }
     try {
-      const persistSpan = tracer.startSpan(
-        'persist batch',
-        {
-          attributes: { 'messaging.batch.message_count': commands.length, 'messaging.destination.partition.id': String(batch.partition) },
-          links: spans.map((span) => ({ context: span.spanContext() })),
-        },
-        trace.setSpan(ROOT_CONTEXT, spans[0]!),
-      );
       const started = performance.now();
-      const result = await context.with(trace.setSpan(ROOT_CONTEXT, persistSpan), async () => {
-        try {
-          const persisted = await this.options.writer.persistBatch(commands);
-          this.options.logger.debug({ commands: commands.length, inserted: persisted.inserted, dropped: persisted.dropped }, 'persisted a batch');
-          return persisted;
-        } finally {
-          persistSpan.end();
-        }
+      const result = await spans.persist(commands.length, async () => {
+        const persisted = await this.options.writer.persistBatch(commands);
+        this.options.logger.debug({ commands: commands.length, inserted: persisted.inserted, dropped: persisted.dropped }, 'persisted a batch');
+        return persisted;
       });
       this.options.onBatchPersisted?.(commands.length, (performance.now() - started) / 1000);
       if (result.dropped > 0) this.options.logger.warn({ dropped: result.dropped }, 'dropped sends to unknown rooms or with invalid fields');
       await Promise.all(
-        result.events.map((event) => {
-          const span = spanOfCommand.get(sendKey(event.room, event.sender.id, event.clientMsgId));
-          return context.with(trace.setSpan(ROOT_CONTEXT, span ?? spans[0]!), () =>
-            this.producer.send(this.options.topics.events, { key: event.room, value: encodeLogEntry(event) }),
-          );
-        }),
+        result.events.map((event) =>
+          spans.publishIn(event, () => this.producer.send(this.options.topics.events, { key: event.room, value: encodeLogEntry(event) })),
+        ),
       );
     } finally {
-      for (const span of spans) span.end();
+      spans.end();
     }
     resolveOffset(batch.lastOffset());
     await heartbeat();
