@@ -158,6 +158,8 @@ test('a message sent over HTTP POST is one trace from the request to the deliver
   assert.equal(root.service, 'gateway');
   assert.equal(root.kind, KIND.server);
   assert.equal(root.attributes['http.request.method'] ?? root.attributes['http.method'], 'POST');
+  assert.equal(root.name, 'POST /api/rooms/:roomId/messages', 'the server span is named for its Fastify route');
+  assert.ok(spans.some((span) => span.name === 'handler - roomRoutes'), 'Fastify itself is instrumented (@fastify/otel)');
   assertEveryHop(spans, root);
   await stream.close();
 });
