@@ -96,13 +96,21 @@ test('history pages with after, before and limit, and refuses both at once', asy
   assert.equal(tooMany.status, 400);
 });
 
+/** Every series of one metric, with its labels as written, e.g. `{group="messaging",topic="chat.messages",partition="0"}`. */
+function seriesOf(text: string, metric: string): Array<{ labels: string; value: number }> {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${metric}{`))
+    .map((line) => ({ labels: line.slice(metric.length, line.lastIndexOf(' ')), value: Number(line.slice(line.lastIndexOf(' ') + 1)) }));
+}
+
 /** The value of one Prometheus series, e.g. `chat_connections_open{transport="websocket"}`. */
 function series(text: string, name: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
 
-test('/metrics shows connections, messages in and out, delivery latency and batch sizes after traffic', async () => {
+test('/metrics shows connections, messages in and out, delivery latency, batch sizes and consumer lag after traffic', async () => {
   const erin = await ApiClient.login(gateway, 'metrics_erin');
   const room = await erin.createRoom('metrics');
   const stream = await WsStream.forUser(erin, { rooms: room.id });
@@ -122,6 +130,18 @@ test('/metrics shows connections, messages in and out, delivery latency and batc
   const messagingMetrics = await (await fetch(`${stack.messaging.url}/metrics`)).text();
   assert.ok((series(messagingMetrics, 'chat_persist_batch_size_sum') ?? 0) >= 5);
   assert.ok((series(messagingMetrics, 'chat_persist_batch_seconds_count') ?? 0) >= 1);
+
+  // Consumer lag per group and partition: the messaging group on chat.messages, each gateway's own group on chat.events.
+  // Everything sent has been consumed, so no partition is far behind.
+  const commandLag = seriesOf(messagingMetrics, 'chat_kafka_consumer_lag');
+  assert.ok(commandLag.length >= 1, 'the messaging group reports the partitions it fetched from');
+  for (const { labels, value } of commandLag) {
+    assert.match(labels, new RegExp(`group="${stack.env.MESSAGING_CONSUMER_GROUP}",topic="${stack.topics.prefix}chat.messages",partition="\\d+"`));
+    assert.ok(value >= 0 && value < 5, `lag ${value} for ${labels}`);
+  }
+  const eventLag = seriesOf(gatewayMetrics, 'chat_kafka_consumer_lag');
+  assert.ok(eventLag.some(({ labels }) => labels.includes(`topic="${stack.topics.prefix}chat.events"`)), 'the gateway reports its lag on chat.events');
+  for (const { value } of eventLag) assert.ok(value >= 0 && value < 5);
   await stream.close();
   await waitUntil(
     async () => series(await (await fetch(`${gateway}/metrics`)).text(), 'chat_connections_open{transport="websocket"}') === 0,

@@ -32,7 +32,8 @@ export function createSupervisor({ root, logDir, env = process.env, say }) {
     let child;
     let restarts = 0;
     const launch = () => {
-      child = spawn(process.execPath, ['--import', 'tsx', `services/${service}/src/main.ts`], {
+      // The telemetry bootstrap comes before the service: it exports traces when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+      child = spawn(process.execPath, ['--import', 'tsx', '--import', '@chat/telemetry/register', `services/${service}/src/main.ts`], {
         cwd: root,
         env: { ...env, ...serviceEnv },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,6 @@
+import { SpanStatusCode } from '@opentelemetry/api';
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { startSendSpan } from './tracing';
 
 interface Pending {
   topic: string;
@@ -42,16 +44,30 @@ export class BatchingProducer {
     return this.producer.connect();
   }
 
-  /** Resolves once every in-sync replica has the record. */
+  /**
+   * Resolves once every in-sync replica has the record. Sent inside a trace, the
+   * record gets a `send` span that lasts until then, and carries its context.
+   */
   send(topic: string, message: Message): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ topic, message, resolve, reject });
+    const traced = startSendSpan(topic, message);
+    const sent = new Promise<void>((resolve, reject) => {
+      this.queue.push({ topic, message: traced.message, resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         // After the current task, so that records sent together in one tick share a request.
         setImmediate(() => void this.flush());
       }
     });
+    const { span } = traced;
+    if (!span) return sent;
+    return sent.then(
+      () => span.end(),
+      (error: Error) => {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error.message });
+        span.end();
+        throw error;
+      },
+    );
   }
 
   private async flush(): Promise<void> {

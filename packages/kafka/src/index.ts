@@ -6,3 +6,5 @@ export * from './records';
 export * from './batching-producer';
 export type { Kafka, Consumer, EachBatchPayload, Admin } from 'kafkajs';
 export * from './presence-records';
+export * from './tracing';
+export * from './consumer-lag';

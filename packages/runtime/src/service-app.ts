@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { Ajv } from 'ajv';
+import { exportRegistryOverOtlp } from '@chat/telemetry';
 import { registerErrorMapper } from './errors';
 
 export interface ServiceAppOptions {
@@ -41,6 +42,7 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
   });
   const metrics = options.metrics ?? new Registry();
   collectDefaultMetrics({ register: metrics });
+  exportRegistryOverOtlp(metrics);
   app.decorate('metrics', metrics);
   registerErrorMapper(app);
   useStrictValidation(app);

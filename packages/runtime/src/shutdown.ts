@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { shutdownTelemetry } from '@chat/telemetry';
 
 export interface ShutdownOptions {
   /** Hard limit for the whole sequence; past it the process exits non-zero. */
@@ -24,13 +25,17 @@ export function onShutdownSignal(logger: Logger, shutdown: (signal: string) => P
       process.exit(1);
     }, timeoutMs);
     timer.unref();
+    // Spans and metrics still buffered go out last, so the shutdown itself is in them.
+    const flushTelemetry = () => shutdownTelemetry().catch(() => undefined);
     shutdown(signal).then(
-      () => {
+      async () => {
+        await flushTelemetry();
         logger.info('shut down cleanly');
         logger.flush?.();
         process.exit(0);
       },
-      (error: unknown) => {
+      async (error: unknown) => {
+        await flushTelemetry();
         logger.error({ err: error }, 'shutdown failed');
         process.exit(1);
       },

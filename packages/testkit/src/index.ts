@@ -5,3 +5,4 @@ export * from './stack';
 export * from './streams';
 export * from './proxy';
 export * from './ingress';
+export * from './otlp-receiver';

@@ -25,7 +25,7 @@ export interface RunningService {
  * it, and waits until /readyz says ready.
  */
 export async function startService(name: ServiceName, env: Record<string, string>, readyTimeoutMs = 30_000): Promise<RunningService> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `services/${name}/src/main.ts`], {
+  const child = spawn(process.execPath, ['--import', 'tsx', '--import', '@chat/telemetry/register', `services/${name}/src/main.ts`], {
     cwd: REPO_ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

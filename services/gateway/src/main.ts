@@ -42,15 +42,17 @@ const tokens = new TokenService(
 const tickets = new TicketStore(pool);
 const producer = new GatewayProducer(kafka, topicNames(config.topicPrefix));
 const hub = new Hub();
+const registry = new Registry();
 const feed = new EventFeed(
   kafka,
   topicNames(config.topicPrefix).events,
   config.instanceId,
   (record) => {
     if (record.kind === 'entry') metrics.observeDelivery(record.sentAt);
-    hub.publish(record);
+    return hub.publish(record);
   },
   logger,
+  registry,
 );
 const sendRate = new SendRateLimiter(config.sendRatePerSecond, config.sendBurst);
 const reporter = new PresenceReporter(producer, {
@@ -84,7 +86,6 @@ const sweep = setInterval(() => {
 }, 60_000);
 sweep.unref();
 
-const registry = new Registry();
 const connections = new ConnectionRegistry(
   { perUser: config.maxStreamsPerUser, perIp: config.maxStreamsPerIp },
   {

@@ -1,5 +1,5 @@
 import { createPool } from '@chat/db';
-import { createKafka, kafkaConnection, topicNames } from '@chat/kafka';
+import { ConsumerLag, createKafka, kafkaConnection, topicNames } from '@chat/kafka';
 import { createLogger, createServiceApp, onShutdownSignal } from '@chat/runtime';
 import { loadMessagingConfig } from './config';
 import { PgMessageWriter } from './db/message-writer';
@@ -30,6 +30,7 @@ const consumer = new CommandConsumer({
   writer: new PgMessageWriter(pool),
   logger,
   partitionsConcurrently: config.partitionsConcurrently,
+  lag: new ConsumerLag(registry, config.consumerGroup),
   onBatchPersisted: (size, seconds) => {
     batchSize.observe(size);
     batchSeconds.observe(seconds);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { BatchingProducer, createKafka, decodeHeartbeat, encodePresence, kafkaConnection, kafkaConnectionConfigSpec, topicNames, type PresenceRecord } from '@chat/kafka';
+import { BatchingProducer, ConsumerLag, createKafka, decodeHeartbeat, encodePresence, kafkaConnection, kafkaConnectionConfigSpec, topicNames, type PresenceRecord } from '@chat/kafka';
 import { createLogger, createServiceApp, int, onShutdownSignal, readConfig, str } from '@chat/runtime';
 import { hostname } from 'node:os';
 import { PresenceTracker } from './presence-tracker';
@@ -50,6 +50,8 @@ const sweep = setInterval(() => {
 }, Math.max(100, Math.min(1_000, config.ttlMs / 4)));
 
 const registry = new Registry();
+const lag = new ConsumerLag(registry, config.consumerGroup);
+lag.watch(consumer);
 new Gauge({
   name: 'chat_presence_online_users',
   help: 'Users online among those this replica owns',
@@ -73,6 +75,7 @@ await consumer.connect();
 await consumer.subscribe({ topic: topics.heartbeats, fromBeginning: false });
 await consumer.run({
   eachBatch: async ({ batch }) => {
+    lag.observe(batch);
     await rebuilding;
     const changes: PresenceRecord[] = [];
     for (const message of batch.messages) {

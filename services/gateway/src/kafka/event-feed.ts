@@ -1,5 +1,7 @@
-import type { Consumer, Kafka } from 'kafkajs';
-import { decodeFeedRecord, type FeedRecord } from '@chat/kafka';
+import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import { context, trace } from '@opentelemetry/api';
+import type { Registry } from 'prom-client';
+import { ConsumerLag, decodeFeedRecord, isTraced, startProcessSpan, type FeedRecord } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 
 /**
@@ -7,20 +9,29 @@ import type { Logger } from '@chat/runtime';
  * `deliver`. Each gateway is its own consumer group, so every replica sees
  * every event. A gateway that starts late loses nothing: sessions serve any gap
  * from Postgres.
+ *
+ * A record sent inside a trace is delivered inside one `process` span, a child
+ * of the span that sent it, with the number of local streams it reached: one
+ * span per event per gateway, however many members the room has here.
  */
 export class EventFeed {
   private readonly consumer: Consumer;
   private joined = false;
+  private readonly lag: ConsumerLag;
 
   constructor(
     kafka: Kafka,
     private readonly topic: string,
     instanceId: string,
-    private readonly deliver: (record: FeedRecord) => void,
+    /** Returns how many local streams the record reached. */
+    private readonly deliver: (record: FeedRecord) => number,
     private readonly logger: Logger,
+    metrics: Registry,
   ) {
+    const groupId = `gateway-${instanceId}`;
+    this.lag = new ConsumerLag(metrics, groupId);
     this.consumer = kafka.consumer({
-      groupId: `gateway-${instanceId}`,
+      groupId,
       sessionTimeout: 10_000,
       heartbeatInterval: 2_000,
       maxWaitTimeInMs: 250,
@@ -33,6 +44,7 @@ export class EventFeed {
       this.joined = false;
       logger.error({ err: event.payload.error }, 'event feed crashed');
     });
+    this.lag.watch(this.consumer);
   }
 
   get isJoined(): boolean {
@@ -46,13 +58,25 @@ export class EventFeed {
       // Committed so that a consumer restarting after a crash goes on where it was instead of skipping to the end.
       autoCommit: true,
       eachBatch: async ({ batch }) => {
+        this.lag.observe(batch);
         for (const message of batch.messages) {
           const record = decodeFeedRecord(message.value);
-          if (record) this.deliver(record);
-          else this.logger.warn({ offset: message.offset, partition: batch.partition }, 'skipping an unreadable room event');
+          if (!record) this.logger.warn({ offset: message.offset, partition: batch.partition }, 'skipping an unreadable room event');
+          else if (isTraced(message)) this.deliverTraced(batch.topic, batch.partition, message, record);
+          else this.deliver(record);
         }
       },
     });
+  }
+
+  private deliverTraced(topic: string, partition: number, message: KafkaMessage, record: FeedRecord): void {
+    const span = startProcessSpan(topic, partition, message);
+    try {
+      const streams = context.with(trace.setSpan(context.active(), span), () => this.deliver(record));
+      span.setAttributes({ 'chat.record.kind': record.kind, 'chat.delivery.streams': streams });
+    } finally {
+      span.end();
+    }
   }
 
   stop(): Promise<void> {

@@ -59,28 +59,29 @@ export class Hub {
     removeFrom(this.members, userId, listener);
   }
 
-  /** Hands one record, parsed once, to every local listener it concerns. */
-  publish(record: FeedRecord): void {
+  /** Hands one record, parsed once, to every local listener it concerns; returns how many that was. */
+  publish(record: FeedRecord): number {
     if (record.kind === 'typing') {
-      this.broadcast({ type: 'typing', room: record.room, userId: record.userId, json: record.json });
-      return;
+      return this.broadcast({ type: 'typing', room: record.room, userId: record.userId, json: record.json });
     }
     if (record.kind === 'entry') {
       const listeners = this.rooms.get(record.room);
       if (listeners) for (const listener of listeners) listener.onRoomEvent(record);
-      return;
+      return listeners?.size ?? 0;
     }
     const listeners = this.members.get(record.userId);
-    if (!listeners) return;
+    if (!listeners) return 0;
     for (const listener of listeners) {
       if (record.kind === 'member_joined') listener.onMemberJoined(record.room, record.lastSeq);
       else listener.onMemberLeft(record.room);
     }
+    return listeners.size;
   }
 
-  broadcast(event: EphemeralEvent): void {
+  broadcast(event: EphemeralEvent): number {
     const listeners = this.rooms.get(event.room);
     if (listeners) for (const listener of listeners) listener.onEphemeral(event);
+    return listeners?.size ?? 0;
   }
 
   hasListeners(room: string): boolean {

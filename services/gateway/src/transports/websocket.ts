@@ -1,7 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
+import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { parseClientFrame, StreamQuery, type ClientFrame, type ErrorFrame } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
+import { inSpan } from '@chat/telemetry';
 import type { GatewayContext } from '../context';
 import type { RoomCommand } from '../session/message-sender';
 import { Session } from '../session/session';
@@ -173,12 +175,21 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
           if (!(error instanceof ClientError)) ctx.logger.error({ err: error, frame: frame.type }, 'frame handling failed');
           const failure: ErrorFrame & { retryAfterMs?: number } = errorFrame(error);
           if ('clientMsgId' in frame) failure.clientMsgId = frame.clientMsgId;
+          trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: failure.code });
           if (error instanceof ClientError && error.code === 'rate_limited') {
             failure.retryAfterMs = error.retryAfterMs;
             if (++refusedInARow > MAX_REFUSED_SENDS_IN_A_ROW) socket.close(CLOSE.rateLimited, 'rate limited: slow down');
           }
           sendFrame(failure);
         }
+      }
+
+      /** Each frame is the root of its own trace (a socket lives far longer than one), ending with its ack or error. */
+      function traceFrame(frame: ClientFrame): Promise<void> {
+        const room = 'room' in frame ? { 'chat.room.id': frame.room } : {};
+        return inSpan(`websocket ${frame.type}`, { kind: SpanKind.SERVER, root: true, attributes: { 'chat.frame.type': frame.type, ...room } }, () =>
+          handleFrame(frame),
+        );
       }
 
       socket.on('message', (data, isBinary) => {
@@ -188,7 +199,8 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
         }
         const parsed = parseClientFrame(data.toString());
         if (!parsed.ok) sendFrame(parsed.error);
-        else void handleFrame(parsed.frame);
+        else if (parsed.frame.type === 'ping') void handleFrame(parsed.frame);
+        else void traceFrame(parsed.frame);
       });
 
       void session.start(plan);

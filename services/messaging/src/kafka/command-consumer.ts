@@ -1,7 +1,8 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { BatchingProducer, decodeSendCommand, encodeLogEntry, type SendCommand, type TopicNames } from '@chat/kafka';
+import { BatchingProducer, decodeSendCommand, encodeLogEntry, type ConsumerLag, type SendCommand, type TopicNames } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 import type { MessageWriter } from '../db/message-writer';
+import { BatchTrace } from './batch-trace';
 
 export interface CommandConsumerOptions {
   kafka: Kafka;
@@ -12,6 +13,8 @@ export interface CommandConsumerOptions {
   partitionsConcurrently: number;
   /** Told of every persisted batch: its size and how long the Postgres transaction took. */
   onBatchPersisted?: (size: number, seconds: number) => void;
+  /** Told of every fetched batch, for the lag it leaves behind. */
+  lag?: ConsumerLag;
 }
 
 /**
@@ -43,6 +46,7 @@ export class CommandConsumer {
       this.joined = false;
       options.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
     });
+    options.lag?.watch(this.consumer);
   }
 
   get isJoined(): boolean {
@@ -66,22 +70,33 @@ export class CommandConsumer {
   }
 
   private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
+    this.options.lag?.observe(batch);
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const commands: SendCommand[] = [];
+    const spans = new BatchTrace(batch.topic, batch.partition);
     for (const message of batch.messages) {
       const command = decodeSendCommand(message.value);
+      spans.record(message, command);
       if (command) commands.push(command);
       else this.options.logger.warn({ partition: batch.partition, offset: message.offset }, 'skipping a record that is not a send command');
     }
-    const started = performance.now();
-    const result = await this.options.writer.persistBatch(commands);
-    this.options.onBatchPersisted?.(commands.length, (performance.now() - started) / 1000);
-    if (result.dropped > 0) this.options.logger.warn({ dropped: result.dropped }, 'dropped sends to unknown rooms or with invalid fields');
-    await Promise.all(
-      result.events.map((event) =>
-        this.producer.send(this.options.topics.events, { key: event.room, value: encodeLogEntry(event) }),
-      ),
-    );
+    try {
+      const started = performance.now();
+      const result = await spans.persist(commands.length, async () => {
+        const persisted = await this.options.writer.persistBatch(commands);
+        this.options.logger.debug({ commands: commands.length, inserted: persisted.inserted, dropped: persisted.dropped }, 'persisted a batch');
+        return persisted;
+      });
+      this.options.onBatchPersisted?.(commands.length, (performance.now() - started) / 1000);
+      if (result.dropped > 0) this.options.logger.warn({ dropped: result.dropped }, 'dropped sends to unknown rooms or with invalid fields');
+      await Promise.all(
+        result.events.map((event) =>
+          spans.publishIn(event, () => this.producer.send(this.options.topics.events, { key: event.room, value: encodeLogEntry(event) })),
+        ),
+      );
+    } finally {
+      spans.end();
+    }
     resolveOffset(batch.lastOffset());
     await heartbeat();
   }

@@ -1,0 +1,41 @@
+import type { Batch, Consumer } from 'kafkajs';
+import { Gauge, type Registry } from 'prom-client';
+
+/**
+ * `chat_kafka_consumer_lag{group,topic,partition}`: records left in a partition
+ * after the batch just fetched from it (its high watermark minus the batch's
+ * last offset plus one), for the partitions this member owns. Read from the
+ * fetches the consumer makes anyway, so it costs no request; a consumer that
+ * stops fetching altogether keeps its last values (the broker-side view,
+ * kafka-consumer-groups.sh --describe, shows that case).
+ */
+export class ConsumerLag {
+  private readonly gauge: Gauge<'group' | 'topic' | 'partition'>;
+  private readonly reported = new Map<string, { topic: string; partition: string }>();
+
+  constructor(registry: Registry, private readonly group: string) {
+    const name = 'chat_kafka_consumer_lag';
+    this.gauge =
+      (registry.getSingleMetric(name) as Gauge<'group' | 'topic' | 'partition'> | undefined) ??
+      new Gauge({
+        name,
+        help: 'Records behind the end of each owned partition after the last fetched batch, per consumer group',
+        labelNames: ['group', 'topic', 'partition'],
+        registers: [registry],
+      });
+  }
+
+  /** Forgets partitions on every rebalance: a partition handed to another member is that member's to report. */
+  watch(consumer: Consumer): void {
+    consumer.on(consumer.events.GROUP_JOIN, () => {
+      for (const { topic, partition } of this.reported.values()) this.gauge.remove({ group: this.group, topic, partition });
+      this.reported.clear();
+    });
+  }
+
+  observe(batch: Pick<Batch, 'topic' | 'partition' | 'offsetLag'>): void {
+    const labels = { group: this.group, topic: batch.topic, partition: String(batch.partition) };
+    this.reported.set(`${labels.topic}/${labels.partition}`, { topic: labels.topic, partition: labels.partition });
+    this.gauge.set(labels, Math.max(0, Number(batch.offsetLag())));
+  }
+}

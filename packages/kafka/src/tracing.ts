@@ -1,0 +1,74 @@
+import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Context, type Span, type TextMapGetter } from '@opentelemetry/api';
+import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+
+/**
+ * Kafka spans, written here rather than by @opentelemetry/instrumentation-kafkajs:
+ * that one starts every message of a sendBatch under the one context active at the
+ * call, so behind our batching producer each record would join whichever send
+ * happened to start the batch, and it overwrites the record's traceparent with it.
+ * Here each record gets its own `send` span under its sender's context, and the
+ * W3C trace context travels in that record's headers.
+ */
+const tracer = trace.getTracer('@chat/kafka');
+
+const headerGetter: TextMapGetter<IHeaders> = {
+  keys: (headers) => Object.keys(headers),
+  get: (headers, key) => {
+    const value = headers[key];
+    if (value === undefined) return undefined;
+    return Array.isArray(value) ? value.map(String) : String(value);
+  },
+};
+
+function messagingAttributes(topic: string, key: Message['key']) {
+  return {
+    'messaging.system': 'kafka',
+    'messaging.destination.name': topic,
+    ...(key ? { 'messaging.kafka.message.key': String(key) } : {}),
+  };
+}
+
+/**
+ * A PRODUCER span for one record sent inside a trace, and the record carrying its
+ * context. Outside any trace (heartbeats, presence) nothing is added: a span per
+ * heartbeat would start a trace of its own.
+ */
+export function startSendSpan(topic: string, message: Message): { span?: Span; message: Message } {
+  const active = context.active();
+  if (!trace.getSpan(active)) return { message };
+  const span = tracer.startSpan(
+    `send ${topic}`,
+    { kind: SpanKind.PRODUCER, attributes: { ...messagingAttributes(topic, message.key), 'messaging.operation.type': 'send' } },
+    active,
+  );
+  const headers: IHeaders = { ...message.headers };
+  propagation.inject(trace.setSpan(active, span), headers);
+  return { span, message: { ...message, headers } };
+}
+
+/** The context a record was sent in (its producer span), or the empty context. */
+export function recordContext(message: Pick<KafkaMessage, 'headers'>): Context {
+  return message.headers ? propagation.extract(ROOT_CONTEXT, message.headers, headerGetter) : ROOT_CONTEXT;
+}
+
+/** Whether the record was sent inside a trace. */
+export function isTraced(message: Pick<KafkaMessage, 'headers'>): boolean {
+  return trace.getSpanContext(recordContext(message)) !== undefined;
+}
+
+/** A CONSUMER span for one record, a child of the span that sent it. */
+export function startProcessSpan(topic: string, partition: number, message: KafkaMessage): Span {
+  return tracer.startSpan(
+    `process ${topic}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        ...messagingAttributes(topic, message.key),
+        'messaging.operation.type': 'process',
+        'messaging.destination.partition.id': String(partition),
+        'messaging.kafka.offset': Number(message.offset),
+      },
+    },
+    recordContext(message),
+  );
+}

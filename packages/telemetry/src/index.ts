@@ -1,0 +1,2 @@
+export { exportRegistryOverOtlp, shutdownTelemetry } from './handle';
+export { inSpan, tracer } from './spans';
