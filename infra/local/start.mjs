@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTopics, ensureKafkaInstalled, startKafka } from './kafka.mjs';
 import { createDatabase, ensurePostgresInstalled, startPostgres } from './postgres.mjs';
+import { ensureWebBuilt } from './web-build.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const env = process.env;
@@ -109,6 +110,7 @@ async function waitReady(name, url, timeoutMs = 60_000) {
 
 try {
   say('provisioning (cached after the first run)…');
+  ensureWebBuilt({ root });
   await Promise.all([ensureKafkaInstalled({ root }), ensurePostgresInstalled()]);
   say('starting Kafka and Postgres…');
   const [kafka, postgres] = await Promise.all([
