@@ -2,6 +2,7 @@ import { ChatClient, type ConnectionStatus, type TransportKind } from '@chat/cli
 import type { RoomLogEntry, RoomSummary, UserRef } from '@chat/protocol';
 import { ChatApi, newId, type Session } from './api';
 import { applyEntries, emptyLog, type RoomLog } from './room-log';
+import { expireTyping, withTyping, type TypingByRoom } from './typing-state';
 
 export interface PendingMessage {
   room: string;
@@ -22,12 +23,13 @@ export interface ChatState {
   pending: PendingMessage[];
   online: ReadonlyMap<string, UserRef[]>;
   /** Per room: who is typing, until when (epoch ms). */
-  typing: ReadonlyMap<string, ReadonlyMap<string, { name: string; until: number }>>;
+  typing: TypingByRoom;
   notice: string | undefined;
 }
 
 const TYPING_SHOWN_MS = 4_000;
 const TYPING_SENT_EVERY_MS = 2_000;
+const ONLINE_REFRESH_MIN_MS = 2_000;
 
 /**
  * Everything the screens show, and every action they take. Live events come
@@ -44,6 +46,7 @@ export class ChatStore {
   private readTimer: ReturnType<typeof setTimeout> | undefined;
   private typingTimer: ReturnType<typeof setInterval> | undefined;
   private readonly readSeqs = new Map<string, number>();
+  private readonly onlineFetchedAt = new Map<string, number>();
 
   constructor(session: Session, transports: TransportKind[] | undefined) {
     this.api = new ChatApi(session.token);
@@ -82,8 +85,9 @@ export class ChatStore {
       this.receive([message]);
       this.update({
         pending: this.state.pending.filter((p) => !(message.sender.id === this.state.me.id && p.clientMsgId === message.clientMsgId)),
-        typing: this.withTyping(message.room, message.sender, 0),
+        typing: withTyping(this.state.typing, message.room, message.sender, 0),
       });
+      this.noticeActive(message.room, message.sender);
     });
     this.client.on('edit', (entry) => this.receive([entry]));
     this.client.on('delete', (entry) => this.receive([entry]));
@@ -94,8 +98,14 @@ export class ChatStore {
       const online = new Map(this.state.online).set(event.room, event.status === 'online' ? [...others, event.user] : others);
       this.update({ online });
     });
-    this.client.on('typing', (event) => this.update({ typing: this.withTyping(event.room, event.user, Date.now() + TYPING_SHOWN_MS) }));
-    this.typingTimer = setInterval(() => this.expireTyping(), 1_000);
+    this.client.on('typing', (event) => {
+      this.update({ typing: withTyping(this.state.typing, event.room, event.user, Date.now() + TYPING_SHOWN_MS) });
+      this.noticeActive(event.room, event.user);
+    });
+    this.typingTimer = setInterval(() => {
+      const typing = expireTyping(this.state.typing, Date.now());
+      if (typing !== this.state.typing) this.update({ typing });
+    }, 1_000);
     this.client.start();
     void this.refreshRooms(true);
   }
@@ -192,6 +202,20 @@ export class ChatStore {
     this.update({ online: new Map(this.state.online).set(roomId, users) });
   }
 
+  /**
+   * Presence events announce changes of a user's status, so someone who was already
+   * online when they joined a room is not announced there; their first message or
+   * typing in it prompts a fresh look.
+   */
+  private noticeActive(roomId: string, user: UserRef): void {
+    const online = this.state.online.get(roomId);
+    if (!online || online.some((member) => member.id === user.id)) return;
+    const last = this.onlineFetchedAt.get(roomId) ?? 0;
+    if (Date.now() - last < ONLINE_REFRESH_MIN_MS) return;
+    this.onlineFetchedAt.set(roomId, Date.now());
+    this.loadOnline(roomId).catch(() => undefined);
+  }
+
   private scheduleRead(): void {
     clearTimeout(this.readTimer);
     this.readTimer = setTimeout(() => this.markActiveRoomRead(), 300);
@@ -250,25 +274,6 @@ export class ChatStore {
     if (!room || Date.now() - this.lastTypingSent < TYPING_SENT_EVERY_MS) return;
     this.lastTypingSent = Date.now();
     this.client.typing(room);
-  }
-
-  private withTyping(roomId: string, user: UserRef, until: number) {
-    const inRoom = new Map(this.state.typing.get(roomId));
-    if (until > Date.now()) inRoom.set(user.id, { name: user.name, until });
-    else if (!inRoom.delete(user.id)) return this.state.typing;
-    return new Map(this.state.typing).set(roomId, inRoom);
-  }
-
-  private expireTyping(): void {
-    const now = Date.now();
-    let changed = false;
-    const typing = new Map<string, Map<string, { name: string; until: number }>>();
-    for (const [roomId, users] of this.state.typing) {
-      const live = new Map([...users].filter(([, entry]) => entry.until > now));
-      changed ||= live.size !== users.size;
-      typing.set(roomId, live);
-    }
-    if (changed) this.update({ typing });
   }
 
   async createRoom(name: string): Promise<void> {

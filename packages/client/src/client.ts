@@ -172,7 +172,8 @@ export class ChatClient {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const kind = this.transports[this.transportIndex]!;
-    this.setStatus({ state: this.attempt === 0 && !this.cursor ? 'connecting' : 'reconnecting', transport: kind });
+    const state = isOffline() ? 'offline' : this.attempt === 0 && !this.cursor ? 'connecting' : 'reconnecting';
+    this.setStatus({ state, transport: kind });
     let token: string;
     try {
       token = await this.options.getToken();

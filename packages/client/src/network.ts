@@ -4,14 +4,20 @@
  * backoff may wait up to 30 s after it came back; these events cut both short.
  * Outside a browser (Node) there is nothing to watch.
  */
+interface WindowEvents {
+  addEventListener(type: 'online' | 'offline', listener: () => void): void;
+  removeEventListener(type: 'online' | 'offline', listener: () => void): void;
+}
+
 export function watchNetwork(onOffline: () => void, onOnline: () => void): () => void {
-  const target = globalThis as { addEventListener?: typeof addEventListener; removeEventListener?: typeof removeEventListener };
+  const target = globalThis as Partial<WindowEvents>;
   if (typeof target.addEventListener !== 'function' || typeof target.removeEventListener !== 'function') return () => undefined;
-  target.addEventListener('offline', onOffline);
-  target.addEventListener('online', onOnline);
+  const events = target as WindowEvents;
+  events.addEventListener('offline', onOffline);
+  events.addEventListener('online', onOnline);
   return () => {
-    target.removeEventListener!('offline', onOffline);
-    target.removeEventListener!('online', onOnline);
+    events.removeEventListener('offline', onOffline);
+    events.removeEventListener('online', onOnline);
   };
 }
 

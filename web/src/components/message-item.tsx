@@ -1,9 +1,33 @@
-import type { Message } from '@chat/protocol';
+import type { Message, UserRef } from '@chat/protocol';
 import { useState } from 'preact/hooks';
 import type { ChatStore, PendingMessage } from '../chat-store';
 import { MessageText } from './message-text';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+/** A stable colour per user, so that a conversation is easy to follow at a glance. */
+function avatarColor(userId: string): string {
+  let hash = 0;
+  for (const char of userId) hash = (hash * 31 + char.charCodeAt(0)) | 0;
+  return `hsl(${Math.abs(hash) % 360} 55% 45%)`;
+}
+
+function MessageHeader({ sender, sentAt }: { sender: UserRef; sentAt?: string }) {
+  const date = sentAt ? new Date(sentAt) : undefined;
+  return (
+    <div class="message-header">
+      <span class="avatar" aria-hidden="true" style={{ background: avatarColor(sender.id) }}>
+        {sender.name.slice(0, 1).toUpperCase()}
+      </span>
+      <span class="sender">{sender.name}</span>
+      {date && (
+        <time dateTime={sentAt} title={date.toLocaleString()}>
+          {timeFormat.format(date)}
+        </time>
+      )}
+    </div>
+  );
+}
 
 function EditForm({ message, store, onDone }: { message: Message; store: ChatStore; onDone: () => void }) {
   const [text, setText] = useState(message.text);
@@ -20,7 +44,7 @@ function EditForm({ message, store, onDone }: { message: Message; store: ChatSto
       }}
     >
       <textarea
-        aria-label="Edit message"
+        aria-label="New text of the message"
         value={text}
         autoFocus
         rows={Math.min(6, text.split('\n').length)}
@@ -47,20 +71,9 @@ function EditForm({ message, store, onDone }: { message: Message; store: ChatSto
 
 export function MessageItem({ message, mine, showHeader, store }: { message: Message; mine: boolean; showHeader: boolean; store: ChatStore }) {
   const [editing, setEditing] = useState(false);
-  const sentAt = new Date(message.sentAt);
   return (
     <li class={`message${mine ? ' mine' : ''}${showHeader ? ' first' : ''}`} data-seq={message.seq} data-testid="message">
-      {showHeader && (
-        <div class="message-header">
-          <span class="avatar" aria-hidden="true">
-            {message.sender.name.slice(0, 1).toUpperCase()}
-          </span>
-          <span class="sender">{message.sender.name}</span>
-          <time dateTime={message.sentAt} title={sentAt.toLocaleString()}>
-            {timeFormat.format(sentAt)}
-          </time>
-        </div>
-      )}
+      {showHeader && <MessageHeader sender={message.sender} sentAt={message.sentAt} />}
       {editing ? (
         <EditForm message={message} store={store} onDone={() => setEditing(false)} />
       ) : message.deleted ? (
@@ -88,9 +101,10 @@ export function MessageItem({ message, mine, showHeader, store }: { message: Mes
 const PENDING_LABELS: Record<PendingMessage['state'], string> = { sending: 'Sending…', sent: 'Sent', failed: 'Not sent' };
 
 /** An own message not yet back from the server: shown at once, confirmed by the ack, retried by hand if refused. */
-export function PendingItem({ pending, store }: { pending: PendingMessage; store: ChatStore }) {
+export function PendingItem({ pending, me, showHeader, store }: { pending: PendingMessage; me: UserRef; showHeader: boolean; store: ChatStore }) {
   return (
-    <li class={`message mine pending ${pending.state}`} data-testid="pending-message" data-state={pending.state}>
+    <li class={`message mine pending ${pending.state}${showHeader ? ' first' : ''}`} data-testid="pending-message" data-state={pending.state}>
+      {showHeader && <MessageHeader sender={me} />}
       <p class="message-text">
         <MessageText text={pending.text} />
       </p>

@@ -24,6 +24,7 @@ export function MessageList({ store, state, roomId, log }: { store: ChatStore; s
   const pending = state.pending.filter((p) => p.room === roomId);
   const older = hasOlder(log);
   const loaded = log.oldestSeq !== undefined;
+  const lastSender = log.messages.at(-1)?.sender.id;
 
   useLayoutEffect(() => {
     const element = scroller.current;
@@ -59,8 +60,8 @@ export function MessageList({ store, state, roomId, log }: { store: ChatStore; s
             store={store}
           />
         ))}
-        {pending.map((p) => (
-          <PendingItem key={p.clientMsgId} pending={p} store={store} />
+        {pending.map((p, index) => (
+          <PendingItem key={p.clientMsgId} pending={p} me={state.me} showHeader={index === 0 && lastSender !== state.me.id} store={store} />
         ))}
       </ol>
     </div>
