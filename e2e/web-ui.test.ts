@@ -72,6 +72,7 @@ test('two users in two browsers chat in real time, see each other online and typ
   await bob.page.getByTestId('room-title').getByText('alice').waitFor();
   await send(bob, 'psst, a word in private');
   await alice.page.getByTestId('dm-list').getByTestId('unread').getByText('1').waitFor();
+  assert.equal(await alice.page.getByTestId('room-list').getByTestId('unread').count(), 0, 'the room on screen has nothing unread');
   await screenshot(alice.page, 'unread-dm');
   await alice.page.getByTestId('dm-list').getByText('bob').click();
   await waitForMessage(alice, 'psst, a word in private');

@@ -144,8 +144,10 @@ export class ChatStore {
 
   async refreshRooms(selectFirst: boolean): Promise<void> {
     try {
-      const rooms = await this.api.rooms();
+      // The room on screen is being read: its count from the server may predate the last read update.
+      const rooms = (await this.api.rooms()).map((room) => (room.id === this.state.activeRoomId ? { ...room, unread: 0 } : room));
       this.update({ rooms });
+      this.scheduleRead();
       for (const room of rooms) if (room.kind === 'dm' && !this.state.online.has(room.id)) void this.loadOnline(room.id);
       const wanted = location.hash.slice(1);
       if (selectFirst && !this.state.activeRoomId && rooms.length > 0) {
@@ -157,6 +159,7 @@ export class ChatStore {
   }
 
   select(roomId: string): void {
+    this.markActiveRoomRead();
     history.replaceState(null, '', `${location.search}#${roomId}`);
     this.update({ activeRoomId: roomId });
     const log = this.state.logs.get(roomId);
@@ -216,9 +219,13 @@ export class ChatStore {
     this.loadOnline(roomId).catch(() => undefined);
   }
 
+  /** At most one read position update per 300 ms, however fast entries arrive. */
   private scheduleRead(): void {
-    clearTimeout(this.readTimer);
-    this.readTimer = setTimeout(() => this.markActiveRoomRead(), 300);
+    if (this.readTimer !== undefined) return;
+    this.readTimer = setTimeout(() => {
+      this.readTimer = undefined;
+      this.markActiveRoomRead();
+    }, 300);
   }
 
   /** Moves the read position of the room on screen to its last entry (only forward, once per seq). */
