@@ -8,7 +8,9 @@ import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensureChromiumInstalled } from '../infra/local/chromium.mjs';
 import { startEphemeralInfra } from '../infra/local/ephemeral.mjs';
+import { ensureWebBuilt } from '../infra/local/web-build.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const unitOnly = process.argv.includes('--unit');
@@ -56,6 +58,11 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 const env = { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+// Browser tests (e2e/web-*) drive Debian's Chromium against the built app.
+if (tests.some((file) => /(^|\/)e2e\/web-/.test(file))) {
+  ensureChromiumInstalled();
+  ensureWebBuilt({ root });
+}
 let code = 1;
 try {
   if (tests.some(isIntegration)) {

@@ -175,5 +175,6 @@ export function aptInstall(packages, why) {
   console.log(`[provision] ${why}: apt-get install ${packages.join(' ')} (once)…`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   runChecked('apt-get', ['update', '-q'], { env });
-  runChecked('apt-get', ['install', '-y', '-q', '--no-install-recommends', ...packages], { env });
+  // Waits for another apt-get (a parallel run, unattended upgrades) instead of failing on its lock.
+  runChecked('apt-get', ['install', '-y', '-q', '-o', 'DPkg::Lock::Timeout=600', '--no-install-recommends', ...packages], { env });
 }

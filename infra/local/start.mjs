@@ -13,6 +13,7 @@ import { freePort } from './common.mjs';
 import { ensureNginxInstalled, startNginx } from './nginx.mjs';
 import { createDatabase, ensurePostgresInstalled, startPostgres } from './postgres.mjs';
 import { createSupervisor } from './supervisor.mjs';
+import { ensureWebBuilt } from './web-build.mjs';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const env = process.env;
@@ -58,6 +59,7 @@ process.on('SIGTERM', () => shutdown(0));
 
 try {
   say('provisioning (cached after the first run)…');
+  ensureWebBuilt({ root });
   await Promise.all([ensureKafkaInstalled({ root }), ensurePostgresInstalled()]);
   if (cluster) ensureNginxInstalled();
   say('starting Kafka and Postgres…');

@@ -1,5 +1,6 @@
-import type { Event, MessageEvent } from '@chat/protocol';
+import type { Event, MessageDeletedEvent, MessageEditedEvent, MessageEvent } from '@chat/protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import { isOffline, watchNetwork } from './network';
 import { connectLongPoll } from './transports/long-poll';
 import { connectSse } from './transports/sse';
 import type { CloseInfo, ConnectParams, IncomingFrame, TransportConnection, TransportHandlers, TransportKind } from './transports/types';
@@ -53,6 +54,9 @@ interface PendingSend {
 type Listener<T> = (value: T) => void;
 interface ClientEvents {
   message: MessageEvent;
+  /** Later entries of a room's log that change an earlier message (docs/protocol.md §7). */
+  edit: MessageEditedEvent;
+  delete: MessageDeletedEvent;
   presence: Extract<Event, { type: 'presence' }>;
   typing: Extract<Event, { type: 'typing' }>;
   status: ConnectionStatus;
@@ -79,6 +83,8 @@ export class ChatClient {
   private readonly lastSeq = new Map<string, number>();
   private readonly listeners: { [K in keyof ClientEvents]: Set<Listener<ClientEvents[K]>> } = {
     message: new Set(),
+    edit: new Set(),
+    delete: new Set(),
     presence: new Set(),
     typing: new Set(),
     status: new Set(),
@@ -92,6 +98,7 @@ export class ChatClient {
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = true;
   private pumping = false;
+  private unwatchNetwork: () => void = () => undefined;
 
   constructor(private readonly options: ChatClientOptions) {
     this.transports = options.transports ?? ['websocket', 'sse', 'poll'];
@@ -106,11 +113,21 @@ export class ChatClient {
   start(): void {
     if (!this.stopped) return;
     this.stopped = false;
+    this.unwatchNetwork = watchNetwork(
+      () => this.connection?.close(),
+      () => {
+        if (this.connection || this.stopped) return;
+        clearTimeout(this.retryTimer);
+        this.attempt = 0;
+        void this.connect();
+      },
+    );
     void this.connect();
   }
 
   stop(): void {
     this.stopped = true;
+    this.unwatchNetwork();
     clearTimeout(this.retryTimer);
     this.connection?.close();
     this.connection = undefined;
@@ -123,6 +140,16 @@ export class ChatClient {
       this.queue.push({ room, text, clientMsgId, resolve: () => resolve(clientMsgId), reject });
       void this.pump();
     });
+  }
+
+  /** Tells the room's other members that the user is typing; the server throttles it, and a lost one does not matter. */
+  typing(room: string): void {
+    if (this.connection?.sendFrame?.({ type: 'typing', room })) return;
+    void (async () => {
+      const fetcher = this.options.fetch ?? globalThis.fetch.bind(globalThis);
+      const token = await this.options.getToken();
+      await fetcher(new URL(`/api/rooms/${room}/typing`, this.baseUrl()), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    })().catch(() => undefined);
   }
 
   get pendingSends(): number {
@@ -145,7 +172,8 @@ export class ChatClient {
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const kind = this.transports[this.transportIndex]!;
-    this.setStatus({ state: this.attempt === 0 && !this.cursor ? 'connecting' : 'reconnecting', transport: kind });
+    const state = isOffline() ? 'offline' : this.attempt === 0 && !this.cursor ? 'connecting' : 'reconnecting';
+    this.setStatus({ state, transport: kind });
     let token: string;
     try {
       token = await this.options.getToken();
@@ -193,13 +221,14 @@ export class ChatClient {
       this.setStatus({ state: 'closed', transport: undefined, reason: info.reason });
       return;
     }
-    if (!info.established && ++this.failuresWithoutOpen >= FAILURES_BEFORE_FALLBACK) {
+    const offline = isOffline();
+    // Failing to connect while the device is offline says nothing about the transport.
+    if (!info.established && !offline && ++this.failuresWithoutOpen >= FAILURES_BEFORE_FALLBACK) {
       this.failuresWithoutOpen = 0;
       this.transportIndex = (this.transportIndex + 1) % this.transports.length;
     }
     // An expired token is renewed at once; everything else backs off with jitter.
     const delay = info.code === 4001 ? 0 : backoffDelay(this.attempt++, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
-    const offline = (globalThis as { navigator?: { onLine?: boolean } }).navigator?.onLine === false;
     this.setStatus({
       state: offline ? 'offline' : 'reconnecting',
       transport: this.transports[this.transportIndex],
@@ -212,12 +241,16 @@ export class ChatClient {
   private handleFrame(frame: IncomingFrame): void {
     if (typeof frame.cursor === 'string') this.cursor = frame.cursor;
     switch (frame.type) {
-      case 'message': {
-        const message = frame as unknown as MessageEvent;
+      case 'message':
+      case 'message_edited':
+      case 'message_deleted': {
+        const entry = frame as unknown as MessageEvent | MessageEditedEvent | MessageDeletedEvent;
         // The cursor already prevents repeats; this guards against any that slip through a reconnect.
-        if (message.seq <= (this.lastSeq.get(message.room) ?? 0)) return;
-        this.lastSeq.set(message.room, message.seq);
-        this.emit('message', message);
+        if (entry.seq <= (this.lastSeq.get(entry.room) ?? 0)) return;
+        this.lastSeq.set(entry.room, entry.seq);
+        if (entry.type === 'message') this.emit('message', entry);
+        else if (entry.type === 'message_edited') this.emit('edit', entry);
+        else this.emit('delete', entry);
         return;
       }
       case 'presence':

@@ -119,3 +119,32 @@ test('a dropped connection resumes from the cursor: messages sent meanwhile arri
   client.stop();
   await proxy.close();
 });
+
+test('edits and deletes arrive as edit and delete events, and typing reaches the other members', async () => {
+  const { user, room, proxy } = await setUp('changes');
+  const other = await ApiClient.login(gateway, 'sdk_changes_other');
+  await other.joinRoom(room.id);
+  const watcher = sdk(other, proxy.url, { rooms: [room.id], transports: ['sse'] });
+  const changes: string[] = [];
+  const typists: string[] = [];
+  watcher.client.on('edit', (edit) => changes.push(`edit ${edit.target}: ${edit.text}`));
+  watcher.client.on('delete', (deleted) => changes.push(`delete ${deleted.target}`));
+  watcher.client.on('typing', (typing) => typists.push(typing.user.name));
+  const writer = sdk(user, proxy.url, { rooms: [room.id] });
+  watcher.client.start();
+  writer.client.start();
+  await waitUntil(() => watcher.client.status.state === 'open' && writer.client.status.state === 'open', 5_000, 'both open');
+
+  writer.client.typing(room.id);
+  await waitUntil(() => typists.length === 1, 5_000, 'the typing event');
+  await writer.client.send(room.id, 'frist');
+  await user.request('PATCH', `/api/rooms/${room.id}/messages/1`, { clientMsgId: 'fix', text: 'first' });
+  await user.request('DELETE', `/api/rooms/${room.id}/messages/1`);
+  await waitUntil(() => changes.length === 2, 5_000, 'the edit and the delete');
+  assert.deepEqual(changes, ['edit 1: first', 'delete 1']);
+  assert.deepEqual(typists, ['sdk_changes']);
+  assert.deepEqual(watcher.messages.map((m) => m.text), ['frist']);
+  watcher.client.stop();
+  writer.client.stop();
+  await proxy.close();
+});

@@ -3,6 +3,7 @@ import fastifyWebsocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServiceApp } from '@chat/runtime';
 import type { GatewayContext } from './context';
 import { authRoutes } from './http/auth-routes';
@@ -13,6 +14,11 @@ import { sseTransport } from './transports/sse';
 import { websocketTransport } from './transports/websocket';
 
 export const MAX_FRAME_BYTES = 64 * 1024;
+
+const WEB_NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Chat</title>
+<h1>The web app is not built</h1>
+<p>Run <code>npm run build -w web</code> (or <code>npm start</code>, which builds it), or point <code>WEB_ROOT</code> at a build.
+The API is at <code>/api</code> and the streams at <code>/ws</code>, <code>/sse</code> and <code>/poll</code>.</p>`;
 
 export async function buildGatewayApp(ctx: GatewayContext, isReady: () => boolean, metrics: Registry): Promise<FastifyInstance> {
   const app = createServiceApp({
@@ -31,8 +37,11 @@ export async function buildGatewayApp(ctx: GatewayContext, isReady: () => boolea
   await app.register(websocketTransport, { ctx });
   await app.register(sseTransport, { ctx });
   await app.register(longPollTransport, { ctx });
-  if (existsSync(ctx.config.webRoot)) {
+  if (existsSync(join(ctx.config.webRoot, 'index.html'))) {
     await app.register(fastifyStatic, { root: ctx.config.webRoot, prefix: '/', wildcard: false });
+  } else {
+    ctx.logger.warn({ webRoot: ctx.config.webRoot }, 'the web app is not built; / serves a notice (npm run build -w web)');
+    app.get('/', (_request, reply) => reply.status(503).type('text/html; charset=utf-8').send(WEB_NOT_BUILT));
   }
   return app;
 }

@@ -24,7 +24,8 @@ export const gatewayConfigSpec = {
   devLogin: bool('DEV_LOGIN', true),
   /** Origins allowed to open WebSockets; empty means same-origin only. */
   allowedOrigins: list('ALLOWED_ORIGINS', []),
-  webRoot: str('WEB_ROOT', fileURLToPath(new URL('../../../web/public/', import.meta.url))),
+  /** The built web app (`npm run build -w web`; `npm start` builds it when missing or stale). */
+  webRoot: str('WEB_ROOT', fileURLToPath(new URL('../../../web/dist/', import.meta.url))),
   /** A client whose unsent backlog passes this many bytes is cut off (it resumes from its cursor). */
   maxBufferedBytes: int('WS_MAX_BUFFERED_BYTES', 1024 * 1024, { min: 1024 }),
   pingIntervalMs: int('WS_PING_INTERVAL_MS', 25_000, { min: 100 }),

@@ -1,0 +1,22 @@
+import type { TransportKind } from '@chat/client';
+
+const NAMES: Record<string, TransportKind> = {
+  ws: 'websocket',
+  websocket: 'websocket',
+  sse: 'sse',
+  poll: 'poll',
+  'long-poll': 'poll',
+  longpoll: 'poll',
+};
+
+/** `?transport=ws|sse|poll` forces one transport; otherwise the SDK's fallback order applies. */
+export function transportsFromQuery(search: string): TransportKind[] | undefined {
+  const forced = NAMES[new URLSearchParams(search).get('transport')?.toLowerCase() ?? ''];
+  return forced ? [forced] : undefined;
+}
+
+export const TRANSPORT_LABELS: Record<TransportKind, string> = {
+  websocket: 'WebSocket',
+  sse: 'SSE',
+  poll: 'Long polling',
+};
