@@ -16,7 +16,11 @@ const STAGING_VERSION = KUBERNETES_VERSION.replace(/^v1\./, 'v0.');
 export function ensureKubeApiserver(root) {
   const binary = join(root, '.local', 'bin', 'kube-apiserver');
   const stamp = `${binary}.version`;
-  if (existsSync(binary) && existsSync(stamp) && readFileSync(stamp, 'utf8') === KUBERNETES_VERSION) return binary;
+  // Without these the server reports v0.0.0-master, which fails every chart's kubeVersion check.
+  const [major, minor] = KUBERNETES_VERSION.slice(1).split('.');
+  const version = 'k8s.io/component-base/version';
+  const ldflags = `-s -w -X ${version}.gitVersion=${KUBERNETES_VERSION} -X ${version}.gitMajor=${major} -X ${version}.gitMinor=${minor}`;
+  if (existsSync(binary) && existsSync(stamp) && readFileSync(stamp, 'utf8') === ldflags) return binary;
   const env = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod -buildvcs=false -modcacherw' };
   const moduleDir = join(root, '.local', 'kube-apiserver-build');
   mkdirSync(moduleDir, { recursive: true });
@@ -27,8 +31,8 @@ export function ensureKubeApiserver(root) {
     `module local/kubeapiserver\n\ngo 1.24\n\nrequire k8s.io/kubernetes ${KUBERNETES_VERSION}\n\nreplace (\n${staging.map((name) => `\t${name} => ${name} ${STAGING_VERSION}\n`).join('')})\n`,
   );
   console.log(`[kube-apiserver] building k8s.io/kubernetes/cmd/kube-apiserver ${KUBERNETES_VERSION} (once)…`);
-  runChecked('go', ['build', '-o', binary, 'k8s.io/kubernetes/cmd/kube-apiserver'], { env, cwd: moduleDir });
-  writeFileSync(stamp, KUBERNETES_VERSION);
+  runChecked('go', ['build', '-ldflags', ldflags, '-o', binary, 'k8s.io/kubernetes/cmd/kube-apiserver'], { env, cwd: moduleDir });
+  writeFileSync(stamp, ldflags);
   return binary;
 }
 
