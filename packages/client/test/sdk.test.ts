@@ -138,8 +138,11 @@ test('edits and deletes arrive as edit and delete events, and typing reaches the
   writer.client.typing(room.id);
   await waitUntil(() => typists.length === 1, 5_000, 'the typing event');
   await writer.client.send(room.id, 'frist');
-  await user.request('PATCH', `/api/rooms/${room.id}/messages/1`, { clientMsgId: 'fix', text: 'first' });
-  await user.request('DELETE', `/api/rooms/${room.id}/messages/1`);
+  // An edit names a stored message: wait until it is (its event arrives).
+  await waitUntil(() => watcher.messages.length === 1, 5_000, 'the message');
+  assert.equal((await user.request('PATCH', `/api/rooms/${room.id}/messages/1`, { clientMsgId: 'fix', text: 'first' })).status, 202);
+  await waitUntil(() => changes.length === 1, 5_000, 'the edit');
+  assert.equal((await user.request('DELETE', `/api/rooms/${room.id}/messages/1`)).status, 202);
   await waitUntil(() => changes.length === 2, 5_000, 'the edit and the delete');
   assert.deepEqual(changes, ['edit 1: first', 'delete 1']);
   assert.deepEqual(typists, ['sdk_changes']);

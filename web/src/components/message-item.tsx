@@ -1,24 +1,16 @@
 import type { Message, UserRef } from '@chat/protocol';
 import { useState } from 'preact/hooks';
 import type { ChatStore, PendingMessage } from '../chat-store';
+import { Avatar } from './avatar';
 import { MessageText } from './message-text';
 
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
-
-/** A stable colour per user, so that a conversation is easy to follow at a glance. */
-function avatarColor(userId: string): string {
-  let hash = 0;
-  for (const char of userId) hash = (hash * 31 + char.charCodeAt(0)) | 0;
-  return `hsl(${Math.abs(hash) % 360} 55% 45%)`;
-}
 
 function MessageHeader({ sender, sentAt }: { sender: UserRef; sentAt?: string }) {
   const date = sentAt ? new Date(sentAt) : undefined;
   return (
     <div class="message-header">
-      <span class="avatar" aria-hidden="true" style={{ background: avatarColor(sender.id) }}>
-        {sender.name.slice(0, 1).toUpperCase()}
-      </span>
+      <Avatar user={sender} />
       <span class="sender">{sender.name}</span>
       {date && (
         <time dateTime={sentAt} title={date.toLocaleString()}>

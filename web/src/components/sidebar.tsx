@@ -1,5 +1,6 @@
 import type { RoomSummary } from '@chat/protocol';
 import type { ChatState, ChatStore } from '../chat-store';
+import { Avatar } from './avatar';
 import { ConnectionStatus } from './connection-status';
 import { RoomForms } from './room-forms';
 
@@ -52,9 +53,7 @@ export function Sidebar({ store, state, onSignOut }: { store: ChatStore; state: 
           Chat
         </div>
         <div class="me">
-          <span class="avatar small" aria-hidden="true">
-            {state.me.name.slice(0, 1).toUpperCase()}
-          </span>
+          <Avatar user={state.me} small />
           <span data-testid="me">{state.me.name}</span>
           <button type="button" class="link-button small" onClick={onSignOut}>
             Sign out
