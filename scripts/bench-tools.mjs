@@ -57,7 +57,9 @@ export function ensureCentrifugo(root) {
   mkdirSync(buildDir, { recursive: true });
   writeFileSync(join(buildDir, 'go.mod'), `module centrifugo-build\n\ngo 1.23\n\nrequire ${CENTRIFUGO_MODULE} ${CENTRIFUGO_VERSION}\n`);
   console.log(`[bench] building Centrifugo ${CENTRIFUGO_VERSION} into .local/bin (once)…`);
-  runChecked('go', ['build', '-trimpath', '-o', binary, CENTRIFUGO_MODULE], {
+  // The version is stamped at link time, as Centrifugo's release builds do; `centrifugo version` then tells it.
+  const ldflags = `-X ${CENTRIFUGO_MODULE}/internal/build.Version=${CENTRIFUGO_VERSION.slice(1)}`;
+  runChecked('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', binary, CENTRIFUGO_MODULE], {
     cwd: buildDir,
     env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
     stdio: ['ignore', 'inherit', 'pipe'],

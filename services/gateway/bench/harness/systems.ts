@@ -57,7 +57,6 @@ export async function startOurs(options: { rooms: number; messaging: boolean }):
     KAFKA_BROKERS: testInfra().kafkaBrokers.join(','),
     KAFKA_TOPIC_PREFIX: topics.prefix,
     MESSAGING_CONSUMER_GROUP: `${topics.prefix}messaging`,
-    LOG_LEVEL: 'warn',
     // One benchmark user holds every connection and sends every message.
     MAX_STREAMS_PER_USER: '1000000',
     MAX_STREAMS_PER_IP: '1000000',
