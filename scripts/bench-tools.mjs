@@ -81,5 +81,5 @@ export function ensureRsvgConvert() {
 
 export function writePng(svg, file) {
   mkdirSync(join(file, '..'), { recursive: true });
-  writeFileSync(file, runChecked('rsvg-convert', ['--format', 'png'], { input: svg, encoding: 'buffer' }));
+  writeFileSync(file, runChecked('rsvg-convert', ['--format', 'png'], { input: Buffer.from(svg), encoding: 'buffer' }));
 }
