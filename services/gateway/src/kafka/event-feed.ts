@@ -1,5 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import { decodeFeedRecord, type FeedRecord } from '@chat/kafka';
+import { decodeFeedRecord, OffsetCommitter, type FeedRecord } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 
 /**
@@ -10,6 +10,7 @@ import type { Logger } from '@chat/runtime';
  */
 export class EventFeed {
   private readonly consumer: Consumer;
+  private readonly committer: OffsetCommitter;
   private joined = false;
 
   constructor(
@@ -26,6 +27,7 @@ export class EventFeed {
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
     });
+    this.committer = new OffsetCommitter(this.consumer, 1_000, (error) => logger.warn({ err: error }, 'event feed offset commit failed'));
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.joined = true;
     });
@@ -43,19 +45,23 @@ export class EventFeed {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
     await this.consumer.run({
-      // Committed so that a consumer restarting after a crash goes on where it was instead of skipping to the end.
-      autoCommit: true,
+      // Committed (each second, off the delivery path) so that a consumer restarting after a crash
+      // goes on where it was instead of skipping to the end.
+      autoCommit: false,
       eachBatch: async ({ batch }) => {
         for (const message of batch.messages) {
           const record = decodeFeedRecord(message.value);
           if (record) this.deliver(record);
           else this.logger.warn({ offset: message.offset, partition: batch.partition }, 'skipping an unreadable room event');
         }
+        this.committer.processed(batch.topic, batch.partition, batch.lastOffset());
       },
     });
+    this.committer.start();
   }
 
-  stop(): Promise<void> {
-    return this.consumer.disconnect();
+  async stop(): Promise<void> {
+    await this.committer.stop();
+    await this.consumer.disconnect();
   }
 }

@@ -50,6 +50,7 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
     response.write(`retry: ${ctx.config.sseRetryMs}\n\n`);
     open.add(response);
 
+    let corked = false;
     const session = new Session(
       principal,
       ctx.sessionDeps,
@@ -60,6 +61,15 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
             ctx.metrics.slowConsumerCuts.inc({ transport: 'sse' });
             endWithError(response, 'too_slow', 'too slow: resume with your cursor');
             return;
+          }
+          // Events pushed in one go leave in one write (see the WebSocket transport).
+          if (!corked) {
+            corked = true;
+            response.cork();
+            queueMicrotask(() => {
+              corked = false;
+              response.uncork();
+            });
           }
           response.write(`id: ${eventCursor}\nevent: ${type}\ndata: ${withCursor(json, eventCursor)}\n\n`);
         },
