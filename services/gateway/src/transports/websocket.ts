@@ -8,6 +8,7 @@ import type { RoomCommand } from '../session/message-sender';
 import { Session } from '../session/session';
 import { planStream } from '../session/stream-plan';
 import { isOriginAllowed } from './origin';
+import { WriteBurst } from './write-burst';
 import { expiryTimer, openStreamRequest, withCursor, type StreamRequest } from './stream-request';
 
 export const CLOSE = {
@@ -119,25 +120,18 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       sockets.add(socket);
       heartbeat.watch(socket);
 
-      let corked = false;
+      const burst = new WriteBurst(connection);
       const sendText = (text: string) => {
         if (socket.readyState !== socket.OPEN) return;
-        if (socket.bufferedAmount > ctx.config.maxBufferedBytes) {
+        // What the client has not read yet; this burst's own frames are on their way, not a backlog.
+        if (socket.bufferedAmount - burst.pendingBytes > ctx.config.maxBufferedBytes) {
           ctx.metrics.slowConsumerCuts.inc({ transport: 'websocket' });
           socket.close(CLOSE.tooSlow, 'too slow: resume with your cursor');
           return;
         }
-        // Frames sent in one go (a feed batch, a catch-up page) leave in one write: a write per frame
-        // was half of the gateway's CPU in the fan-out benchmark.
-        if (!corked) {
-          corked = true;
-          connection.cork();
-          queueMicrotask(() => {
-            corked = false;
-            connection.uncork();
-          });
-        }
+        burst.begin();
         socket.send(text);
+        burst.wrote(text.length);
       };
       const sendFrame = (frame: object) => sendText(JSON.stringify(frame));
 
