@@ -75,7 +75,7 @@ export function barChartSvg(chart: BarChart): string {
   });
   if (chart.target) {
     parts.push(`<line x1="${left}" x2="${width - right}" y1="${y(chart.target.value)}" y2="${y(chart.target.value)}" stroke="#c53030" stroke-dasharray="6 4"/>`);
-    parts.push(`<text x="${width - right - 4}" y="${y(chart.target.value) - 5}" font-size="12" fill="#c53030" text-anchor="end">${escape(chart.target.label)}</text>`);
+    parts.push(`<text x="${width - right - 4}" y="${y(chart.target.value) - 5}" font-size="12" fill="#c53030" text-anchor="end" paint-order="stroke" stroke="white" stroke-width="4">${escape(chart.target.label)}</text>`);
   }
   chart.series.forEach((series, s) => {
     const x = left + (s % 4) * 170;

@@ -103,6 +103,10 @@ export interface Publisher {
   close(): void;
 }
 
+/** Unique across every publisher and job of this process: a repeated clientMsgId is deduplicated, never delivered. */
+let published = 0;
+const RUN = `${process.pid}-${Date.now().toString(36)}`;
+
 export function publisher(target: Target, localAddress: string): Publisher {
   let n = 0;
   if (target.system === 'ours') {
@@ -112,7 +116,7 @@ export function publisher(target: Target, localAddress: string): Publisher {
         socket.once('open', resolve);
         socket.once('error', reject);
       }),
-      publish: (room, text) => socket.send(JSON.stringify({ type: 'send', room, clientMsgId: `p${process.pid}-${n++}`, text })),
+      publish: (room, text) => socket.send(JSON.stringify({ type: 'send', room, clientMsgId: `${RUN}-${published++}`, text })),
       close: () => socket.close(),
     };
   }
