@@ -46,12 +46,8 @@ function runBench(file, env) {
     child.on('exit', (code) => {
       const lines = output.split('\n');
       const markdown = lines.find((l) => l.startsWith('BENCH_MARKDOWN '));
-      for (const chart of lines.filter((l) => l.startsWith('BENCH_CHART '))) {
-        const { name, svg } = JSON.parse(decode(chart, 'BENCH_CHART'));
-        writePng(svg, `${root}/docs/benchmarks/${name}.png`);
-        console.log(`chart: docs/benchmarks/${name}.png`);
-      }
-      resolve(code === 0 && markdown ? decode(markdown, 'BENCH_MARKDOWN') : null);
+      const charts = lines.filter((l) => l.startsWith('BENCH_CHART ')).map((l) => JSON.parse(decode(l, 'BENCH_CHART')));
+      resolve(code === 0 && markdown ? { markdown: decode(markdown, 'BENCH_MARKDOWN'), charts } : null);
     });
   });
 }
@@ -67,13 +63,17 @@ const sections = [];
 try {
   const env = { ...process.env, BENCH_NOFILE: String(nofile), TEST_KAFKA_BROKERS: infra.kafkaBrokers, TEST_DATABASE_URL: infra.databaseUrl, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
   for (const file of benches) {
-    const markdown = await runBench(file, env);
-    if (!markdown) {
+    const result = await runBench(file, env);
+    if (!result) {
       console.error(`${file} failed`);
       process.exitCode = 1;
       break;
     }
-    sections.push(markdown);
+    for (const { name, svg } of result.charts) {
+      writePng(svg, `${root}/docs/benchmarks/${name}.png`);
+      console.log(`chart: docs/benchmarks/${name}.png`);
+    }
+    sections.push(result.markdown);
   }
 } finally {
   await infra.stop();
