@@ -101,8 +101,9 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       const connection = request.raw.socket;
       // @fastify/websocket keeps the upgrade's request and reply (Fastify's and Node's) reachable for the
       // socket's whole life, through its error listener and the socket's response slot: about 4 KiB per idle
-      // connection. Let them go; our own error listener below logs errors, and ws closes the socket itself.
+      // connection. Let them go; our own error listener logs errors (ws closes the socket itself).
       socket.removeAllListeners('error');
+      socket.on('error', (error) => ctx.logger.debug({ err: error }, 'websocket error'));
       request.upgradeResponse!.detachSocket(connection);
       request.upgradeResponse = undefined;
       let release: () => void;
@@ -145,7 +146,6 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       );
       const expiry = expiryTimer(principal, () => socket.close(CLOSE.unauthenticated, 'token expired'));
 
-      socket.on('error', (error) => ctx.logger.debug({ err: error }, 'websocket error'));
       socket.on('close', () => {
         clearTimeout(expiry);
         sockets.delete(socket);
