@@ -3,45 +3,77 @@
 // loopback. Each prints its figures; this script records them, with the command,
 // machine and date, at the top of docs/benchmarks.md.
 // `npm run bench -- presence` runs only the benchmarks whose path contains that text.
+// It holds /tmp/chat-heavy.lock for the whole run (taking it unless an ancestor holds it),
+// and raises the open-file limit of every benchmark process and the servers they start.
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startEphemeralInfra } from '../infra/local/ephemeral.mjs';
+import { ensureCentrifugo, ensureRsvgConvert, openFileLimit, reexecUnderHeavyLock, writePng } from './bench-tools.mjs';
+
+reexecUnderHeavyLock();
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const filters = process.argv.slice(2);
-const benches = ['services/messaging/bench/pipeline.bench.ts', 'services/presence/bench/presence.bench.ts'].filter(
+const benches = [
+  'services/messaging/bench/pipeline.bench.ts',
+  'services/presence/bench/presence.bench.ts',
+  'services/gateway/bench/idle-connections.bench.ts',
+  'services/gateway/bench/fanout.bench.ts',
+  'services/gateway/bench/latency.bench.ts',
+].filter(
   (file) => filters.length === 0 || filters.some((filter) => file.includes(filter)),
 );
+
+// 20k+ connections per server: every benchmark process, and what it spawns, may hold 200k files
+// where the sandbox lets us raise the limit (CAP_SYS_RESOURCE); else as many as its hard limit.
+const nofile = openFileLimit(200_000);
+const NOFILE = ['prlimit', `--nofile=${nofile}:${nofile}`];
+const decode = (line, tag) => Buffer.from(line.slice(tag.length + 1), 'base64').toString();
 
 function runBench(file, env) {
   return new Promise((resolve) => {
     let output = '';
-    const child = spawn(process.execPath, ['--import', 'tsx', file], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(NOFILE[0], [...NOFILE.slice(1), process.execPath, '--import', 'tsx', file], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    let partial = '';
     child.stdout.on('data', (chunk) => {
       output += chunk;
-      for (const line of String(chunk).split('\n')) if (line && !line.startsWith('BENCH_MARKDOWN ')) console.log(line);
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop();
+      for (const line of lines) if (line && !line.startsWith('BENCH_')) console.log(line);
     });
     child.on('exit', (code) => {
-      const line = output.split('\n').find((l) => l.startsWith('BENCH_MARKDOWN '));
-      resolve(code === 0 && line ? Buffer.from(line.slice('BENCH_MARKDOWN '.length), 'base64').toString() : null);
+      const lines = output.split('\n');
+      const markdown = lines.find((l) => l.startsWith('BENCH_MARKDOWN '));
+      const charts = lines.filter((l) => l.startsWith('BENCH_CHART ')).map((l) => JSON.parse(decode(l, 'BENCH_CHART')));
+      resolve(code === 0 && markdown ? { markdown: decode(markdown, 'BENCH_MARKDOWN'), charts } : null);
     });
   });
 }
 
+if (benches.some((file) => file.startsWith('services/gateway/'))) {
+  ensureCentrifugo(root);
+  ensureRsvgConvert();
+}
+const startedAt = Date.now();
+
 const infra = await startEphemeralInfra({ root, kind: 'bench' });
 const sections = [];
 try {
-  const env = { ...process.env, TEST_KAFKA_BROKERS: infra.kafkaBrokers, TEST_DATABASE_URL: infra.databaseUrl, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+  const env = { ...process.env, BENCH_NOFILE: String(nofile), TEST_KAFKA_BROKERS: infra.kafkaBrokers, TEST_DATABASE_URL: infra.databaseUrl, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
   for (const file of benches) {
-    const markdown = await runBench(file, env);
-    if (!markdown) {
+    const result = await runBench(file, env);
+    if (!result) {
       console.error(`${file} failed`);
       process.exitCode = 1;
       break;
     }
-    sections.push(markdown);
+    for (const { name, svg } of result.charts) {
+      writePng(svg, `${root}/docs/benchmarks/${name}.png`);
+      console.log(`chart: docs/benchmarks/${name}.png`);
+    }
+    sections.push(result.markdown);
   }
 } finally {
   await infra.stop();
@@ -50,9 +82,11 @@ if (process.exitCode) process.exit();
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
 const command = `npm run bench${filters.length ? ` -- ${filters.join(' ')}` : ''}`;
+const minutes = ((Date.now() - startedAt) / 60_000).toFixed(1);
 const run = `# Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
 
-Command: \`${command}\`. Machine: ${machine}; Kafka and Postgres on the same machine, shared and noisy.
+Command: \`${command}\` (${minutes} min). Machine: ${machine}; open files per process ${nofile.toLocaleString('en')};
+Kafka and Postgres on the same machine, shared and noisy.
 
 ${sections.map((section) => section.replace(/^## /gm, '### ')).join('\n')}`;
 const file = `${root}/docs/benchmarks.md`;

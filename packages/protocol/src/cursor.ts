@@ -63,10 +63,28 @@ function fromBase64Url(text: string): Uint8Array {
   return bytes.subarray(0, j);
 }
 
+function hexDigit(code: number): number {
+  if (code >= 48 && code <= 57) return code - 48;
+  const lower = code | 32;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
+
+/** Runs for every event delivered to every stream, so it walks char codes: no regex, no substrings. */
 function uuidToBytes(uuid: string, out: Uint8Array, offset: number): void {
-  const hex = uuid.replace(/-/g, '');
-  if (!/^[0-9a-fA-F]{32}$/.test(hex)) throw new CursorError(`not a room id: ${uuid}`);
-  for (let i = 0; i < 16; i++) out[offset + i] = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  let j = offset;
+  let high = -1;
+  for (let i = 0; i < uuid.length; i++) {
+    const code = uuid.charCodeAt(i);
+    if (code === 45) continue; // '-'
+    const digit = hexDigit(code);
+    if (digit < 0 || j === offset + 16) throw new CursorError(`not a room id: ${uuid}`);
+    if (high < 0) high = digit;
+    else {
+      out[j++] = (high << 4) | digit;
+      high = -1;
+    }
+  }
+  if (j !== offset + 16 || high >= 0) throw new CursorError(`not a room id: ${uuid}`);
 }
 
 function bytesToUuid(bytes: Uint8Array, offset: number): string {

@@ -1,7 +1,7 @@
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import { context, trace } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
-import { ConsumerLag, decodeFeedRecord, isTraced, startProcessSpan, type FeedRecord } from '@chat/kafka';
+import { ConsumerLag, decodeFeedRecord, isTraced, OffsetCommitter, startProcessSpan, type FeedRecord } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 
 /**
@@ -16,6 +16,7 @@ import type { Logger } from '@chat/runtime';
  */
 export class EventFeed {
   private readonly consumer: Consumer;
+  private readonly committer: OffsetCommitter;
   private joined = false;
   private readonly lag: ConsumerLag;
 
@@ -37,6 +38,7 @@ export class EventFeed {
       maxWaitTimeInMs: 250,
       allowAutoTopicCreation: false,
     });
+    this.committer = new OffsetCommitter(this.consumer, 1_000, (error) => logger.warn({ err: error }, 'event feed offset commit failed'));
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.joined = true;
     });
@@ -55,8 +57,9 @@ export class EventFeed {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
     await this.consumer.run({
-      // Committed so that a consumer restarting after a crash goes on where it was instead of skipping to the end.
-      autoCommit: true,
+      // Committed (each second, off the delivery path) so that a consumer restarting after a crash
+      // goes on where it was instead of skipping to the end.
+      autoCommit: false,
       eachBatch: async ({ batch }) => {
         this.lag.observe(batch);
         for (const message of batch.messages) {
@@ -65,8 +68,10 @@ export class EventFeed {
           else if (isTraced(message)) this.deliverTraced(batch.topic, batch.partition, message, record);
           else this.deliver(record);
         }
+        this.committer.processed(batch.topic, batch.partition, batch.lastOffset());
       },
     });
+    this.committer.start();
   }
 
   private deliverTraced(topic: string, partition: number, message: KafkaMessage, record: FeedRecord): void {
@@ -79,7 +84,8 @@ export class EventFeed {
     }
   }
 
-  stop(): Promise<void> {
-    return this.consumer.disconnect();
+  async stop(): Promise<void> {
+    await this.committer.stop();
+    await this.consumer.disconnect();
   }
 }

@@ -51,7 +51,11 @@ const READY_JSON = '{"type":"ready"}';
  */
 export class Session implements RoomListener, MembershipListener {
   private readonly rooms = new Map<string, RoomState>();
-  private readonly carried = new Map<string, number>();
+  /**
+   * The cursor's content, kept up to date rather than rebuilt for every event: each covered
+   * room's position, and the carried positions of rooms the stream does not cover now.
+   */
+  private readonly positions = new Map<string, number>();
   private readonly pageSize: number;
   private closed = false;
   private allRooms = false;
@@ -66,7 +70,7 @@ export class Session implements RoomListener, MembershipListener {
 
   /** Registers for live events first, then serves each room's gap from Postgres. */
   async start(plan: StreamPlan): Promise<void> {
-    for (const [room, seq] of plan.carried) this.carried.set(room, seq);
+    for (const [room, seq] of plan.carried) this.positions.set(room, seq);
     this.allRooms = plan.allRooms;
     this.deps.hub.watchMemberships(this.principal.user.id, this);
     const rooms = this.register(plan.positions);
@@ -83,8 +87,8 @@ export class Session implements RoomListener, MembershipListener {
     const added: string[] = [];
     for (const [room, position] of positions) {
       if (this.rooms.has(room)) continue;
-      this.carried.delete(room);
       this.rooms.set(room, { position, catchingUp: true, buffered: [], holeRounds: 0 });
+      this.positions.set(room, position);
       this.deps.hub.add(room, this);
       added.push(room);
     }
@@ -96,22 +100,19 @@ export class Session implements RoomListener, MembershipListener {
       const state = this.rooms.get(room);
       if (!state) continue;
       this.deps.hub.remove(room, this);
+      // Its position stays in the cursor, so a later resume of this room continues where it stopped.
       this.rooms.delete(room);
-      // Still part of the cursor, so a later resume of this room continues where it stopped.
-      this.carried.set(room, state.position);
     }
   }
 
   /** Cursor positions of rooms the stream does not cover now; a later subscribe resumes from them. */
   get carriedPositions(): ReadonlyMap<string, number> {
-    return this.carried;
+    return new Map([...this.positions].filter(([room]) => !this.rooms.has(room)));
   }
 
   /** The stream position now: every room's seq, carried rooms included. */
   cursor(): string {
-    const positions = new Map(this.carried);
-    for (const [room, state] of this.rooms) positions.set(room, state.position);
-    return encodeCursor(positions);
+    return encodeCursor(this.positions);
   }
 
   onRoomEvent(record: RoomEventRecord): void {
@@ -123,7 +124,7 @@ export class Session implements RoomListener, MembershipListener {
     }
     if (record.seq <= state.position) return;
     if (record.seq === state.position + 1) {
-      this.deliver(state, record);
+      this.deliver(record.room, state, record);
       return;
     }
     // A hole before this event (e.g. this gateway's feed restarted): fill it from Postgres first.
@@ -146,7 +147,7 @@ export class Session implements RoomListener, MembershipListener {
   onMemberJoined(room: string, lastSeq: number): void {
     if (this.closed || !this.allRooms || this.rooms.has(room)) return;
     // A cursor that already knows the room (it was left and joined again) resumes from there.
-    void this.addRooms(new Map([[room, this.carried.get(room) ?? lastSeq]]));
+    void this.addRooms(new Map([[room, this.positions.get(room) ?? lastSeq]]));
   }
 
   close(): void {
@@ -156,8 +157,9 @@ export class Session implements RoomListener, MembershipListener {
     this.deps.hub.unwatchMemberships(this.principal.user.id, this);
   }
 
-  private deliver(state: RoomState, entry: { type: RoomLogEntry['type']; seq: number; json: string }): void {
+  private deliver(room: string, state: RoomState, entry: { type: RoomLogEntry['type']; seq: number; json: string }): void {
     state.position = entry.seq;
+    this.positions.set(room, entry.seq);
     this.output.push(entry.type, entry.json, this.cursor());
     this.deps.onDelivered?.();
   }
@@ -173,7 +175,7 @@ export class Session implements RoomListener, MembershipListener {
           const state = this.rooms.get(message.room);
           served.set(message.room, (served.get(message.room) ?? 0) + 1);
           if (state && message.seq === state.position + 1) {
-            this.deliver(state, { type: message.type, seq: message.seq, json: JSON.stringify(message) });
+            this.deliver(message.room, state, { type: message.type, seq: message.seq, json: JSON.stringify(message) });
           }
         }
         const full = pending.filter((room) => served.get(room) === this.pageSize);
@@ -208,7 +210,7 @@ export class Session implements RoomListener, MembershipListener {
         this.deps.logger.error({ room, from: state.position, to: record.seq }, 'seqs missing from Postgres; skipping ahead');
       }
       state.holeRounds = 0;
-      this.deliver(state, record);
+      this.deliver(room, state, record);
     }
   }
 }

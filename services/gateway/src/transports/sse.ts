@@ -4,6 +4,7 @@ import { StreamQuery } from '@chat/protocol';
 import type { GatewayContext } from '../context';
 import { Session } from '../session/session';
 import { expiryTimer, openStreamRequest, withCursor } from './stream-request';
+import { WriteBurst } from './write-burst';
 
 /** An `error` event, then the end of the stream: EventSource reconnects by itself after `retry`. */
 function endWithError(response: ServerResponse, code: string, message: string): void {
@@ -50,18 +51,22 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
     response.write(`retry: ${ctx.config.sseRetryMs}\n\n`);
     open.add(response);
 
+    const burst = new WriteBurst(response);
     const session = new Session(
       principal,
       ctx.sessionDeps,
       {
         push: (type, json, eventCursor) => {
           if (response.writableEnded) return;
-          if (response.writableLength > ctx.config.maxBufferedBytes) {
+          if (response.writableLength - burst.pendingBytes > ctx.config.maxBufferedBytes) {
             ctx.metrics.slowConsumerCuts.inc({ transport: 'sse' });
             endWithError(response, 'too_slow', 'too slow: resume with your cursor');
             return;
           }
-          response.write(`id: ${eventCursor}\nevent: ${type}\ndata: ${withCursor(json, eventCursor)}\n\n`);
+          const event = `id: ${eventCursor}\nevent: ${type}\ndata: ${withCursor(json, eventCursor)}\n\n`;
+          burst.begin();
+          response.write(event);
+          burst.wrote(event.length);
         },
         fail: (reason) => endWithError(response, 'unavailable', reason),
       },

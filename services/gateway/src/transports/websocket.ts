@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { parseClientFrame, StreamQuery, type ClientFrame, type ErrorFrame } from '@chat/protocol';
@@ -9,6 +10,7 @@ import type { RoomCommand } from '../session/message-sender';
 import { Session } from '../session/session';
 import { planStream } from '../session/stream-plan';
 import { isOriginAllowed } from './origin';
+import { WriteBurst } from './write-burst';
 import { expiryTimer, openStreamRequest, withCursor, type StreamRequest } from './stream-request';
 
 export const CLOSE = {
@@ -28,6 +30,8 @@ const MAX_REFUSED_SENDS_IN_A_ROW = 20;
 declare module 'fastify' {
   interface FastifyRequest {
     stream?: StreamRequest;
+    /** The response @fastify/websocket made for the upgrade; the socket is detached from it once upgraded. */
+    upgradeResponse?: ServerResponse;
   }
 }
 
@@ -35,15 +39,21 @@ declare module 'fastify' {
 class Heartbeat {
   private readonly alive = new WeakMap<WebSocket, boolean>();
   private readonly timer: NodeJS.Timeout;
+  /** One pong listener for every socket (ws calls it with the socket as `this`), not a closure per connection. */
+  private readonly markAlive: (this: WebSocket) => void;
 
   constructor(private readonly sockets: Set<WebSocket>, intervalMs: number) {
     this.timer = setInterval(() => this.sweep(), intervalMs);
     this.timer.unref();
+    const alive = this.alive;
+    this.markAlive = function () {
+      alive.set(this, true);
+    };
   }
 
   watch(socket: WebSocket): void {
     this.alive.set(socket, true);
-    socket.on('pong', () => this.alive.set(socket, true));
+    socket.on('pong', this.markAlive);
   }
 
   private sweep(): void {
@@ -82,13 +92,22 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       websocket: true,
       schema: { querystring: StreamQuery },
       // Refusals happen here, before the upgrade, as plain HTTP statuses.
-      preValidation: async (request) => {
+      preValidation: async (request, reply) => {
         if (!isOriginAllowed(request, ctx.config.allowedOrigins)) throw new ClientError('forbidden', 'origin not allowed');
         request.stream = await openStreamRequest(ctx, request, request.query as StreamQuery);
+        request.upgradeResponse = reply.raw;
       },
     },
     (socket, request) => {
       const { principal, plan } = request.stream!;
+      const connection = request.raw.socket;
+      // @fastify/websocket keeps the upgrade's request and reply (Fastify's and Node's) reachable for the
+      // socket's whole life, through its error listener and the socket's response slot: about 4 KiB per idle
+      // connection. Let them go; our own error listener logs errors (ws closes the socket itself).
+      socket.removeAllListeners('error');
+      socket.on('error', (error) => ctx.logger.debug({ err: error }, 'websocket error'));
+      request.upgradeResponse!.detachSocket(connection);
+      request.upgradeResponse = undefined;
       let release: () => void;
       try {
         release = ctx.connections.admit({
@@ -104,14 +123,18 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       sockets.add(socket);
       heartbeat.watch(socket);
 
+      const burst = new WriteBurst(connection);
       const sendText = (text: string) => {
         if (socket.readyState !== socket.OPEN) return;
-        if (socket.bufferedAmount > ctx.config.maxBufferedBytes) {
+        // What the client has not read yet; this burst's own frames are on their way, not a backlog.
+        if (socket.bufferedAmount - burst.pendingBytes > ctx.config.maxBufferedBytes) {
           ctx.metrics.slowConsumerCuts.inc({ transport: 'websocket' });
           socket.close(CLOSE.tooSlow, 'too slow: resume with your cursor');
           return;
         }
+        burst.begin();
         socket.send(text);
+        burst.wrote(text.length);
       };
       const sendFrame = (frame: object) => sendText(JSON.stringify(frame));
 
@@ -125,7 +148,6 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       );
       const expiry = expiryTimer(principal, () => socket.close(CLOSE.unauthenticated, 'token expired'));
 
-      socket.on('error', (error) => ctx.logger.debug({ err: error }, 'websocket error'));
       socket.on('close', () => {
         clearTimeout(expiry);
         sockets.delete(socket);

@@ -1,8 +1,11 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
-import { BatchingProducer, decodeSendCommand, encodeLogEntry, type ConsumerLag, type SendCommand, type TopicNames } from '@chat/kafka';
+import { BatchingProducer, decodeSendCommand, encodeLogEntry, OffsetCommitter, type ConsumerLag, type SendCommand, type TopicNames } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 import type { MessageWriter } from '../db/message-writer';
 import { BatchTrace } from './batch-trace';
+
+/** How often processed offsets are committed; a crash replays at most about this much. */
+const COMMIT_INTERVAL_MS = 500;
 
 export interface CommandConsumerOptions {
   kafka: Kafka;
@@ -26,6 +29,7 @@ export interface CommandConsumerOptions {
 export class CommandConsumer {
   private readonly consumer: Consumer;
   private readonly producer: BatchingProducer;
+  private readonly committer: OffsetCommitter;
   private joined = false;
 
   constructor(private readonly options: CommandConsumerOptions) {
@@ -38,6 +42,9 @@ export class CommandConsumer {
       allowAutoTopicCreation: false,
     });
     this.producer = new BatchingProducer(options.kafka);
+    this.committer = new OffsetCommitter(this.consumer, COMMIT_INTERVAL_MS, (error) =>
+      options.logger.warn({ err: error }, 'offset commit failed; the next one carries it'),
+    );
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
       this.joined = true;
       options.logger.info({ assignment: event.payload.memberAssignment }, 'joined consumer group');
@@ -58,15 +65,15 @@ export class CommandConsumer {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topics.messages, fromBeginning: true });
     await this.consumer.run({
-      // Offsets are resolved only after the batch's events are published, and committed at
-      // most every 500 ms: a crash replays a little more, which the unique keys make harmless,
-      // and no batch waits for a commit round trip.
-      autoCommit: true,
-      autoCommitInterval: 500,
+      // Offsets are resolved only after the batch's events are published, and committed every
+      // COMMIT_INTERVAL_MS off the fetch loop: a crash replays a little more, which the unique keys
+      // make harmless, and no batch waits for a commit round trip (see OffsetCommitter).
+      autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrently,
       eachBatch: (payload) => this.processBatch(payload),
     });
+    this.committer.start();
   }
 
   private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
@@ -98,11 +105,14 @@ export class CommandConsumer {
       spans.end();
     }
     resolveOffset(batch.lastOffset());
+    this.committer.processed(batch.topic, batch.partition, batch.lastOffset());
     await heartbeat();
   }
 
   async stop(): Promise<void> {
-    // Waits for the batch in progress, then leaves the group so a peer takes over at once.
+    // Commits what is done, waits for the batch in progress (replayed by the next owner, harmlessly),
+    // then leaves the group so a peer takes over at once.
+    await this.committer.stop();
     await this.consumer.disconnect();
     await this.producer.disconnect();
   }

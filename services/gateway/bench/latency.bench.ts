@@ -1,0 +1,70 @@
+/**
+ * End-to-end latency benchmark (not a test): a message's trip from a sending
+ * client to a receiving client at fixed rates, ours (through Kafka, the
+ * messaging service and Postgres) next to Socket.IO and Centrifugo (in
+ * memory: their figures are a floor, not a like-for-like). Run through
+ * `npm run bench -- latency`.
+ */
+import { barChartSvg, emitChart, emitMarkdown } from './harness/report';
+import { LoadProcess } from './harness/load-process';
+import { LABELS, startSystem } from './harness/systems';
+import type { SystemName } from './load/connectors';
+import type { LatencyResult } from './load/generator';
+
+const RATES = (process.env.BENCH_LATENCY_RATES ?? '500,2000,5000').split(',').map(Number);
+const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
+const ROOMS = 10;
+const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'ours,socketio,centrifugo').split(',') as SystemName[];
+
+const results: Array<{ system: SystemName; rate: number } & LatencyResult> = [];
+for (const [index, name] of SYSTEMS.entries()) {
+  const system = await startSystem(name, { rooms: ROOMS, messaging: true });
+  const load = await LoadProcess.start();
+  try {
+    const addresses = Array.from({ length: 4 }, (_, i) => `127.0.${30 + index}.${10 + i}`);
+    // A short warm-up, so that connection set-up and first-time JIT do not land in the first rate's figures.
+    await load.run({ op: 'latency', target: system.target, rooms: system.rooms, rate: 200, seconds: 2, addresses });
+    for (const rate of RATES) {
+      const result = await load.run<LatencyResult>({ op: 'latency', target: system.target, rooms: system.rooms, rate, seconds: SECONDS, addresses });
+      results.push({ system: name, rate, ...result });
+      const accepted = result.accepted ? `; accepted → delivered p50 ${result.accepted.p50} ms, p99 ${result.accepted.p99} ms` : '';
+      console.log(`${name} at ${rate}/s: p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms (${result.delivered}/${result.sent})${accepted}`);
+    }
+  } finally {
+    await load.stop();
+    await system.stop();
+  }
+}
+
+const cell = (system: SystemName, rate: number) => {
+  const r = results.find((x) => x.system === system && x.rate === rate);
+  return r ? `p50 ${r.p50} ms, p99 ${r.p99} ms (${r.delivered.toLocaleString('en')}/${r.sent.toLocaleString('en')})` : '—';
+};
+const acceptedCell = (rate: number) => {
+  const r = results.find((x) => x.system === 'ours' && x.rate === rate);
+  return r?.accepted ? `p50 ${r.accepted.p50} ms, p99 ${r.accepted.p99} ms` : '—';
+};
+emitMarkdown(`## End-to-end latency: client send → delivered at a receiving client
+
+${ROOMS} rooms, one sending and one receiving WebSocket client per room (one separate load process), 100-character
+messages, ${SECONDS} s per rate after a 2 s warm-up. Latency is measured at the clients (the send time travels in the
+text). Ours: gateway → Kafka (acks=all) → messaging → Postgres → Kafka → gateway; "accepted → delivered" starts at the
+gateway's \`sentAt\`. Socket.IO and Centrifugo keep nothing (memory broadcast, no Kafka, no Postgres): an in-memory floor.
+Target: p99 ≤ 25 ms at 2,000 messages/s.
+
+| messages/s | ${SYSTEMS.map((s) => LABELS[s]).join(' | ')} | ours, accepted → delivered |
+|---|${SYSTEMS.map(() => '---|').join('')}---|
+${RATES.map((rate) => `| ${rate.toLocaleString('en')} | ${SYSTEMS.map((s) => cell(s, rate)).join(' | ')} | ${acceptedCell(rate)} |`).join('\n')}
+
+![p99 latency by rate](benchmarks/latency-p99.png)
+`);
+emitChart(
+  'latency-p99',
+  barChartSvg({
+    title: 'p99 latency, client send → delivered',
+    unit: 'ms',
+    groups: RATES.map((rate) => `${rate.toLocaleString('en')} messages/s`),
+    series: SYSTEMS.map((s) => ({ name: LABELS[s], values: RATES.map((rate) => results.find((x) => x.system === s && x.rate === rate)?.p99 ?? NaN) })),
+    target: { value: 25, label: 'target p99 ≤ 25 ms at 2,000/s' },
+  }),
+);

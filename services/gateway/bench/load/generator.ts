@@ -1,0 +1,174 @@
+/**
+ * The load generator: a process of its own (never the server's), driven over
+ * IPC by a benchmark. It holds idle connections, measures fan-out and latency
+ * at the clients, and exits by itself when its parent goes or its time is up.
+ */
+import { deliveriesIn, publisher, subscribe, textsIn, type Subscriber, type Target } from './connectors';
+import { openPoll, openSse, type HeldStream } from './http-streams';
+
+export type Transport = 'websocket' | 'sse' | 'poll';
+
+export type Job =
+  | { op: 'idle'; target: Target; transport: Transport; room: string; count: number; addresses: string[] }
+  | { op: 'release' }
+  | { op: 'fanout'; target: Target; room: string; receivers: number; messages: number; rate: number; addresses: string[] }
+  | { op: 'latency'; target: Target; rooms: string[]; rate: number; seconds: number; addresses: string[] };
+
+export interface FanoutResult {
+  deliveries: number;
+  expected: number;
+  seconds: number;
+  perSecond: number;
+}
+
+export interface LatencyResult {
+  sent: number;
+  delivered: number;
+  p50: number;
+  p99: number;
+  max: number;
+  /** Ours: from the gateway accepting the send (the message's sentAt) to delivery. */
+  accepted?: { p50: number; p99: number };
+}
+
+const MAX_LIFETIME_MS = Number(process.env.BENCH_LOAD_MAX_MS ?? 15 * 60_000);
+const OPEN_CONCURRENCY = 200;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const held: Array<{ close(): void }> = [];
+
+/** Runs `open(i)` for i < count with at most OPEN_CONCURRENCY waiting to be ready. */
+async function openMany(count: number, open: (i: number) => { ready: Promise<void> }): Promise<number> {
+  let next = 0;
+  let failed = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(OPEN_CONCURRENCY, count) }, async () => {
+      while (next < count) {
+        await open(next++).ready.catch(() => failed++);
+      }
+    }),
+  );
+  return failed;
+}
+
+async function idle(job: Extract<Job, { op: 'idle' }>): Promise<{ opened: number; failed: number }> {
+  const failed = await openMany(job.count, (i) => {
+    const address = job.addresses[i % job.addresses.length]!;
+    let stream: HeldStream | Subscriber;
+    if (job.transport === 'sse') stream = openSse(job.target, job.room, address);
+    else if (job.transport === 'poll') stream = openPoll(job.target, job.room, address);
+    else {
+      const subscriber = subscribe(job.target, job.room, address);
+      stream = subscriber;
+      held.push({ close: () => subscriber.socket.terminate() });
+      return stream;
+    }
+    held.push(stream);
+    return stream;
+  });
+  return { opened: job.count - failed, failed };
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+/** Sends `total` messages at `rate` per second in 10 ms ticks, round-robin over the publishers' rooms. */
+async function paced(total: number, rate: number, send: (n: number) => void): Promise<void> {
+  const started = performance.now();
+  for (let n = 0; n < total; ) {
+    const wait = started + (n / rate) * 1000 - performance.now();
+    if (wait > 0) await sleep(wait);
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
+    for (; n < due; n++) send(n);
+  }
+}
+
+async function fanout(job: Extract<Job, { op: 'fanout' }>): Promise<FanoutResult> {
+  let deliveries = 0;
+  let lastDelivery = 0;
+  const receivers: Subscriber[] = [];
+  const failed = await openMany(job.receivers, (i) => {
+    const receiver = subscribe(job.target, job.room, job.addresses[i % job.addresses.length]!, (frame) => {
+      deliveries += deliveriesIn(job.target.system, frame);
+      lastDelivery = performance.now();
+    });
+    receivers.push(receiver);
+    return receiver;
+  });
+  if (failed > 0) throw new Error(`${failed} of ${job.receivers} receivers could not subscribe`);
+  const sender = publisher(job.target, job.addresses[0]!);
+  await sender.ready;
+  const text = 'fan-out benchmark message '.padEnd(100, '.');
+  const expected = job.messages * job.receivers;
+  const started = performance.now();
+  await paced(job.messages, job.rate, () => sender.publish(job.room, text));
+  // Done when every delivery arrived, or when none has arrived for 5 s.
+  while (deliveries < expected && performance.now() - Math.max(lastDelivery, started) < 5_000) await sleep(20);
+  const seconds = (lastDelivery - started) / 1000;
+  sender.close();
+  for (const receiver of receivers) receiver.socket.terminate();
+  return { deliveries, expected, seconds, perSecond: Math.round(deliveries / seconds) };
+}
+
+async function latency(job: Extract<Job, { op: 'latency' }>): Promise<LatencyResult> {
+  const latencies: number[] = [];
+  const sinceAccepted: number[] = [];
+  const system = job.target.system;
+  const receivers = job.rooms.map((room, i) =>
+    subscribe(job.target, room, job.addresses[i % job.addresses.length]!, (frame) => {
+      const now = performance.now();
+      for (const text of textsIn(system, frame)) latencies.push(now - Number(text.slice(1, text.indexOf(' '))));
+      if (system === 'ours') {
+        const sentAt = (JSON.parse(frame) as { sentAt?: string }).sentAt;
+        if (sentAt) sinceAccepted.push(Date.now() - Date.parse(sentAt));
+      }
+    }),
+  );
+  await Promise.all(receivers.map((receiver) => receiver.ready));
+  const publishers = job.rooms.map((_, i) => publisher(job.target, job.addresses[i % job.addresses.length]!));
+  await Promise.all(publishers.map((p) => p.ready));
+  const total = job.rate * job.seconds;
+  await paced(total, job.rate, (n) => {
+    const room = n % job.rooms.length;
+    publishers[room]!.publish(job.rooms[room]!, `t${performance.now().toFixed(2)} `.padEnd(100, '.'));
+  });
+  const deadline = performance.now() + 15_000;
+  while (latencies.length < total && performance.now() < deadline) await sleep(20);
+  for (const p of publishers) p.close();
+  for (const receiver of receivers) receiver.socket.terminate();
+  const sorted = latencies.sort((a, b) => a - b);
+  const accepted = sinceAccepted.sort((a, b) => a - b);
+  const round = (ms: number) => Math.round(ms * 10) / 10;
+  return {
+    sent: total,
+    delivered: latencies.length,
+    p50: round(percentile(sorted, 50)),
+    p99: round(percentile(sorted, 99)),
+    max: round(sorted.at(-1) ?? NaN),
+    accepted: system === 'ours' ? { p50: percentile(accepted, 50), p99: percentile(accepted, 99) } : undefined,
+  };
+}
+
+async function run(job: Job): Promise<unknown> {
+  switch (job.op) {
+    case 'idle':
+      return idle(job);
+    case 'release':
+      for (const stream of held.splice(0)) stream.close();
+      return {};
+    case 'fanout':
+      return fanout(job);
+    case 'latency':
+      return latency(job);
+  }
+}
+
+process.on('message', (job: Job) => {
+  run(job).then(
+    (result) => process.send!({ ok: true, result }),
+    (error: Error) => process.send!({ ok: false, error: error.stack ?? String(error) }),
+  );
+});
+process.on('disconnect', () => process.exit(0));
+setTimeout(() => process.exit(0), MAX_LIFETIME_MS).unref();
+process.send!({ ok: true, result: 'started' });
