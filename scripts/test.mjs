@@ -58,11 +58,9 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 const env = { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
-// Browser tests (e2e/web-*) drive Debian's Chromium against the built app.
-if (tests.some((file) => /(^|\/)e2e\/web-/.test(file))) {
-  ensureChromiumInstalled();
-  ensureWebBuilt({ root });
-}
+// Browser tests (e2e/web-*) drive Debian's Chromium against the built app; the image test serves it too.
+if (tests.some((file) => /(^|\/)e2e\/web-/.test(file))) ensureChromiumInstalled();
+if (tests.some(isIntegration)) ensureWebBuilt({ root });
 let code = 1;
 try {
   if (tests.some(isIntegration)) {

@@ -13,7 +13,8 @@ import pg from 'pg';
 import { testInfra, uniqueName } from '@chat/testkit';
 import { bundle } from '../bundle.mjs';
 
-const webRoot = fileURLToPath(new URL('../../../web/public/', import.meta.url));
+// The built web app (npm test builds it before integration tests), as the gateway image carries it.
+const webRoot = fileURLToPath(new URL('../../../web/dist/', import.meta.url));
 const workDir = mkdtempSync(join(tmpdir(), 'chat-bundle-'));
 const running = [];
 let appDir;
