@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createTopics, ensureKafkaInstalled, startKafka } from './kafka.mjs';
+import { ensureKafkaInstalled, startKafka } from './kafka.mjs';
 import { freePort } from './common.mjs';
 import { ensureNginxInstalled, startNginx } from './nginx.mjs';
 import { createDatabase, ensurePostgresInstalled, startPostgres } from './postgres.mjs';
@@ -80,26 +80,9 @@ try {
   await createDatabase({ url: postgres.url, name: 'chat' });
   const databaseUrl = new URL(postgres.url);
   databaseUrl.pathname = '/chat';
-  const migrated = await new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'packages/db/src/cli.ts'], {
-      cwd: root,
-      env: { ...env, DATABASE_URL: databaseUrl.toString() },
-      stdio: 'inherit',
-    });
-    child.on('exit', (code) => resolve(code === 0));
-  });
-  if (!migrated) throw new Error('migrations failed');
-  await createTopics({
-    brokers: kafka.brokers,
-    topics: [
-      // Retention as docs/kafka.md explains: commands outlive an outage, events are a fan-out bus.
-      { topic: 'chat.messages', numPartitions: 6, configs: { 'retention.ms': 7 * 24 * 3600 * 1000 } },
-      { topic: 'chat.events', numPartitions: 6, configs: { 'retention.ms': 24 * 3600 * 1000 } },
-      // Presence: heartbeats are short-lived; statuses are a compacted table of the last one per user.
-      { topic: 'chat.presence.heartbeats', numPartitions: 6, configs: { 'retention.ms': 3600 * 1000 } },
-      { topic: 'chat.presence', numPartitions: 6, configs: { 'cleanup.policy': 'compact' } },
-    ],
-  });
+  // The same setup commands the Helm hook Jobs run: schema migrations, then the topics of docs/kafka.md.
+  await runSetupCommand('migrations', 'packages/db/src/cli.ts', { DATABASE_URL: databaseUrl.toString() });
+  await runSetupCommand('topic setup', 'packages/kafka/src/cli.ts', { KAFKA_BROKERS: kafka.brokers });
 
   const common = {
     DATABASE_URL: databaseUrl.toString(),
@@ -143,4 +126,13 @@ async function startCluster(common) {
   });
   cleanups.push(() => nginx.stop());
   say(`nginx on :${ports.gateway} → ${gateways.map(({ name, port }) => `${name} :${port}`).join(', ')}`);
+}
+
+/** Runs one of the platform's setup commands (TypeScript, through tsx) to completion. */
+async function runSetupCommand(label, script, commandEnv) {
+  const ok = await new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: root, env: { ...env, ...commandEnv }, stdio: 'inherit' });
+    child.on('exit', (code) => resolve(code === 0));
+  });
+  if (!ok) throw new Error(`${label} failed`);
 }
