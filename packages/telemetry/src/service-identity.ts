@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export interface ServiceIdentity {
   name: string;
@@ -11,7 +11,8 @@ export interface ServiceIdentity {
 /**
  * Who is running, for the resource attributes: the name and version of the
  * package whose entry script this process runs (services/gateway → "gateway"),
- * and the instance id the services themselves use (INSTANCE_ID, else host-pid).
+ * or, for a bundle with no package.json above it (the images' /app/bin/gateway.mjs), the
+ * file's name; and the instance id the services themselves use (INSTANCE_ID, else host-pid).
  * OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES still override these.
  */
 export function serviceIdentity(entryScript = process.argv[1] ?? '', env = process.env): ServiceIdentity {
@@ -24,5 +25,5 @@ export function serviceIdentity(entryScript = process.argv[1] ?? '', env = proce
       // No package.json here: look further up.
     }
   }
-  return { name: 'unknown_service', version: 'unknown', instanceId };
+  return { name: basename(entryScript).replace(/\.[cm]?[jt]s$/, '') || 'unknown_service', version: 'unknown', instanceId };
 }
