@@ -71,7 +71,8 @@ try {
     env.TEST_DATABASE_URL = infra.databaseUrl;
     console.log(`test infrastructure up in ${Date.now() - started} ms: kafka ${infra.kafkaBrokers}, postgres ${infra.databaseUrl}`);
   }
-  code = await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...tests], env);
+  // No test takes a minute; one that hangs fails after five instead of holding CI until its limit.
+  code = await run(process.execPath, ['--import', 'tsx', '--test', '--test-timeout=300000', '--test-reporter=spec', ...tests], env);
 } finally {
   await stopInfra();
 }

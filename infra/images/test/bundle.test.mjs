@@ -10,8 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { ApiClient, startOtlpReceiver, testInfra, uniqueName, waitUntil, WsStream } from '@chat/testkit';
+import { ApiClient, createTestDatabase, startOtlpReceiver, testInfra, uniqueName, waitUntil, WsStream } from '@chat/testkit';
 import { ensureWebBuilt } from '../../local/web-build.mjs';
 import { bundle } from '../bundle.mjs';
 
@@ -21,8 +20,7 @@ const webRoot = join(root, 'web', 'dist');
 const workDir = mkdtempSync(join(tmpdir(), 'chat-bundle-'));
 const running = [];
 let appDir;
-let databaseUrl;
-let dropDatabase;
+let database;
 let receiver;
 
 before(async () => {
@@ -30,26 +28,12 @@ before(async () => {
   ensureWebBuilt({ root });
   receiver = await startOtlpReceiver();
   // An empty database: the bundled migration command has to create the schema.
-  const { adminDatabaseUrl } = testInfra();
-  const name = uniqueName('bundle');
-  const admin = new pg.Client({ connectionString: adminDatabaseUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminDatabaseUrl);
-  url.pathname = `/${name}`;
-  databaseUrl = url.toString();
-  dropDatabase = async () => {
-    const client = new pg.Client({ connectionString: adminDatabaseUrl });
-    await client.connect();
-    await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    await client.end();
-  };
+  database = await createTestDatabase({ migrated: false });
 });
 
 after(async () => {
   for (const child of running) if (child.exitCode === null) child.kill('SIGKILL');
-  await dropDatabase?.();
+  await database?.drop();
   await receiver?.close();
   rmSync(workDir, { recursive: true, force: true });
 });
@@ -115,13 +99,13 @@ test('the bundles migrate, create topics and run the platform: a message sent th
   const prefix = `${uniqueName('bundle')}.`;
   const kafka = { KAFKA_BROKERS: testInfra().kafkaBrokers.join(','), KAFKA_TOPIC_PREFIX: prefix };
 
-  const migrated = await runBundled('migrate', { DATABASE_URL: databaseUrl });
+  const migrated = await runBundled('migrate', { DATABASE_URL: database.url });
   assert.equal(migrated.code, 0, migrated.output);
   assert.match(migrated.output, /0001_init\.sql/);
   const topics = await runBundled('create-topics', { ...kafka, TOPIC_PARTITIONS: '2' });
   assert.equal(topics.code, 0, topics.output);
 
-  const shared = { ...kafka, DATABASE_URL: databaseUrl };
+  const shared = { ...kafka, DATABASE_URL: database.url };
   const [messaging] = await Promise.all([startBundled('messaging', { ...shared, LOG_LEVEL: 'debug' }), startBundled('presence', kafka)]);
   const gateway = await startBundled('gateway', { ...shared, DEV_LOGIN: 'true', JWT_SECRET: 'x'.repeat(40), WEB_ROOT: webRoot, DRAIN_WINDOW_MS: '0' });
 
