@@ -5,7 +5,7 @@
 // `npm test -- --unit` runs the unit tests alone, without infrastructure;
 // `npm test -- e2e/resume` runs only the test files whose path contains that text.
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromiumInstalled } from '../infra/local/chromium.mjs';
@@ -13,6 +13,11 @@ import { startEphemeralInfra } from '../infra/local/ephemeral.mjs';
 import { ensureWebBuilt } from '../infra/local/web-build.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+// The Go tools (k6, helm, kubeconform) build with the machine's Go; its usual home may be missing from a bare PATH.
+const goHome = '/usr/local/go/bin';
+if (existsSync(join(goHome, 'go')) && !(process.env.PATH ?? '').split(':').includes(goHome)) {
+  process.env.PATH = `${process.env.PATH ?? ''}:${goHome}`;
+}
 const unitOnly = process.argv.includes('--unit');
 
 function run(command, args, env = process.env) {
