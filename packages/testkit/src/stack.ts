@@ -15,6 +15,17 @@ export interface TestStack {
   stop(): Promise<void>;
 }
 
+/** What a service needs to run on this run's Kafka and Postgres and see only this database and these topics. */
+export function isolatedServiceEnv(db: TestDatabase, topics: TestTopics): Record<string, string> {
+  return {
+    DATABASE_URL: db.url,
+    KAFKA_BROKERS: testInfra().kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: topics.prefix,
+    MESSAGING_CONSUMER_GROUP: `${topics.prefix}messaging`,
+    PRESENCE_CONSUMER_GROUP: `${topics.prefix}presence`,
+  };
+}
+
 /**
  * A whole backend of its own for one test file: a fresh database and topics,
  * N gateways and one messaging process, all real processes on real Kafka and
@@ -23,17 +34,8 @@ export interface TestStack {
 export async function startTestStack(
   options: { gateways?: number; presence?: boolean; env?: Record<string, string> } = {},
 ): Promise<TestStack> {
-  const { kafkaBrokers } = testInfra();
   const [db, topics] = await Promise.all([createTestDatabase(), createTestTopics()]);
-  const env = {
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: kafkaBrokers.join(','),
-    KAFKA_TOPIC_PREFIX: topics.prefix,
-    MESSAGING_CONSUMER_GROUP: `${topics.prefix}messaging`,
-    PRESENCE_CONSUMER_GROUP: `${topics.prefix}presence`,
-    JWT_SECRET: 'test-secret-0123456789abcdef0123456789',
-    ...options.env,
-  };
+  const env = { ...isolatedServiceEnv(db, topics), JWT_SECRET: 'test-secret-0123456789abcdef0123456789', ...options.env };
   const running: RunningService[] = [];
   const track = (service: RunningService) => {
     running.push(service);

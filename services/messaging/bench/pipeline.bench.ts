@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { decodeFeedRecord, encodeSendCommand, type SendCommand } from '@chat/kafka';
-import { createTestDatabase, createTestTopics, startService, testInfra, type TestDatabase, type TestTopics } from '@chat/testkit';
+import { createTestDatabase, createTestTopics, isolatedServiceEnv, startService, testInfra, type TestDatabase, type TestTopics } from '@chat/testkit';
 
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 100_000);
 const RATES = (process.env.BENCH_RATES ?? '2000,5000').split(',').map(Number);
@@ -133,12 +133,7 @@ async function kafkaHopAt(rate: number): Promise<{ p50: number; p99: number }> {
 }
 
 const [db, topics] = await Promise.all([createTestDatabase(), createTestTopics(6)]);
-const env = {
-  DATABASE_URL: db.url,
-  KAFKA_BROKERS: testInfra().kafkaBrokers.join(','),
-  KAFKA_TOPIC_PREFIX: topics.prefix,
-  MESSAGING_CONSUMER_GROUP: `${topics.prefix}messaging`,
-};
+const env = isolatedServiceEnv(db, topics);
 try {
   const rate = await throughput(db, topics, env);
   console.log(`throughput: ${BACKLOG} messages persisted and published at ${Math.round(rate)} messages/s`);

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ApiClient, createTestDatabase, createTestTopics, startService, testInfra, type RunningService } from '@chat/testkit';
+import { ApiClient, createTestDatabase, createTestTopics, isolatedServiceEnv, startService, type RunningService } from '@chat/testkit';
 import type { SystemName, Target } from '../load/connectors';
 import { startCentrifugo } from './centrifugo';
 
@@ -53,10 +53,7 @@ async function metric(url: string, name: string, labels = ''): Promise<number> {
 export async function startOurs(options: { rooms: number; messaging: boolean }): Promise<RunningSystem> {
   const [db, topics] = await Promise.all([createTestDatabase(), createTestTopics(6)]);
   const env = {
-    DATABASE_URL: db.url,
-    KAFKA_BROKERS: testInfra().kafkaBrokers.join(','),
-    KAFKA_TOPIC_PREFIX: topics.prefix,
-    MESSAGING_CONSUMER_GROUP: `${topics.prefix}messaging`,
+    ...isolatedServiceEnv(db, topics),
     // One benchmark user holds every connection and sends every message.
     MAX_STREAMS_PER_USER: '1000000',
     MAX_STREAMS_PER_IP: '1000000',
