@@ -7,7 +7,8 @@ let stack: TestStack;
 let gateway: string;
 
 before(async () => {
-  stack = await startTestStack();
+  // Two gateways: membership checks are cached per gateway, and a leave must reach the other one too.
+  stack = await startTestStack({ gateways: 2 });
   gateway = stack.gateways[0]!.url;
 });
 after(() => stack?.stop());
@@ -46,23 +47,32 @@ test('unread counts follow each member’s read position, which only moves forwa
   assert.equal((await stranger.request('POST', `/api/rooms/${room.id}/read`, { seq: 1 })).status, 403);
 });
 
-test('a member who leaves stops receiving the room on open streams and can no longer send', async () => {
+test('a member who leaves stops receiving the room on open streams and can no longer send, on any gateway', async () => {
   const alice = await ApiClient.login(gateway, 'leave_alice');
   const bob = await ApiClient.login(gateway, 'leave_bob');
+  const bobElsewhere = Object.assign(new ApiClient(stack.gateways[1]!.url), { token: bob.token, user: bob.user });
   const room = await alice.createRoom('leaving');
   await bob.joinRoom(room.id);
   const stream = await WsStream.forUser(bob);
   await alice.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'a', text: 'before leaving' });
   await stream.waitForMessages(1);
+  // Bob sends through both gateways first, so that each has remembered him as a member.
+  assert.equal((await bob.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'b1', text: 'bob here' })).status, 202);
+  assert.equal((await bobElsewhere.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'b2', text: 'bob there' })).status, 202);
+  await stream.waitForMessages(3);
 
   const left = await bob.request('POST', `/api/rooms/${room.id}/leave`);
   assert.equal(left.status, 200);
-  await new Promise((resolve) => setTimeout(resolve, 300)); // the member_left record reaches the gateway
-  await alice.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'b', text: 'after leaving' });
-  await stored(alice, room.id, 2);
+  assert.equal((await bob.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'c1', text: 'x' })).status, 403, 'at once on the gateway he left through');
+  // The other gateway learns of it from the member_left event; typing asks the same check and stores nothing.
+  await waitUntil(async () => (await bobElsewhere.request('POST', `/api/rooms/${room.id}/typing`)).status === 403 || undefined, 10_000, 'the leave reaches the other gateway');
+  assert.equal((await bobElsewhere.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'c2', text: 'x' })).status, 403);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // and bob's stream on the first gateway
+
+  await alice.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'd', text: 'after leaving' });
+  await stored(alice, room.id, 4);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  assert.deepEqual(stream.messages().map((m) => m.text), ['before leaving']);
-  assert.equal((await bob.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'c', text: 'x' })).status, 403);
+  assert.deepEqual(stream.messages().map((m) => m.text), ['before leaving', 'bob here', 'bob there']);
   const { body } = await bob.request<{ rooms: RoomSummary[] }>('GET', '/api/rooms');
   assert.ok(!body.rooms.some((r) => r.id === room.id));
   await stream.close();

@@ -6,6 +6,7 @@ import type { GatewayConfig } from './config';
 import type { RoomStore } from './db/room-store';
 import type { Hub } from './session/hub';
 import type { MessageSender } from './session/message-sender';
+import type { MembershipCache } from './session/membership-cache';
 import type { MembershipLog } from './kafka/gateway-producer';
 import type { ConnectionRegistry } from './session/connections';
 import type { TypingNotifier } from './session/typing';
@@ -22,6 +23,8 @@ export interface GatewayContext {
   auth: Authenticator;
   sender: MessageSender;
   memberships: MembershipLog;
+  /** Who may send where, as sends check it; a leave through this gateway forgets the user's entry. */
+  memberCache: MembershipCache;
   typing: TypingNotifier;
   hub: Hub;
   connections: ConnectionRegistry;

@@ -13,6 +13,7 @@ import { GatewayProducer } from './kafka/gateway-producer';
 import { ConnectionRegistry } from './session/connections';
 import { Hub } from './session/hub';
 import { MessageSender } from './session/message-sender';
+import { MembershipCache } from './session/membership-cache';
 import { SendRateLimiter } from './session/send-rate';
 import { TypingNotifier } from './session/typing';
 import { PresenceReporter } from './presence/reporter';
@@ -42,6 +43,7 @@ const tokens = new TokenService(
 const tickets = new TicketStore(pool);
 const producer = new GatewayProducer(kafka, topicNames(config.topicPrefix));
 const hub = new Hub();
+const memberCache = new MembershipCache(store);
 const registry = new Registry();
 const feed = new EventFeed(
   kafka,
@@ -49,6 +51,7 @@ const feed = new EventFeed(
   config.instanceId,
   (record) => {
     if (record.kind === 'entry') metrics.observeDelivery(record.sentAt);
+    else if (record.kind === 'member_left') memberCache.forget(record.room, record.userId);
     return hub.publish(record);
   },
   logger,
@@ -79,10 +82,11 @@ async function fanOutPresence(record: PresenceRecord): Promise<void> {
     hub.broadcast({ type: 'presence', room, userId: record.user.id, json });
   }
 }
-const typing = new TypingNotifier(store, producer);
+const typing = new TypingNotifier(memberCache, producer);
 const sweep = setInterval(() => {
   sendRate.sweep();
   typing.sweep();
+  memberCache.sweep();
 }, 60_000);
 sweep.unref();
 
@@ -109,8 +113,9 @@ const ctx: GatewayContext = {
   tokens,
   tickets,
   auth: new Authenticator(tokens, tickets, store),
-  sender: new MessageSender(store, producer, logger, sendRate, (kind) => metrics.messagesIn.inc({ kind })),
+  sender: new MessageSender(store, memberCache, producer, logger, sendRate, (kind) => metrics.messagesIn.inc({ kind })),
   memberships: producer,
+  memberCache,
   typing,
   hub,
   connections,

@@ -107,6 +107,8 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     const { roomId } = request.params;
     const user = request.principal!.user;
     if (!(await ctx.store.leaveRoom(roomId, user.id))) await requireMember(request, roomId);
+    // At once here; other gateways forget it when the member_left event reaches them.
+    ctx.memberCache.forget(roomId, user.id);
     await ctx.memberships.memberLeft({ room: roomId, userId: user.id });
     return { left: true };
   });

@@ -2,6 +2,7 @@ import { checkMessageText, type UserRef } from '@chat/protocol';
 import type { SendCommand } from '@chat/kafka';
 import { ClientError, type Logger } from '@chat/runtime';
 import type { RoomStore } from '../db/room-store';
+import type { MemberCheck } from './membership-cache';
 import type { CommandLog } from '../kafka/gateway-producer';
 import type { SendRateLimiter } from './send-rate';
 
@@ -15,7 +16,8 @@ export type RoomCommand = Pick<SendCommand, 'kind' | 'room' | 'clientMsgId' | 't
  */
 export class MessageSender {
   constructor(
-    private readonly store: RoomStore,
+    private readonly store: Pick<RoomStore, 'messageTarget'>,
+    private readonly members: MemberCheck,
     private readonly commands: CommandLog,
     private readonly logger: Logger,
     private readonly rate: SendRateLimiter,
@@ -41,7 +43,7 @@ export class MessageSender {
     }
     const waitMs = this.rate.take(sender.id);
     if (waitMs > 0) throw new ClientError('rate_limited', `too many messages; retry in ${waitMs} ms`, waitMs);
-    const { membership } = await this.store.access(command.room, sender.id);
+    const membership = await this.members.membership(command.room, sender.id);
     if (membership === 'no_room') throw new ClientError('not_found', `unknown room ${command.room}`);
     if (membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${command.room}`);
     if (kind !== 'message') {

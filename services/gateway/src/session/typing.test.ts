@@ -10,11 +10,11 @@ test('typing is published at most once per interval per user and room, and only 
   let now = 0;
   const published: TypingEvent[] = [];
   let reads = 0;
-  const access = async (room: string) => {
+  const membership = async (room: string) => {
     reads++;
-    return { membership: room === 'secret' ? ('not_member' as const) : ('member' as const), lastSeq: 0 };
+    return room === 'secret' ? ('not_member' as const) : ('member' as const);
   };
-  const notifier = new TypingNotifier({ access }, { typing: async (event) => void published.push(event) }, 1_000, () => now);
+  const notifier = new TypingNotifier({ membership }, { typing: async (event) => void published.push(event) }, 1_000, () => now);
 
   assert.equal(await notifier.notify(alice, 'r1'), true);
   assert.equal(await notifier.notify(alice, 'r1'), false);

@@ -1,7 +1,7 @@
 import type { UserRef } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
-import type { RoomStore } from '../db/room-store';
 import type { EphemeralLog } from '../kafka/gateway-producer';
+import type { MemberCheck } from './membership-cache';
 
 /**
  * Typing indicators: checked like a send, throttled to one per user and room
@@ -12,7 +12,7 @@ export class TypingNotifier {
   private readonly lastSent = new Map<string, number>();
 
   constructor(
-    private readonly store: Pick<RoomStore, 'access'>,
+    private readonly members: MemberCheck,
     private readonly log: EphemeralLog,
     private readonly intervalMs = 1_000,
     private readonly now: () => number = Date.now,
@@ -24,7 +24,7 @@ export class TypingNotifier {
     // Only a member ever gets a throttle entry, so a non-member is always refused below.
     const key = `${user.id}\u0000${room}`;
     if (this.now() - (this.lastSent.get(key) ?? -Infinity) < this.intervalMs) return false;
-    const { membership } = await this.store.access(room, user.id);
+    const membership = await this.members.membership(room, user.id);
     if (membership === 'no_room') throw new ClientError('not_found', `unknown room ${room}`);
     if (membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${room}`);
     this.lastSent.set(key, this.now());

@@ -1,0 +1,86 @@
+import type { Membership, RoomStore } from '../db/room-store';
+
+/** Whether a user may write to a room, as sends and typing ask it. */
+export interface MemberCheck {
+  membership(roomId: string, userId: string): Promise<Membership>;
+}
+
+const MEMBER: Promise<Membership> = Promise.resolve('member');
+
+/**
+ * Remembers who is a member of which room, so that a send does not wait for a
+ * Postgres round trip: sends on one connection are accepted in order, and at a
+ * few hundred a second that query, one after another, was most of a message's
+ * latency (docs/benchmarks.md).
+ *
+ * Only "member" is remembered, for at most `ttlMs`. A `member_left` event
+ * (every gateway reads them all from the feed) or a leave through this gateway
+ * forgets it at once, so someone who left can still send for no longer than
+ * the feed's lag, or `ttlMs` if that event never comes. Lookups of one key in
+ * flight at the same time share one query.
+ */
+export class MembershipCache implements MemberCheck {
+  /** Key → when the entry expires; oldest first, so the first entries are the ones to evict. */
+  private readonly members = new Map<string, number>();
+  private readonly lookups = new Map<string, Promise<Membership>>();
+
+  constructor(
+    private readonly store: Pick<RoomStore, 'access'>,
+    private readonly ttlMs = 30_000,
+    private readonly maxEntries = 100_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  membership(roomId: string, userId: string): Promise<Membership> {
+    const key = `${roomId}\u0000${userId}`;
+    const expiresAt = this.members.get(key);
+    if (expiresAt !== undefined) {
+      if (expiresAt > this.now()) return MEMBER;
+      this.members.delete(key);
+    }
+    return this.lookups.get(key) ?? this.lookUp(key, roomId, userId);
+  }
+
+  /** The user left the room (or was removed): the next check asks Postgres. */
+  forget(roomId: string, userId: string): void {
+    const key = `${roomId}\u0000${userId}`;
+    this.members.delete(key);
+    // A lookup already in flight may have read the membership before it ended: its answer is not kept.
+    this.lookups.delete(key);
+  }
+
+  /** Drops expired entries, so that the map holds only recent senders. */
+  sweep(): void {
+    const now = this.now();
+    for (const [key, expiresAt] of this.members) if (expiresAt <= now) this.members.delete(key);
+  }
+
+  get size(): number {
+    return this.members.size;
+  }
+
+  private lookUp(key: string, roomId: string, userId: string): Promise<Membership> {
+    const lookup: Promise<Membership> = this.store.access(roomId, userId).then(
+      ({ membership }) => {
+        if (this.lookups.get(key) !== lookup) return membership;
+        this.lookups.delete(key);
+        if (membership === 'member') this.remember(key);
+        return membership;
+      },
+      (error: unknown) => {
+        if (this.lookups.get(key) === lookup) this.lookups.delete(key);
+        throw error;
+      },
+    );
+    this.lookups.set(key, lookup);
+    return lookup;
+  }
+
+  private remember(key: string): void {
+    if (this.members.size >= this.maxEntries) {
+      const oldest = this.members.keys().next();
+      if (!oldest.done) this.members.delete(oldest.value);
+    }
+    this.members.set(key, this.now() + this.ttlMs);
+  }
+}
