@@ -1,18 +1,16 @@
-import { encodeCursor, type Event, type RoomLogEntry } from '@chat/protocol';
+import { encodeCursor, type RoomLogEntry } from '@chat/protocol';
 import type { RoomEventRecord } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 import type { RoomStore } from '../db/room-store';
 import type { Principal } from '../auth/tokens';
 import type { EphemeralEvent, Hub, MembershipListener, RoomListener } from './hub';
+import { OutgoingEvent } from './outgoing-event';
 import type { StreamPlan } from './stream-plan';
-
-/** `ready` (an extension of the contract) opens every stream with its starting cursor. */
-export type StreamEventType = Event['type'] | 'ready';
 
 /** What a transport adapter gives the session: where events go, and how to end the stream. */
 export interface StreamOutput {
-  /** One event: its JSON without the cursor (shared by all recipients) and the stream position after it. */
-  push(type: StreamEventType, json: string, cursor: string): void;
+  /** One event at the stream position after it; possibly the same object other streams are sent. */
+  push(event: OutgoingEvent): void;
   /** The session cannot go on (e.g. Postgres unreachable); the client should resume with its cursor. */
   fail(reason: string): void;
 }
@@ -40,7 +38,8 @@ interface RoomState {
 const MAX_HOLE_ROUNDS = 3;
 const READY_JSON = '{"type":"ready"}';
 
-
+/** Each live record's event as the streams that cover only its room send it (see OutgoingEvent). */
+const soloEvents = new WeakMap<RoomEventRecord, OutgoingEvent>();
 
 /**
  * One client stream, whatever its transport: which rooms it covers, how far it
@@ -75,7 +74,7 @@ export class Session implements RoomListener, MembershipListener {
     this.deps.hub.watchMemberships(this.principal.user.id, this);
     const rooms = this.register(plan.positions);
     // A client that receives nothing before it drops can still resume from here.
-    this.output.push('ready', READY_JSON, this.cursor());
+    this.output.push(new OutgoingEvent('ready', READY_JSON, this.cursor()));
     await this.catchUp(rooms);
   }
 
@@ -124,7 +123,7 @@ export class Session implements RoomListener, MembershipListener {
     }
     if (record.seq <= state.position) return;
     if (record.seq === state.position + 1) {
-      this.deliver(record.room, state, record);
+      this.deliverLive(record, state);
       return;
     }
     // A hole before this event (e.g. this gateway's feed restarted): fill it from Postgres first.
@@ -137,7 +136,7 @@ export class Session implements RoomListener, MembershipListener {
     if (this.closed || !this.rooms.has(event.room)) return;
     // A user's own typing is not echoed to their streams.
     if (event.type === 'typing' && event.userId === this.principal.user.id) return;
-    this.output.push(event.type, event.json, this.cursor());
+    this.output.push(new OutgoingEvent(event.type, event.json, this.cursor()));
   }
 
   onMemberLeft(room: string): void {
@@ -160,7 +159,24 @@ export class Session implements RoomListener, MembershipListener {
   private deliver(room: string, state: RoomState, entry: { type: RoomLogEntry['type']; seq: number; json: string }): void {
     state.position = entry.seq;
     this.positions.set(room, entry.seq);
-    this.output.push(entry.type, entry.json, this.cursor());
+    this.output.push(new OutgoingEvent(entry.type, entry.json, this.cursor()));
+    this.deps.onDelivered?.();
+  }
+
+  /** A record from the feed, which every local stream of its room is handed: shared where the cursor is. */
+  private deliverLive(record: RoomEventRecord, state: RoomState): void {
+    if (this.positions.size !== 1) {
+      this.deliver(record.room, state, record);
+      return;
+    }
+    state.position = record.seq;
+    this.positions.set(record.room, record.seq);
+    let event = soloEvents.get(record);
+    if (!event) {
+      event = new OutgoingEvent(record.type, record.json, this.cursor());
+      soloEvents.set(record, event);
+    }
+    this.output.push(event);
     this.deps.onDelivered?.();
   }
 
@@ -210,7 +226,7 @@ export class Session implements RoomListener, MembershipListener {
         this.deps.logger.error({ room, from: state.position, to: record.seq }, 'seqs missing from Postgres; skipping ahead');
       }
       state.holeRounds = 0;
-      this.deliver(room, state, record);
+      this.deliverLive(record, state);
     }
   }
 }

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { StreamQuery } from '@chat/protocol';
 import type { GatewayContext } from '../context';
 import { Session } from '../session/session';
-import { expiryTimer, openStreamRequest, withCursor } from './stream-request';
+import { expiryTimer, openStreamRequest } from './stream-request';
 
 const DEFAULT_TIMEOUT_SECONDS = 25;
 /** Events per answer; the rest waits for the next poll, which resumes from the answer's cursor. */
@@ -43,11 +43,11 @@ export async function longPollTransport(app: FastifyInstance, { ctx }: { ctx: Ga
         principal,
         { ...ctx.sessionDeps, pageSize: MAX_EVENTS_PER_POLL },
         {
-          push: (type, json, eventCursor) => {
+          push: (event) => {
             if (answered || events.length >= MAX_EVENTS_PER_POLL) return;
-            cursor = eventCursor;
-            if (type === 'ready') return;
-            events.push(withCursor(json, eventCursor));
+            cursor = event.cursor;
+            if (event.type === 'ready') return;
+            events.push(event.jsonWithCursor);
             if (events.length === 1) answerSoon();
           },
           fail: (reason) => finish(503, JSON.stringify({ error: { code: 'unavailable', message: reason } })),

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { StreamQuery } from '@chat/protocol';
 import type { GatewayContext } from '../context';
 import { Session } from '../session/session';
-import { expiryTimer, openStreamRequest, withCursor } from './stream-request';
+import { expiryTimer, openStreamRequest } from './stream-request';
 import { WriteBurst } from './write-burst';
 
 /** An `error` event, then the end of the stream: EventSource reconnects by itself after `retry`. */
@@ -56,17 +56,17 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
       principal,
       ctx.sessionDeps,
       {
-        push: (type, json, eventCursor) => {
+        push: (event) => {
           if (response.writableEnded) return;
           if (response.writableLength - burst.pendingBytes > ctx.config.maxBufferedBytes) {
             ctx.metrics.slowConsumerCuts.inc({ transport: 'sse' });
             endWithError(response, 'too_slow', 'too slow: resume with your cursor');
             return;
           }
-          const event = `id: ${eventCursor}\nevent: ${type}\ndata: ${withCursor(json, eventCursor)}\n\n`;
+          const bytes = event.sseEvent;
           burst.begin();
-          response.write(event);
-          burst.wrote(event.length);
+          response.write(bytes);
+          burst.wrote(bytes.length);
         },
         fail: (reason) => endWithError(response, 'unavailable', reason),
       },

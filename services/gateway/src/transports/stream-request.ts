@@ -28,11 +28,6 @@ export async function openStreamRequest(
   return { principal, plan };
 }
 
-/** The event JSON shared by all recipients, with this connection's cursor spliced in. */
-export function withCursor(json: string, cursor: string): string {
-  return `${json.slice(0, -1)},"cursor":"${cursor}"}`;
-}
-
 /** Calls `expire` when the token behind a stream expires. */
 export function expiryTimer(principal: Principal, expire: () => void): NodeJS.Timeout {
   return setTimeout(expire, Math.min(Math.max(principal.expiresAt - Date.now(), 0), 2 ** 31 - 1));

@@ -11,7 +11,8 @@ import { Session } from '../session/session';
 import { planStream } from '../session/stream-plan';
 import { isOriginAllowed } from './origin';
 import { WriteBurst } from './write-burst';
-import { expiryTimer, openStreamRequest, withCursor, type StreamRequest } from './stream-request';
+import { websocketTextFrame } from '../session/outgoing-event';
+import { expiryTimer, openStreamRequest, type StreamRequest } from './stream-request';
 
 export const CLOSE = {
   goingAway: 1001,
@@ -124,7 +125,10 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       heartbeat.watch(socket);
 
       const burst = new WriteBurst(connection);
-      const sendText = (text: string) => {
+      // Frames are written to the TCP socket ready-made (ws frames only pings, pongs and closes here,
+      // synchronously, since permessage-deflate is off): an event's frame is encoded once and the same
+      // bytes go to every stream at its cursor.
+      const sendFrame = (frame: Buffer) => {
         if (socket.readyState !== socket.OPEN) return;
         // What the client has not read yet; this burst's own frames are on their way, not a backlog.
         if (socket.bufferedAmount - burst.pendingBytes > ctx.config.maxBufferedBytes) {
@@ -133,19 +137,15 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
           return;
         }
         burst.begin();
-        socket.send(text);
-        burst.wrote(text.length);
+        connection.write(frame);
+        burst.wrote(frame.length);
       };
-      const sendFrame = (frame: object) => sendText(JSON.stringify(frame));
+      const sendJson = (frame: object) => sendFrame(websocketTextFrame(JSON.stringify(frame)));
 
-      const session = new Session(
-        principal,
-        ctx.sessionDeps,
-        {
-          push: (_type, json, cursor) => sendText(withCursor(json, cursor)),
-          fail: (reason) => socket.close(CLOSE.internalError, reason),
-        },
-      );
+      const session = new Session(principal, ctx.sessionDeps, {
+        push: (event) => sendFrame(event.websocketFrame),
+        fail: (reason) => socket.close(CLOSE.internalError, reason),
+      });
       const expiry = expiryTimer(principal, () => socket.close(CLOSE.unauthenticated, 'token expired'));
 
       socket.on('close', () => {
@@ -163,7 +163,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
         try {
           switch (frame.type) {
             case 'ping':
-              sendFrame({ type: 'pong' });
+              sendJson({ type: 'pong' });
               return;
             case 'send':
             case 'edit':
@@ -178,7 +178,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
               acceptTurn = accepted.catch(() => undefined);
               await (await accepted).durable;
               refusedInARow = 0;
-              sendFrame({ type: 'ack', clientMsgId: frame.clientMsgId });
+              sendJson({ type: 'ack', clientMsgId: frame.clientMsgId });
               return;
             }
             case 'subscribe': {
@@ -202,7 +202,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
             failure.retryAfterMs = error.retryAfterMs;
             if (++refusedInARow > MAX_REFUSED_SENDS_IN_A_ROW) socket.close(CLOSE.rateLimited, 'rate limited: slow down');
           }
-          sendFrame(failure);
+          sendJson(failure);
         }
       }
 
@@ -216,11 +216,11 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
 
       socket.on('message', (data, isBinary) => {
         if (isBinary) {
-          sendFrame({ type: 'error', code: 'invalid_input', message: 'binary frames are not supported' });
+          sendJson({ type: 'error', code: 'invalid_input', message: 'binary frames are not supported' });
           return;
         }
         const parsed = parseClientFrame(data.toString());
-        if (!parsed.ok) sendFrame(parsed.error);
+        if (!parsed.ok) sendJson(parsed.error);
         else if (parsed.frame.type === 'ping') void handleFrame(parsed.frame);
         else void traceFrame(parsed.frame);
       });

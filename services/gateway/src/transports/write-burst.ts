@@ -15,7 +15,7 @@ const FLUSH_BYTES = 16 * 1024;
  */
 export class WriteBurst {
   private open = false;
-  /** Bytes (UTF-16 units, near enough) written in this burst and not yet let go. */
+  /** Bytes written in this burst and not yet let go. */
   pendingBytes = 0;
 
   constructor(private readonly stream: Corkable) {}
