@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { StreamQuery } from '@chat/protocol';
+import { StreamQuery, type UserRef } from '@chat/protocol';
 import type { GatewayContext } from '../context';
-import { Session } from '../session/session';
-import { expiryTimer, openStreamRequest } from './stream-request';
+import type { LiveConnection } from '../session/connections';
+import type { OutgoingEvent } from '../session/outgoing-event';
+import { Session, type StreamOutput } from '../session/session';
+import { expiryTimer, openStreamRequest, takeOverResponse } from './stream-request';
 import { WriteBurst } from './write-burst';
 
 /** An `error` event, then the end of the stream: EventSource reconnects by itself after `retry`. */
@@ -13,34 +15,87 @@ function endWithError(response: ServerResponse, code: string, message: string): 
 }
 
 /**
+ * One open event stream: the session's output and the registry's handle on
+ * it. A class, not closures, because thousands of these stay idle: each
+ * per-stream closure costs its own context, and a named one (tsx keeps names)
+ * a few hundred bytes more.
+ */
+class SseStream implements StreamOutput, LiveConnection {
+  readonly transport = 'sse';
+  private readonly burst: WriteBurst;
+  session: Session | undefined;
+  expiry: NodeJS.Timeout | undefined;
+  release: (() => void) | undefined;
+
+  constructor(
+    readonly response: ServerResponse,
+    readonly user: UserRef,
+    readonly ip: string,
+    private readonly ctx: GatewayContext,
+  ) {
+    this.burst = new WriteBurst(response);
+  }
+
+  push(event: OutgoingEvent): void {
+    const { response, burst } = this;
+    if (response.writableEnded) return;
+    if (response.writableLength - burst.pendingBytes > this.ctx.config.maxBufferedBytes) {
+      this.ctx.metrics.slowConsumerCuts.inc({ transport: 'sse' });
+      endWithError(response, 'too_slow', 'too slow: resume with your cursor');
+      return;
+    }
+    const bytes = event.sseEvent;
+    burst.begin();
+    response.write(bytes);
+    burst.wrote(bytes.length);
+  }
+
+  fail(reason: string): void {
+    endWithError(this.response, 'unavailable', reason);
+  }
+
+  goAway(): void {
+    endWithError(this.response, 'unavailable', 'server restarting: reconnect');
+  }
+
+  expire(): void {
+    endWithError(this.response, 'unauthenticated', 'token expired');
+  }
+
+  /** The response closed (ended by us or by the client): let go of everything the stream held. */
+  closed(): void {
+    clearTimeout(this.expiry);
+    this.session?.close();
+    this.release?.();
+  }
+}
+
+/**
  * Server-Sent Events: `id:` is the cursor, so a reconnecting EventSource
  * resumes through Last-Event-ID by itself. Sending is the HTTP POST.
  */
 export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: GatewayContext }): Promise<void> {
-  const open = new Set<ServerResponse>();
+  const open = new Set<SseStream>();
   // One timer for every stream: comment lines keep proxies and browsers from timing out.
   const heartbeat = setInterval(() => {
-    for (const response of open) response.write(': keep-alive\n\n');
+    for (const stream of open) stream.response.write(': keep-alive\n\n');
   }, ctx.config.sseHeartbeatMs);
   heartbeat.unref();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
-    for (const response of open) endWithError(response, 'unavailable', 'server shutting down: reconnect');
+    for (const stream of open) endWithError(stream.response, 'unavailable', 'server shutting down: reconnect');
   });
+  // One listener for every stream's response, not one closure each.
+  const logResponseError = (error: Error) => ctx.logger.debug({ err: error }, 'sse response error');
 
   app.get<{ Querystring: StreamQuery }>('/sse', { schema: { querystring: StreamQuery } }, async (request, reply) => {
     const lastEventId = request.headers['last-event-id'];
     // A reconnecting EventSource keeps its original URL; its Last-Event-ID is the newer position.
     const cursor = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : request.query.cursor;
     const { principal, plan } = await openStreamRequest(ctx, request, request.query, cursor);
-    const response = reply.raw;
-    const release = ctx.connections.admit({
-      transport: 'sse',
-      user: principal.user,
-      ip: request.ip,
-      goAway: () => endWithError(response, 'unavailable', 'server restarting: reconnect'),
-    });
-    reply.hijack();
+    const stream = new SseStream(reply.raw, principal.user, request.ip, ctx);
+    stream.release = ctx.connections.admit(stream);
+    const response = takeOverResponse(reply);
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-cache, no-transform',
@@ -49,38 +104,17 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
       'x-accel-buffering': 'no',
     });
     response.write(`retry: ${ctx.config.sseRetryMs}\n\n`);
-    open.add(response);
+    open.add(stream);
 
-    const burst = new WriteBurst(response);
-    const session = new Session(
-      principal,
-      ctx.sessionDeps,
-      {
-        push: (event) => {
-          if (response.writableEnded) return;
-          if (response.writableLength - burst.pendingBytes > ctx.config.maxBufferedBytes) {
-            ctx.metrics.slowConsumerCuts.inc({ transport: 'sse' });
-            endWithError(response, 'too_slow', 'too slow: resume with your cursor');
-            return;
-          }
-          const bytes = event.sseEvent;
-          burst.begin();
-          response.write(bytes);
-          burst.wrote(bytes.length);
-        },
-        fail: (reason) => endWithError(response, 'unavailable', reason),
-      },
-    );
-    const expiry = expiryTimer(principal, () => endWithError(response, 'unauthenticated', 'token expired'));
-    const cleanUp = () => {
-      clearTimeout(expiry);
-      open.delete(response);
-      session.close();
-      release();
-    };
-    response.on('close', cleanUp);
-    response.on('finish', cleanUp);
-    response.on('error', (error) => ctx.logger.debug({ err: error }, 'sse response error'));
+    const session = new Session(principal, ctx.sessionDeps, stream);
+    stream.session = session;
+    stream.expiry = expiryTimer(principal, () => stream.expire());
+    // A ServerResponse closes after it finishes too, so this covers both ends.
+    response.once('close', () => {
+      open.delete(stream);
+      stream.closed();
+    });
+    response.on('error', logResponseError);
     await session.start(plan);
   });
 }

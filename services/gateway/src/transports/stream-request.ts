@@ -1,4 +1,5 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerResponse } from 'node:http';
 import type { StreamQuery } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
 import type { Principal } from '../auth/tokens';
@@ -31,4 +32,22 @@ export async function openStreamRequest(
 /** Calls `expire` when the token behind a stream expires. */
 export function expiryTimer(principal: Principal, expire: () => void): NodeJS.Timeout {
   return setTimeout(expire, Math.min(Math.max(principal.expiresAt - Date.now(), 0), 2 ** 31 - 1));
+}
+
+/**
+ * Takes a stream's response over from Fastify, whose part ends here. Fastify
+ * would otherwise keep its Request, Reply and per-request logger reachable
+ * from the response's `finish` listener for as long as the stream stays open
+ * (about 1 KiB per idle stream). That listener (`onResFinished`, Fastify's
+ * only handle on a hijacked response) is run now instead: it runs the
+ * onResponse hooks (a trace's request span ends once the stream is set up, as
+ * for a WebSocket upgrade) and removes itself.
+ */
+export function takeOverResponse(reply: FastifyReply): ServerResponse {
+  reply.hijack();
+  const response = reply.raw;
+  for (const listener of response.listeners('finish')) {
+    if (listener.name === 'onResFinished') (listener as () => void)();
+  }
+  return response;
 }

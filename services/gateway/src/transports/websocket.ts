@@ -1,32 +1,15 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
-import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { parseClientFrame, StreamQuery, type ClientFrame, type ErrorFrame } from '@chat/protocol';
+import { StreamQuery } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
-import { inSpan } from '@chat/telemetry';
 import type { GatewayContext } from '../context';
-import type { RoomCommand } from '../session/message-sender';
 import { Session } from '../session/session';
-import { planStream } from '../session/stream-plan';
+import { ClientFrameHandler } from './client-frames';
+import { CLOSE } from './close-codes';
 import { isOriginAllowed } from './origin';
-import { WriteBurst } from './write-burst';
-import { websocketTextFrame } from '../session/outgoing-event';
+import { SocketWriter } from './socket-writer';
 import { expiryTimer, openStreamRequest, type StreamRequest } from './stream-request';
-
-export const CLOSE = {
-  goingAway: 1001,
-  internalError: 1011,
-  serviceRestart: 1012,
-  unauthenticated: 4001,
-  forbidden: 4003,
-  /** Extension: the client fell too far behind; resume with the cursor. */
-  tooSlow: 4008,
-  rateLimited: 4029,
-} as const;
-
-/** Past this many refused sends in a row, the client is not backing off: close with 4029. */
-const MAX_REFUSED_SENDS_IN_A_ROW = 20;
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -73,11 +56,6 @@ class Heartbeat {
   }
 }
 
-function errorFrame(error: unknown): ErrorFrame {
-  if (error instanceof ClientError) return { type: 'error', code: error.code, message: error.message };
-  return { type: 'error', code: 'internal', message: 'internal error' };
-}
-
 export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: GatewayContext }): Promise<void> {
   const sockets = new Set<WebSocket>();
   const heartbeat = new Heartbeat(sockets, ctx.config.pingIntervalMs);
@@ -86,6 +64,8 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
     heartbeat.stop();
     for (const socket of sockets) socket.close(CLOSE.goingAway, 'server shutting down');
   });
+  // One error listener for every socket, not a closure each (ws closes the socket itself).
+  const logSocketError = (error: Error) => ctx.logger.debug({ err: error }, 'websocket error');
 
   app.get<{ Querystring: StreamQuery }>(
     '/ws',
@@ -104,9 +84,9 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       const connection = request.raw.socket;
       // @fastify/websocket keeps the upgrade's request and reply (Fastify's and Node's) reachable for the
       // socket's whole life, through its error listener and the socket's response slot: about 4 KiB per idle
-      // connection. Let them go; our own error listener logs errors (ws closes the socket itself).
+      // connection. Let them go; our own error listener logs errors.
       socket.removeAllListeners('error');
-      socket.on('error', (error) => ctx.logger.debug({ err: error }, 'websocket error'));
+      socket.on('error', logSocketError);
       request.upgradeResponse!.detachSocket(connection);
       request.upgradeResponse = undefined;
       let release: () => void;
@@ -115,7 +95,11 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
           transport: 'websocket',
           user: principal.user,
           ip: request.ip,
-          goAway: () => socket.close(CLOSE.serviceRestart, 'server restarting: reconnect'),
+          // Methods, not arrow properties, here and below: tsx names arrow properties with
+          // Object.defineProperty, which costs each per-socket closure a few hundred bytes.
+          goAway() {
+            socket.close(CLOSE.serviceRestart, 'server restarting: reconnect');
+          },
         });
       } catch (error) {
         socket.close(CLOSE.rateLimited, (error as Error).message);
@@ -124,28 +108,8 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       sockets.add(socket);
       heartbeat.watch(socket);
 
-      const burst = new WriteBurst(connection);
-      // Frames are written to the TCP socket ready-made (ws frames only pings, pongs and closes here,
-      // synchronously, since permessage-deflate is off): an event's frame is encoded once and the same
-      // bytes go to every stream at its cursor.
-      const sendFrame = (frame: Buffer) => {
-        if (socket.readyState !== socket.OPEN) return;
-        // What the client has not read yet; this burst's own frames are on their way, not a backlog.
-        if (socket.bufferedAmount - burst.pendingBytes > ctx.config.maxBufferedBytes) {
-          ctx.metrics.slowConsumerCuts.inc({ transport: 'websocket' });
-          socket.close(CLOSE.tooSlow, 'too slow: resume with your cursor');
-          return;
-        }
-        burst.begin();
-        connection.write(frame);
-        burst.wrote(frame.length);
-      };
-      const sendJson = (frame: object) => sendFrame(websocketTextFrame(JSON.stringify(frame)));
-
-      const session = new Session(principal, ctx.sessionDeps, {
-        push: (event) => sendFrame(event.websocketFrame),
-        fail: (reason) => socket.close(CLOSE.internalError, reason),
-      });
+      const writer = new SocketWriter(socket, connection, ctx);
+      const session = new Session(principal, ctx.sessionDeps, writer);
       const expiry = expiryTimer(principal, () => socket.close(CLOSE.unauthenticated, 'token expired'));
 
       socket.on('close', () => {
@@ -155,75 +119,8 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
         release();
       });
 
-      // Sends from one connection are accepted one after another, so they keep their order in the room.
-      let acceptTurn: Promise<unknown> = Promise.resolve();
-      let refusedInARow = 0;
-
-      async function handleFrame(frame: ClientFrame): Promise<void> {
-        try {
-          switch (frame.type) {
-            case 'ping':
-              sendJson({ type: 'pong' });
-              return;
-            case 'send':
-            case 'edit':
-            case 'delete': {
-              const command: RoomCommand =
-                frame.type === 'send'
-                  ? { room: frame.room, clientMsgId: frame.clientMsgId, text: frame.text }
-                  : frame.type === 'edit'
-                    ? { kind: 'message_edited', room: frame.room, target: frame.target, clientMsgId: frame.clientMsgId, text: frame.text }
-                    : { kind: 'message_deleted', room: frame.room, target: frame.target, clientMsgId: frame.clientMsgId, text: '' };
-              const accepted = acceptTurn.then(() => ctx.sender.accept(principal.user, command));
-              acceptTurn = accepted.catch(() => undefined);
-              await (await accepted).durable;
-              refusedInARow = 0;
-              sendJson({ type: 'ack', clientMsgId: frame.clientMsgId });
-              return;
-            }
-            case 'subscribe': {
-              const more = await planStream(ctx.store, principal.user.id, frame.rooms, new Map(session.carriedPositions));
-              await session.addRooms(more.positions);
-              return;
-            }
-            case 'unsubscribe':
-              session.removeRooms(frame.rooms);
-              return;
-            case 'typing':
-              await ctx.typing.notify(principal.user, frame.room);
-              return;
-          }
-        } catch (error) {
-          if (!(error instanceof ClientError)) ctx.logger.error({ err: error, frame: frame.type }, 'frame handling failed');
-          const failure: ErrorFrame & { retryAfterMs?: number } = errorFrame(error);
-          if ('clientMsgId' in frame) failure.clientMsgId = frame.clientMsgId;
-          trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: failure.code });
-          if (error instanceof ClientError && error.code === 'rate_limited') {
-            failure.retryAfterMs = error.retryAfterMs;
-            if (++refusedInARow > MAX_REFUSED_SENDS_IN_A_ROW) socket.close(CLOSE.rateLimited, 'rate limited: slow down');
-          }
-          sendJson(failure);
-        }
-      }
-
-      /** Each frame is the root of its own trace (a socket lives far longer than one), ending with its ack or error. */
-      function traceFrame(frame: ClientFrame): Promise<void> {
-        const room = 'room' in frame ? { 'chat.room.id': frame.room } : {};
-        return inSpan(`websocket ${frame.type}`, { kind: SpanKind.SERVER, root: true, attributes: { 'chat.frame.type': frame.type, ...room } }, () =>
-          handleFrame(frame),
-        );
-      }
-
-      socket.on('message', (data, isBinary) => {
-        if (isBinary) {
-          sendJson({ type: 'error', code: 'invalid_input', message: 'binary frames are not supported' });
-          return;
-        }
-        const parsed = parseClientFrame(data.toString());
-        if (!parsed.ok) sendJson(parsed.error);
-        else if (parsed.frame.type === 'ping') void handleFrame(parsed.frame);
-        else void traceFrame(parsed.frame);
-      });
+      const frames = new ClientFrameHandler(ctx, principal, session, socket, writer);
+      socket.on('message', (data, isBinary) => frames.onMessage(data, isBinary));
 
       void session.start(plan);
     },

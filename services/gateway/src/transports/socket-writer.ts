@@ -1,0 +1,53 @@
+import type { Socket } from 'node:net';
+import type { WebSocket } from 'ws';
+import type { GatewayContext } from '../context';
+import { websocketTextFrame, type OutgoingEvent } from '../session/outgoing-event';
+import type { StreamOutput } from '../session/session';
+import { CLOSE } from './close-codes';
+import { WriteBurst } from './write-burst';
+
+/**
+ * Everything the gateway writes on one WebSocket, and the session's output.
+ * Frames go to the TCP socket ready-made: an event's frame is encoded once and
+ * the same bytes go to every stream at its cursor (OutgoingEvent). ws itself
+ * writes only pings, pongs and closes here, synchronously, since
+ * permessage-deflate is off, so the two never interleave within a frame.
+ */
+export class SocketWriter implements StreamOutput {
+  private readonly burst: WriteBurst;
+
+  constructor(
+    private readonly socket: WebSocket,
+    private readonly connection: Socket,
+    private readonly ctx: GatewayContext,
+  ) {
+    this.burst = new WriteBurst(connection);
+  }
+
+  push(event: OutgoingEvent): void {
+    this.write(event.websocketFrame);
+  }
+
+  fail(reason: string): void {
+    this.socket.close(CLOSE.internalError, reason);
+  }
+
+  /** A frame of our own: an ack, an error, a pong. */
+  text(text: string): void {
+    this.write(websocketTextFrame(text));
+  }
+
+  private write(frame: Buffer): void {
+    const { socket, burst } = this;
+    if (socket.readyState !== socket.OPEN) return;
+    // What the client has not read yet; this burst's own frames are on their way, not a backlog.
+    if (socket.bufferedAmount - burst.pendingBytes > this.ctx.config.maxBufferedBytes) {
+      this.ctx.metrics.slowConsumerCuts.inc({ transport: 'websocket' });
+      socket.close(CLOSE.tooSlow, 'too slow: resume with your cursor');
+      return;
+    }
+    burst.begin();
+    this.connection.write(frame);
+    burst.wrote(frame.length);
+  }
+}

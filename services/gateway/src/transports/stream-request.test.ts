@@ -1,0 +1,37 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { get, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Fastify from 'fastify';
+import { takeOverResponse } from './stream-request';
+
+test('a taken-over response ends Fastify\'s part at once: its onResponse hooks run while the stream stays open', async () => {
+  const app = Fastify();
+  const finished: number[] = [];
+  app.addHook('onResponse', async (_request, reply) => {
+    finished.push(reply.statusCode);
+  });
+  let held: ServerResponse | undefined;
+  app.get('/stream', async (_request, reply) => {
+    const response = takeOverResponse(reply);
+    response.writeHead(200, { 'content-type': 'text/plain' });
+    response.write('open\n');
+    held = response;
+  });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as AddressInfo;
+  const response = await new Promise<IncomingMessage>((resolve) => get(`http://127.0.0.1:${port}/stream`, resolve));
+  try {
+    const [first] = (await once(response, 'data')) as [Buffer];
+    assert.equal(first.toString(), 'open\n');
+    assert.deepEqual(finished, [200]);
+    // Nothing of Fastify's waits for the end of the stream any more: only Node's own listener is left.
+    assert.ok(held!.listeners('finish').every((listener) => listener.name !== 'onResFinished'));
+    assert.equal(held!.writableEnded, false);
+  } finally {
+    held?.end();
+    response.destroy();
+    await app.close();
+  }
+});
