@@ -38,8 +38,13 @@ interface RoomState {
 const MAX_HOLE_ROUNDS = 3;
 const READY_JSON = '{"type":"ready"}';
 
-/** Each live record's event as the streams that cover only its room send it (see OutgoingEvent). */
-const soloEvents = new WeakMap<RoomEventRecord, OutgoingEvent>();
+type DeliveredEntry = { type: RoomLogEntry['type']; seq: number; json: string };
+
+/**
+ * Each entry's event as the streams that cover only its room send it: they are all at the same cursor after
+ * it, and a feed record is one object handed to every local stream, so they share one encoding (OutgoingEvent).
+ */
+const soloEvents = new WeakMap<DeliveredEntry, OutgoingEvent>();
 
 /**
  * One client stream, whatever its transport: which rooms it covers, how far it
@@ -123,7 +128,7 @@ export class Session implements RoomListener, MembershipListener {
     }
     if (record.seq <= state.position) return;
     if (record.seq === state.position + 1) {
-      this.deliverLive(record, state);
+      this.deliver(record.room, state, record);
       return;
     }
     // A hole before this event (e.g. this gateway's feed restarted): fill it from Postgres first.
@@ -156,28 +161,20 @@ export class Session implements RoomListener, MembershipListener {
     this.deps.hub.unwatchMemberships(this.principal.user.id, this);
   }
 
-  private deliver(room: string, state: RoomState, entry: { type: RoomLogEntry['type']; seq: number; json: string }): void {
+  private deliver(room: string, state: RoomState, entry: DeliveredEntry): void {
     state.position = entry.seq;
     this.positions.set(room, entry.seq);
-    this.output.push(new OutgoingEvent(entry.type, entry.json, this.cursor()));
+    this.output.push(this.positions.size === 1 ? this.soloEvent(entry) : new OutgoingEvent(entry.type, entry.json, this.cursor()));
     this.deps.onDelivered?.();
   }
 
-  /** A record from the feed, which every local stream of its room is handed: shared where the cursor is. */
-  private deliverLive(record: RoomEventRecord, state: RoomState): void {
-    if (this.positions.size !== 1) {
-      this.deliver(record.room, state, record);
-      return;
-    }
-    state.position = record.seq;
-    this.positions.set(record.room, record.seq);
-    let event = soloEvents.get(record);
+  private soloEvent(entry: DeliveredEntry): OutgoingEvent {
+    let event = soloEvents.get(entry);
     if (!event) {
-      event = new OutgoingEvent(record.type, record.json, this.cursor());
-      soloEvents.set(record, event);
+      event = new OutgoingEvent(entry.type, entry.json, this.cursor());
+      soloEvents.set(entry, event);
     }
-    this.output.push(event);
-    this.deps.onDelivered?.();
+    return event;
   }
 
   private async catchUp(rooms: readonly string[]): Promise<void> {
@@ -226,7 +223,7 @@ export class Session implements RoomListener, MembershipListener {
         this.deps.logger.error({ room, from: state.position, to: record.seq }, 'seqs missing from Postgres; skipping ahead');
       }
       state.holeRounds = 0;
-      this.deliverLive(record, state);
+      this.deliver(record.room, state, record);
     }
   }
 }
