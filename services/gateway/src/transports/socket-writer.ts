@@ -18,7 +18,7 @@ export class SocketWriter implements StreamOutput {
 
   constructor(
     private readonly socket: WebSocket,
-    private readonly connection: Socket,
+    connection: Socket,
     private readonly ctx: GatewayContext,
   ) {
     this.burst = new WriteBurst(connection);
@@ -40,14 +40,11 @@ export class SocketWriter implements StreamOutput {
   private write(frame: Buffer): void {
     const { socket, burst } = this;
     if (socket.readyState !== socket.OPEN) return;
-    // What the client has not read yet; this burst's own frames are on their way, not a backlog.
-    if (socket.bufferedAmount - burst.pendingBytes > this.ctx.config.maxBufferedBytes) {
+    if (burst.backlog > this.ctx.config.maxBufferedBytes) {
       this.ctx.metrics.slowConsumerCuts.inc({ transport: 'websocket' });
       socket.close(CLOSE.tooSlow, 'too slow: resume with your cursor');
       return;
     }
-    burst.begin();
-    this.connection.write(frame);
-    burst.wrote(frame.length);
+    burst.write(frame);
   }
 }

@@ -39,15 +39,12 @@ class SseStream implements StreamOutput, LiveConnection {
   push(event: OutgoingEvent): void {
     const { response, burst } = this;
     if (response.writableEnded) return;
-    if (response.writableLength - burst.pendingBytes > this.ctx.config.maxBufferedBytes) {
+    if (burst.backlog > this.ctx.config.maxBufferedBytes) {
       this.ctx.metrics.slowConsumerCuts.inc({ transport: 'sse' });
       endWithError(response, 'too_slow', 'too slow: resume with your cursor');
       return;
     }
-    const bytes = event.sseEvent;
-    burst.begin();
-    response.write(bytes);
-    burst.wrote(bytes.length);
+    burst.write(event.sseEvent);
   }
 
   fail(reason: string): void {

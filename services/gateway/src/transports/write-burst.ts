@@ -2,6 +2,8 @@
 interface Corkable {
   cork(): void;
   uncork(): void;
+  write(chunk: Buffer): boolean;
+  readonly writableLength: number;
 }
 
 /** Past this much, a burst is let go at once, so it never looks like a slow client's backlog. */
@@ -16,23 +18,27 @@ const FLUSH_BYTES = 16 * 1024;
 export class WriteBurst {
   private open = false;
   /** Bytes written in this burst and not yet let go. */
-  pendingBytes = 0;
+  private pendingBytes = 0;
 
   constructor(private readonly stream: Corkable) {}
 
-  begin(): void {
-    if (this.open) return;
-    this.open = true;
-    this.stream.cork();
-    queueMicrotask(() => {
-      this.open = false;
-      this.pendingBytes = 0;
-      this.stream.uncork();
-    });
+  /** What the client has not read yet: this burst's own writes are on their way, not a backlog. */
+  get backlog(): number {
+    return this.stream.writableLength - this.pendingBytes;
   }
 
-  wrote(length: number): void {
-    this.pendingBytes += length;
+  write(chunk: Buffer): void {
+    if (!this.open) {
+      this.open = true;
+      this.stream.cork();
+      queueMicrotask(() => {
+        this.open = false;
+        this.pendingBytes = 0;
+        this.stream.uncork();
+      });
+    }
+    this.stream.write(chunk);
+    this.pendingBytes += chunk.length;
     if (this.pendingBytes < FLUSH_BYTES) return;
     this.pendingBytes = 0;
     this.stream.uncork();
