@@ -1,13 +1,25 @@
 // What `npm run bench` needs around the benchmarks themselves: the shared heavy lock,
 // the Centrifugo peer (built from the Go module proxy), and PNG charts (rsvg-convert).
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { aptInstall, hasCommand, runChecked } from '../infra/local/common.mjs';
 
 export const HEAVY_LOCK = '/tmp/chat-heavy.lock';
-const CENTRIFUGO_MODULE = 'github.com/centrifugal/centrifugo/v5';
-export const CENTRIFUGO_VERSION = 'v5.4.9';
+const CENTRIFUGO_MODULE = 'github.com/centrifugal/centrifugo/v6';
+export const CENTRIFUGO_VERSION = 'v6.9.1';
+/**
+ * v6.9.1 pins an unreleased centrifuge commit and protocol v0.19.2, neither of which the Go module proxy
+ * serves here; it builds against their newer releases (and the rueidis those want). The one source change:
+ * protocol v0.23 renamed Push's MarshalVT/UnmarshalVT to MarshalCF/UnmarshalCF, used only by the NATS broker,
+ * which the benchmark (memory engine) never starts.
+ */
+const CENTRIFUGO_DEPENDENCIES = {
+  'github.com/centrifugal/centrifuge': 'v0.40.1',
+  'github.com/centrifugal/protocol': 'v0.23.1',
+  'github.com/redis/rueidis': 'v1.0.79',
+};
+const CENTRIFUGO_RENAMES = { 'internal/natsbroker/broker.go': [['.MarshalVT()', '.MarshalCF()'], ['.UnmarshalVT(', '.UnmarshalCF(']] };
 
 function parentOf(pid) {
   try {
@@ -43,25 +55,39 @@ export function reexecUnderHeavyLock() {
 }
 
 /**
- * Builds the pinned Centrifugo into .local/bin once. `go install module@version` asks the
- * proxy for the module's version list (to check deprecation), which it refuses here, so the
- * build goes through a throwaway module that requires the pinned version. v5.4.9, not v6:
- * the proxy serves v6.9.1 but not the unreleased centrifuge commit it pins, and v6.9.1 does
- * not build against centrifuge's last release.
+ * Builds the pinned Centrifugo into .local/bin once. `go install module@version` asks the proxy for
+ * the module's version list (to check deprecation), which it refuses here, so the build downloads the
+ * module, copies its source, moves it to the dependency releases above and builds that copy.
  */
 export function ensureCentrifugo(root) {
   const binary = join(root, '.local', 'bin', 'centrifugo');
   if (existsSync(binary) && runChecked(binary, ['version']).includes(CENTRIFUGO_VERSION.slice(1))) return binary;
   if (!hasCommand('go')) throw new Error('Go is needed to build the Centrifugo peer (https://go.dev/dl/)');
   const buildDir = join(root, '.local', 'centrifugo-build');
-  mkdirSync(buildDir, { recursive: true });
-  writeFileSync(join(buildDir, 'go.mod'), `module centrifugo-build\n\ngo 1.23\n\nrequire ${CENTRIFUGO_MODULE} ${CENTRIFUGO_VERSION}\n`);
+  const goEnv = { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' };
   console.log(`[bench] building Centrifugo ${CENTRIFUGO_VERSION} into .local/bin (once)…`);
+  rmSync(buildDir, { recursive: true, force: true });
+  mkdirSync(buildDir, { recursive: true });
+  const { Dir: moduleDir } = JSON.parse(
+    runChecked('go', ['mod', 'download', '-json', `${CENTRIFUGO_MODULE}@${CENTRIFUGO_VERSION}`], { cwd: buildDir, env: goEnv }),
+  );
+  const source = join(buildDir, `centrifugo-${CENTRIFUGO_VERSION}`);
+  cpSync(moduleDir, source, { recursive: true });
+  runChecked('chmod', ['-R', 'u+w', source]);
+  for (const [file, renames] of Object.entries(CENTRIFUGO_RENAMES)) {
+    const path = join(source, file);
+    writeFileSync(path, renames.reduce((text, [from, to]) => text.replaceAll(from, to), readFileSync(path, 'utf8')));
+  }
+  const edits = Object.entries(CENTRIFUGO_DEPENDENCIES).flatMap(([module, version]) => [
+    `-replace=${module}=${module}@${version}`,
+    `-require=${module}@${version}`,
+  ]);
+  runChecked('go', ['mod', 'edit', ...edits], { cwd: source, env: goEnv });
   // The version is stamped at link time, as Centrifugo's release builds do; `centrifugo version` then tells it.
   const ldflags = `-X ${CENTRIFUGO_MODULE}/internal/build.Version=${CENTRIFUGO_VERSION.slice(1)}`;
-  runChecked('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', binary, CENTRIFUGO_MODULE], {
-    cwd: buildDir,
-    env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '-mod=mod' },
+  runChecked('go', ['build', '-trimpath', '-ldflags', ldflags, '-o', binary, '.'], {
+    cwd: source,
+    env: goEnv,
     stdio: ['ignore', 'inherit', 'pipe'],
   });
   return binary;

@@ -20,21 +20,19 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Insecure client mode: anonymous connections may subscribe and publish (the peers' benchmark needs no auth). v5 keys. */
+/** Insecure client mode: anonymous connections may subscribe and publish (the peers' benchmark needs no auth). v6 keys. */
 function config(port: number): object {
   return {
-    client_insecure: true,
-    allowed_origins: ['*'],
     // As much room per connection as our gateway's send buffer bound (1 MiB), so fan-out does not cut anyone.
-    client_queue_max_size: 1024 * 1024,
-    address: '127.0.0.1',
-    port,
-    log_level: 'error',
-    prometheus: true,
-    health: true,
-    engine: 'memory',
-    allow_subscribe_for_client: true,
-    allow_publish_for_client: true,
+    client: { insecure: true, allowed_origins: ['*'], queue_max_size: 1024 * 1024 },
+    http_server: { address: '127.0.0.1', port },
+    log: { level: 'error' },
+    prometheus: { enabled: true },
+    health: { enabled: true },
+    engine: { type: 'memory' },
+    channel: { without_namespace: { allow_subscribe_for_client: true, allow_publish_for_client: true } },
+    // Benchmarks send only to loopback; Centrifugo would otherwise report anonymous usage to its authors.
+    usage_stats: { disabled: true },
   };
 }
 

@@ -24,7 +24,7 @@ export interface RunningSystem {
   stop(): Promise<void>;
 }
 
-export const LABELS: Record<SystemName, string> = { ours: 'ours (gateway)', socketio: 'Socket.IO 4.8.1', centrifugo: 'Centrifugo 5.4.9' };
+export const LABELS: Record<SystemName, string> = { ours: 'ours (gateway)', socketio: 'Socket.IO 4.8.1', centrifugo: 'Centrifugo 6.9.1' };
 
 const GC_PRELOAD = fileURLToPath(new URL('../gc-on-signal.mjs', import.meta.url));
 const SOCKET_IO_SERVER = fileURLToPath(new URL('../peers/socketio-server.ts', import.meta.url));
