@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool, type PoolClient } from '@chat/db';
 import type { SendCommand } from '@chat/kafka';
 import { checkMessageText, isUuid, MAX_CLIENT_MSG_ID_LENGTH, type RoomLogEntry } from '@chat/protocol';
+import { insertSends } from './insert-sends';
 import { applicableCommands, assignRoomSeqs, countPerRoom, dedupeCommands, sendKey, targetKey, type TargetState } from './dedupe';
 
 export interface PersistResult {
@@ -46,21 +47,45 @@ export class PgMessageWriter implements MessageWriter {
     const invalid = commands.length - storable.length;
     const valid = dedupeCommands(storable);
     if (valid.length === 0) return { events: [], inserted: 0, dropped: invalid };
-    for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
+    // Edits and deletes are checked against their targets, in a transaction of several statements;
+    // a batch of sends alone (nearly every batch) takes one statement.
+    const result = valid.every((c) => (c.kind ?? 'message') === 'message')
+      ? await this.retried(() => this.persistSends(valid))
+      : await this.retried(() => this.inTransaction((client) => this.persistInTransaction(client, valid)));
+    return { ...result, dropped: result.dropped + invalid };
+  }
+
+  private async retried<T>(attempt: () => Promise<T>): Promise<T> {
+    for (let attempts = 1; ; attempts++) {
       try {
-        await client.query('BEGIN');
-        const result = await this.persistInTransaction(client, valid);
-        await client.query('COMMIT');
-        return { ...result, dropped: result.dropped + invalid };
+        return await attempt();
       } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
         const code = (error as { code?: string }).code;
-        if (attempt >= this.maxAttempts || !code || !RETRYABLE.has(code)) throw error;
-      } finally {
-        client.release();
+        if (attempts >= this.maxAttempts || !code || !RETRYABLE.has(code)) throw error;
       }
     }
+  }
+
+  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async persistSends(sends: SendCommand[]): Promise<PersistResult> {
+    const { stored, inserted } = await insertSends(this.pool, sends);
+    const events = [...stored, ...inserted].map(toLogEntry).sort(byRoomThenSeq);
+    // What is neither stored nor inserted names a room that does not exist.
+    return { events, inserted: inserted.length, dropped: sends.length - stored.length - inserted.length };
   }
 
   /**

@@ -1,0 +1,103 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import type { SendCommand } from '@chat/kafka';
+import { createTestDatabase, type TestDatabase } from '@chat/testkit';
+import { PgMessageWriter } from '../src/db/message-writer';
+
+let db: TestDatabase;
+let writer: PgMessageWriter;
+const alice = { id: randomUUID(), name: 'alice' };
+const bob = { id: randomUUID(), name: 'bob' };
+
+before(async () => {
+  db = await createTestDatabase();
+  writer = new PgMessageWriter(db.pool);
+  await db.pool.query('INSERT INTO users (id, name) VALUES ($1, $2), ($3, $4)', [alice.id, alice.name, bob.id, bob.name]);
+});
+after(() => db.drop());
+
+async function createRoom(): Promise<string> {
+  const id = randomUUID();
+  await db.pool.query('INSERT INTO rooms (id, name, created_by) VALUES ($1, $2, $3)', [id, 'writer test', alice.id]);
+  return id;
+}
+
+function send(room: string, text: string, sender = alice, clientMsgId: string = randomUUID()): SendCommand {
+  return { v: 1, room, sender, clientMsgId, text, acceptedAt: new Date().toISOString() };
+}
+
+async function storedSeqs(room: string): Promise<Array<{ seq: number; text: string }>> {
+  const { rows } = await db.pool.query('SELECT seq, text FROM messages WHERE room_id = $1 ORDER BY seq', [room]);
+  return rows;
+}
+
+test('a batch of sends over two rooms gets dense seqs per room in batch order, and the room counters follow', async () => {
+  const [a, b] = [await createRoom(), await createRoom()];
+  const result = await writer.persistBatch([send(a, 'a1'), send(b, 'b1'), send(a, 'a2'), send(a, 'a3'), send(b, 'b2')]);
+  assert.equal(result.inserted, 5);
+  assert.equal(result.dropped, 0);
+  const inRoom = (room: string) => result.events.filter((e) => e.room === room).map((e) => [e.seq, e.type === 'message' ? e.text : '']);
+  assert.deepEqual(inRoom(a), [[1, 'a1'], [2, 'a2'], [3, 'a3']]);
+  assert.deepEqual(inRoom(b), [[1, 'b1'], [2, 'b2']]);
+  assert.deepEqual(result.events.map((e) => e.room), [...[a, a, a, b, b]].sort(), 'events come grouped by room, in seq order');
+  const next = await writer.persistBatch([send(a, 'a4')]);
+  assert.equal(next.events[0]!.seq, 4);
+  assert.deepEqual((await storedSeqs(b)).map((r) => r.text), ['b1', 'b2']);
+});
+
+test('a replayed batch returns the stored entries unchanged and stores nothing twice', async () => {
+  const room = await createRoom();
+  const batch = [send(room, 'one'), send(room, 'two')];
+  const first = await writer.persistBatch(batch);
+  const replay = await writer.persistBatch([...batch, send(room, 'three')]);
+  assert.equal(replay.inserted, 1);
+  assert.deepEqual(
+    replay.events.map((e) => [e.seq, e.id]),
+    [...first.events.map((e) => [e.seq, e.id]), [3, replay.events[2]!.id]],
+  );
+  assert.deepEqual((await storedSeqs(room)).map((r) => r.seq), [1, 2, 3]);
+});
+
+test('sends to a room that does not exist, or with invalid fields, are dropped and the rest is stored', async () => {
+  const room = await createRoom();
+  const result = await writer.persistBatch([send(randomUUID(), 'nowhere'), send(room, ''), send(room, 'kept')]);
+  assert.equal(result.inserted, 1);
+  assert.equal(result.dropped, 2);
+  assert.deepEqual(await storedSeqs(room), [{ seq: 1, text: 'kept' }]);
+});
+
+test('a batch with an edit and a delete applies them only to the sender\'s own messages, with seqs after the sends', async () => {
+  const room = await createRoom();
+  await writer.persistBatch([send(room, 'from alice'), send(room, 'from bob', bob)]);
+  const result = await writer.persistBatch([
+    send(room, 'third'),
+    { ...send(room, 'edited by alice'), kind: 'message_edited', target: 1 },
+    { ...send(room, 'bob may not edit this'), sender: bob, kind: 'message_edited', target: 1 },
+    { ...send(room, ''), sender: bob, kind: 'message_deleted', target: 2 },
+  ]);
+  assert.equal(result.inserted, 3);
+  assert.equal(result.dropped, 1);
+  assert.deepEqual(result.events.map((e) => [e.seq, e.type]), [[3, 'message'], [4, 'message_edited'], [5, 'message_deleted']]);
+  const { rows } = await db.pool.query('SELECT seq, text, edited_at IS NOT NULL AS edited, deleted_at IS NOT NULL AS deleted FROM messages WHERE room_id = $1 AND seq <= 2 ORDER BY seq', [room]);
+  assert.deepEqual(rows, [
+    { seq: 1, text: 'edited by alice', edited: true, deleted: false },
+    { seq: 2, text: '', edited: false, deleted: true },
+  ]);
+});
+
+test('two writers storing the same sends of one room at once (a rebalance) end with each send stored once, densely', async () => {
+  const room = await createRoom();
+  const other = new PgMessageWriter(db.pool);
+  const batches = Array.from({ length: 20 }, (_, i) => Array.from({ length: 10 }, (__, j) => send(room, `m${i}-${j}`)));
+  // Both writers get every batch, in the same order, as the old and the new owner of a partition would.
+  const [mine, theirs] = await Promise.all([
+    (async () => { for (const batch of batches) await writer.persistBatch(batch); })(),
+    (async () => { for (const batch of batches) await other.persistBatch(batch); })(),
+  ]).then(() => Promise.all([writer.persistBatch(batches.flat()), other.persistBatch(batches.flat())]));
+  const stored = await storedSeqs(room);
+  assert.deepEqual(stored.map((r) => r.seq), Array.from({ length: 200 }, (_, i) => i + 1));
+  assert.equal(new Set(stored.map((r) => r.text)).size, 200);
+  assert.deepEqual(mine.events.map((e) => e.id), theirs.events.map((e) => e.id), 'both see the same entries');
+  assert.equal(mine.inserted + theirs.inserted, 0, 'the final replay stores nothing');
+});
