@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool, type PoolClient } from '@chat/db';
 import type { SendCommand } from '@chat/kafka';
 import { checkMessageText, isUuid, MAX_CLIENT_MSG_ID_LENGTH, type RoomLogEntry } from '@chat/protocol';
+import { CoalescedSends } from './coalesced-sends';
 import { insertSends } from './insert-sends';
 import { applicableCommands, assignRoomSeqs, countPerRoom, dedupeCommands, sendKey, targetKey, type TargetState } from './dedupe';
 
@@ -40,7 +41,11 @@ function isStorable(command: SendCommand): boolean {
 const RETRYABLE = new Set(['40P01', '40001', '23505']);
 
 export class PgMessageWriter implements MessageWriter {
-  constructor(private readonly pool: Pool, private readonly maxAttempts = 5) {}
+  private readonly sends: CoalescedSends;
+
+  constructor(private readonly pool: Pool, private readonly maxAttempts = 5) {
+    this.sends = new CoalescedSends((sends) => insertSends(pool, sends));
+  }
 
   async persistBatch(commands: readonly SendCommand[]): Promise<PersistResult> {
     const storable = commands.filter(isStorable);
@@ -82,7 +87,7 @@ export class PgMessageWriter implements MessageWriter {
   }
 
   private async persistSends(sends: SendCommand[]): Promise<PersistResult> {
-    const { stored, inserted } = await insertSends(this.pool, sends);
+    const { stored, inserted } = await this.sends.insert(sends);
     const events = [...stored, ...inserted].map(toLogEntry).sort(byRoomThenSeq);
     // What is neither stored nor inserted names a room that does not exist.
     return { events, inserted: inserted.length, dropped: sends.length - stored.length - inserted.length };

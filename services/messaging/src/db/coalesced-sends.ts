@@ -1,0 +1,70 @@
+import type { LogEntryRow } from '@chat/db';
+import type { SendCommand } from '@chat/kafka';
+import { dedupeCommands, sendKey } from './dedupe';
+import type { SendsOutcome } from './insert-sends';
+
+type Store = (sends: SendCommand[]) => Promise<SendsOutcome>;
+
+interface Waiting {
+  sends: readonly SendCommand[];
+  resolve: (outcome: SendsOutcome) => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Batches of sends stored together: kafkajs hands every partition's batch of a fetch over at once,
+ * and each would otherwise be its own statement, connection and commit. Batches that arrive in the
+ * same tick share one statement; those that arrive while it runs share the next. Partitions hold
+ * disjoint rooms, so one statement for several changes nothing about seqs; a partition's next
+ * batch only comes once its previous one is stored. Idle, a batch is still one statement away.
+ */
+export class CoalescedSends {
+  private waiting: Waiting[] = [];
+  private flushing = false;
+
+  constructor(private readonly store: Store) {}
+
+  insert(sends: readonly SendCommand[]): Promise<SendsOutcome> {
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ sends, resolve, reject });
+      if (this.flushing) return;
+      this.flushing = true;
+      setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    while (this.waiting.length > 0) {
+      const group = this.waiting;
+      this.waiting = [];
+      try {
+        const outcome = await this.store(dedupeCommands(group.flatMap((waiting) => waiting.sends)));
+        for (const [index, part] of split(group, outcome).entries()) group[index]!.resolve(part);
+      } catch (error) {
+        for (const waiting of group) waiting.reject(error);
+      }
+    }
+    this.flushing = false;
+  }
+}
+
+/**
+ * Each batch's share of a shared statement's rows, found by the sends' keys. A send in two batches
+ * (only a producer that does not key by room could do that) is stored once and reported to both.
+ */
+function split(group: readonly Waiting[], outcome: SendsOutcome): SendsOutcome[] {
+  if (group.length === 1) return [outcome];
+  const owners = new Map<string, SendsOutcome[]>();
+  const parts = group.map((waiting): SendsOutcome => {
+    const part: SendsOutcome = { stored: [], inserted: [] };
+    for (const send of waiting.sends) {
+      const key = sendKey(send.room, send.sender.id, send.clientMsgId);
+      owners.set(key, [...(owners.get(key) ?? []), part]);
+    }
+    return part;
+  });
+  const ownersOf = (row: LogEntryRow) => owners.get(sendKey(row.room_id, row.sender_id, row.client_msg_id)) ?? [];
+  for (const row of outcome.stored) for (const part of ownersOf(row)) part.stored.push(row);
+  for (const row of outcome.inserted) for (const part of ownersOf(row)) part.inserted.push(row);
+  return parts;
+}
