@@ -10,9 +10,10 @@ export const messagingConfigSpec = {
   topicPrefix: str('KAFKA_TOPIC_PREFIX', ''),
   consumerGroup: str('MESSAGING_CONSUMER_GROUP', 'messaging'),
   /**
-   * Partitions processed at once; each holds a Postgres connection while it writes. kafkajs
-   * fetches again only when every batch of a fetch is done, so fewer slots than assigned
-   * partitions means waves, and each wave adds its time to every message's latency.
+   * Partitions processed at once. Their batches of sends share one statement (CoalescedSends); a
+   * batch with edits or deletes holds a connection of its own for its transaction. kafkajs fetches
+   * again only when every batch of a fetch is done, so fewer slots than assigned partitions means
+   * waves, and each wave adds its time to every message's latency.
    */
   partitionsConcurrently: int('MESSAGING_PARTITIONS_CONCURRENTLY', 8, { min: 1, max: 64 }),
   instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`),
