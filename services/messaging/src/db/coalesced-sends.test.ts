@@ -85,3 +85,19 @@ test('a send named by two batches is stored once and reported to both', async ()
   assert.deepEqual(calls[0]!.map((s) => s.clientMsgId), ['same', 'a2']);
   assert.deepEqual([clientIds(a), clientIds(b)], [['same', 'a2'], ['same']]);
 });
+
+test('past the statement size, whole batches go into several statements that run at once', async () => {
+  const calls: SendCommand[][] = [];
+  let open!: () => void;
+  const sends = new CoalescedSends(recordingStore(calls, new Promise((resolve) => (open = resolve))), 3);
+  const batches = [['a1', 'a2'], ['b1'], ['c1', 'c2', 'c3', 'c4'], ['d1']].map((ids, i) => ids.map((id) => send(`r${i}`, id)));
+  const outcomes = batches.map((batch) => sends.insert(batch));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(
+    calls.map((call) => call.map((s) => s.clientMsgId)),
+    [['a1', 'a2', 'b1'], ['c1', 'c2', 'c3', 'c4'], ['d1']],
+    'all three statements are under way before any finishes',
+  );
+  open();
+  assert.deepEqual((await Promise.all(outcomes)).map(clientIds), [['a1', 'a2'], ['b1'], ['c1', 'c2', 'c3', 'c4'], ['d1']]);
+});

@@ -22,7 +22,15 @@ export class CoalescedSends {
   private waiting: Waiting[] = [];
   private flushing = false;
 
-  constructor(private readonly store: Store) {}
+  /**
+   * `sendsPerStatement`: small batches are bound by round trips and commits, so they share a
+   * statement; past this many sends the rows are the work, and several statements at once let
+   * Postgres write them on several cores.
+   */
+  constructor(
+    private readonly store: Store,
+    private readonly sendsPerStatement = 250,
+  ) {}
 
   insert(sends: readonly SendCommand[]): Promise<SendsOutcome> {
     return new Promise((resolve, reject) => {
@@ -37,15 +45,34 @@ export class CoalescedSends {
     while (this.waiting.length > 0) {
       const group = this.waiting;
       this.waiting = [];
-      try {
-        const outcome = await this.store(dedupeCommands(group.flatMap((waiting) => waiting.sends)));
-        for (const [index, part] of split(group, outcome).entries()) group[index]!.resolve(part);
-      } catch (error) {
-        for (const waiting of group) waiting.reject(error);
-      }
+      await Promise.all(statements(group, this.sendsPerStatement).map((part) => this.storeTogether(part)));
     }
     this.flushing = false;
   }
+
+  private async storeTogether(group: Waiting[]): Promise<void> {
+    try {
+      const outcome = await this.store(dedupeCommands(group.flatMap((waiting) => waiting.sends)));
+      for (const [index, part] of split(group, outcome).entries()) group[index]!.resolve(part);
+    } catch (error) {
+      for (const waiting of group) waiting.reject(error);
+    }
+  }
+}
+
+/** Whole batches, in order, into statements of at most `limit` sends (or one batch, if it is larger). */
+function statements(group: Waiting[], limit: number): Waiting[][] {
+  const parts: Waiting[][] = [];
+  let size = 0;
+  for (const waiting of group) {
+    if (parts.length === 0 || size + waiting.sends.length > limit) {
+      parts.push([]);
+      size = 0;
+    }
+    parts.at(-1)!.push(waiting);
+    size += waiting.sends.length;
+  }
+  return parts;
 }
 
 /**
