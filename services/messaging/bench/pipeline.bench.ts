@@ -156,7 +156,7 @@ One messaging process, 6 partitions, 100 rooms, 100-character messages, backlog 
 ${results
   .map(
     (l) =>
-      `| send → chat.events at ${l.rate.toLocaleString('en')} messages/s (two Kafka hops and a Postgres transaction) | p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms (${l.delivered}/${l.sent}) | p50 ${l.hop.p50} ms, p99 ${l.hop.p99} ms | ${l.rate === 2000 ? 'p99 < 25 ms' : '—'} |`,
+      `| send → chat.events at ${l.rate.toLocaleString('en')} messages/s (two Kafka hops and a Postgres statement) | p50 ${l.p50} ms, p99 ${l.p99} ms, max ${l.max} ms (${l.delivered}/${l.sent}) | p50 ${l.hop.p50} ms, p99 ${l.hop.p99} ms | ${l.rate === 2000 ? 'p99 < 25 ms' : '—'} |`,
   )
   .join('\n')}
 `;
