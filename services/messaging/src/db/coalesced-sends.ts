@@ -17,6 +17,8 @@ interface Waiting {
  * same tick share one statement; those that arrive while it runs share the next. Partitions hold
  * disjoint rooms, so one statement for several changes nothing about seqs; a partition's next
  * batch only comes once its previous one is stored. Idle, a batch is still one statement away.
+ * A shared statement's pg span sits in the trace of the batch that started the flush; the other
+ * batches' `persist batch` spans still cover their wait for it.
  */
 export class CoalescedSends {
   private waiting: Waiting[] = [];
