@@ -25,6 +25,7 @@ const RUNS = (process.env.BENCH_FANOUT_RUNS ?? '400:2000,2000:4000').split(',').
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'ours,socketio,centrifugo').split(',') as SystemName[];
 
 type Run = { system: SystemName; rate: number; messages: number } & FanoutResult;
+const perCpuSecond = (r: FanoutResult) => Math.round(r.deliveries / r.serverCpuSeconds);
 const results: Run[] = [];
 for (const [index, name] of SYSTEMS.entries()) {
   for (const [runIndex, { rate, messages }] of RUNS.entries()) {
@@ -32,9 +33,12 @@ for (const [index, name] of SYSTEMS.entries()) {
     const load = await LoadProcess.start();
     try {
       const addresses = Array.from({ length: 4 }, (_, i) => `127.0.${20 + index * RUNS.length + runIndex}.${10 + i}`);
-      const result = await load.run<FanoutResult>({ op: 'fanout', target: system.target, room: system.rooms[0]!, receivers: RECEIVERS, messages, rate, addresses });
+      const result = await load.run<FanoutResult>({ op: 'fanout', target: system.target, room: system.rooms[0]!, receivers: RECEIVERS, messages, rate, addresses, serverPid: system.pid });
       results.push({ system: name, rate, messages, ...result });
-      console.log(`${name} at ${rate}/s: ${result.perSecond.toLocaleString('en')} deliveries/s (${result.deliveries}/${result.expected} in ${result.seconds.toFixed(2)} s)`);
+      console.log(
+        `${name} at ${rate}/s: ${result.perSecond.toLocaleString('en')} deliveries/s (${result.deliveries}/${result.expected} in ${result.seconds.toFixed(2)} s); ` +
+          `server CPU ${result.serverCpuSeconds.toFixed(2)} s, ${perCpuSecond(result).toLocaleString('en')} deliveries per CPU-second; machine ${Math.round(result.machineBusy * 100)} % busy`,
+      );
     } finally {
       await load.stop();
       await system.stop();
@@ -43,9 +47,9 @@ for (const [index, name] of SYSTEMS.entries()) {
 }
 
 const ours = (rate: number) => results.find((r) => r.system === 'ours' && r.rate === rate);
-const ratio = (r: Run) => {
+const ratio = (r: Run, measure: (run: Run) => number) => {
   const own = ours(r.rate);
-  return own ? `${(own.perSecond / r.perSecond).toFixed(2)}×` : '—';
+  return own ? `${(measure(own) / measure(r)).toFixed(2)}×` : '—';
 };
 const fmt = (n: number) => n.toLocaleString('en');
 emitMarkdown(`## Fan-out: one room of ${fmt(RECEIVERS)} WebSocket members
@@ -59,9 +63,20 @@ several publications into one frame when they queue, which makes its frames fewe
 service and Postgres, which run on the same 2 cores; the peers broadcast from memory. "Delivered" below the expected
 count means the server dropped deliveries or clients. Target: ≥ Centrifugo's and ≥ 2× Socket.IO's.
 
-| asked | server | deliveries/s | delivered | seconds | ours ÷ this |
-|---|---|---|---|---|---|
-${results.map((r) => `| ${fmt(r.rate)}/s | ${LABELS[r.system]} | ${fmt(r.perSecond)} | ${fmt(r.deliveries)} / ${fmt(r.expected)} | ${r.seconds.toFixed(2)} | ${ratio(r)} |`).join('\n')}
+Server CPU is the CPU time of the server process alone over the same interval (\`/proc/<pid>/stat\`; for ours the
+gateway, not Kafka, the messaging service or Postgres), so deliveries per CPU-second compare the work each server does
+per delivery. Node runs JavaScript on one thread; Centrifugo's Go runtime spreads over both cores. "Machine busy" is
+the share of both cores in use by every process meanwhile.
+
+| asked | server | deliveries/s | delivered | seconds | ours ÷ this | server CPU | deliveries per CPU-second | ours ÷ this, per CPU-second | machine busy |
+|---|---|---|---|---|---|---|---|---|---|
+${results
+  .map(
+    (r) =>
+      `| ${fmt(r.rate)}/s | ${LABELS[r.system]} | ${fmt(r.perSecond)} | ${fmt(r.deliveries)} / ${fmt(r.expected)} | ${r.seconds.toFixed(2)} | ${ratio(r, (x) => x.perSecond)} | ` +
+      `${r.serverCpuSeconds.toFixed(2)} s (${(r.serverCpuSeconds / r.seconds).toFixed(2)} cores) | ${fmt(perCpuSecond(r))} | ${ratio(r, perCpuSecond)} | ${Math.round(r.machineBusy * 100)} % |`,
+  )
+  .join('\n')}
 
 ![Fan-out deliveries per second](benchmarks/fanout.png)
 `);

@@ -3,6 +3,7 @@
  * IPC by a benchmark. It holds idle connections, measures fan-out and latency
  * at the clients, and exits by itself when its parent goes or its time is up.
  */
+import { readFileSync } from 'node:fs';
 import { deliveriesIn, publisher, subscribe, textsIn, type Subscriber, type Target } from './connectors';
 import { openPoll, openSse, type HeldStream } from './http-streams';
 
@@ -11,7 +12,7 @@ export type Transport = 'websocket' | 'sse' | 'poll';
 export type Job =
   | { op: 'idle'; target: Target; transport: Transport; room: string; count: number; addresses: string[] }
   | { op: 'release' }
-  | { op: 'fanout'; target: Target; room: string; receivers: number; messages: number; rate: number; addresses: string[] }
+  | { op: 'fanout'; target: Target; room: string; receivers: number; messages: number; rate: number; addresses: string[]; serverPid: number }
   | { op: 'latency'; target: Target; rooms: string[]; rate: number; seconds: number; addresses: string[] };
 
 export interface FanoutResult {
@@ -19,6 +20,10 @@ export interface FanoutResult {
   expected: number;
   seconds: number;
   perSecond: number;
+  /** CPU time the server process used from the first send to the end. */
+  serverCpuSeconds: number;
+  /** Share of the machine's CPU time that was busy meanwhile (all processes, all cores). */
+  machineBusy: number;
 }
 
 export interface LatencyResult {
@@ -100,14 +105,40 @@ async function fanout(job: Extract<Job, { op: 'fanout' }>): Promise<FanoutResult
   await sender.ready;
   const text = 'fan-out benchmark message '.padEnd(100, '.');
   const expected = job.messages * job.receivers;
+  const [cpuBefore, machineBefore] = [processCpuSeconds(job.serverPid), machineTimes()];
   const started = performance.now();
   await paced(job.messages, job.rate, () => sender.publish(job.room, text));
   // Done when every delivery arrived, or when none has arrived for 5 s.
   while (deliveries < expected && performance.now() - Math.max(lastDelivery, started) < 5_000) await sleep(20);
+  const [cpuAfter, machineAfter] = [processCpuSeconds(job.serverPid), machineTimes()];
   const seconds = (lastDelivery - started) / 1000;
   sender.close();
   for (const receiver of receivers) receiver.socket.terminate();
-  return { deliveries, expected, seconds, perSecond: Math.round(deliveries / seconds) };
+  return {
+    deliveries,
+    expected,
+    seconds,
+    perSecond: Math.round(deliveries / seconds),
+    serverCpuSeconds: cpuAfter - cpuBefore,
+    machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
+  };
+}
+
+/** Linux counts CPU time in USER_HZ ticks, 100 a second on every architecture it runs on. */
+const TICKS_PER_SECOND = 100;
+
+/** User plus system CPU time of a process (`/proc/<pid>/stat`, fields 14 and 15), every thread included. */
+function processCpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** The machine's busy and total CPU ticks since boot, over all cores (`/proc/stat`). */
+function machineTimes(): { busy: number; total: number } {
+  const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const total = user! + nice! + system! + idle! + iowait! + irq! + softirq! + steal!;
+  return { busy: total - idle! - iowait!, total };
 }
 
 async function latency(job: Extract<Job, { op: 'latency' }>): Promise<LatencyResult> {
