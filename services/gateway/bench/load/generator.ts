@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { deliveriesIn, publisher, subscribe, textsIn, type Subscriber, type Target } from './connectors';
 import { openPoll, openSse, type HeldStream } from './http-streams';
+import { kafkaFloor, type FloorJob } from './kafka-floor';
 
 export type Transport = 'websocket' | 'sse' | 'poll';
 
@@ -13,7 +14,8 @@ export type Job =
   | { op: 'idle'; target: Target; transport: Transport; room: string; count: number; addresses: string[] }
   | { op: 'release' }
   | { op: 'fanout'; target: Target; room: string; receivers: number; messages: number; rate: number; addresses: string[]; serverPid: number }
-  | { op: 'latency'; target: Target; rooms: string[]; rate: number; seconds: number; addresses: string[] };
+  | { op: 'latency'; target: Target; rooms: string[]; rate: number; seconds: number; addresses: string[] }
+  | ({ op: 'kafka-floor' } & FloorJob);
 
 export interface FanoutResult {
   deliveries: number;
@@ -167,16 +169,22 @@ async function latency(job: Extract<Job, { op: 'latency' }>): Promise<LatencyRes
   while (latencies.length < total && performance.now() < deadline) await sleep(20);
   for (const p of publishers) p.close();
   for (const receiver of receivers) receiver.socket.terminate();
-  const sorted = latencies.sort((a, b) => a - b);
   const accepted = sinceAccepted.sort((a, b) => a - b);
+  return {
+    ...summary(latencies, total),
+    accepted: system === 'ours' ? { p50: percentile(accepted, 50), p99: percentile(accepted, 99) } : undefined,
+  };
+}
+
+function summary(latencies: number[], sent: number): LatencyResult {
+  const sorted = latencies.sort((a, b) => a - b);
   const round = (ms: number) => Math.round(ms * 10) / 10;
   return {
-    sent: total,
+    sent,
     delivered: latencies.length,
     p50: round(percentile(sorted, 50)),
     p99: round(percentile(sorted, 99)),
     max: round(sorted.at(-1) ?? NaN),
-    accepted: system === 'ours' ? { p50: percentile(accepted, 50), p99: percentile(accepted, 99) } : undefined,
   };
 }
 
@@ -191,6 +199,8 @@ async function run(job: Job): Promise<unknown> {
       return fanout(job);
     case 'latency':
       return latency(job);
+    case 'kafka-floor':
+      return summary(await kafkaFloor(job, paced), job.rate * job.seconds);
   }
 }
 

@@ -1,0 +1,68 @@
+/**
+ * The floor under our end-to-end latency on this machine: the same two Kafka hops a message takes through ours
+ * (a producer → a consumer that produces again → a consumer), with the same client settings (acks=all, idempotent,
+ * records sent together in one tick share a request, the same fetch waits), and nothing else: no WebSocket, no
+ * Postgres, no JSON beyond a timestamp. Whatever ours adds on top is the gateway, the messaging service and Postgres.
+ */
+import { BatchingProducer, createKafka, type Consumer, type EachBatchPayload } from '@chat/kafka';
+import { createLogger } from '@chat/runtime';
+
+export interface FloorJob {
+  brokers: string[];
+  /** Two topics with the partitions of ours: what the gateway sends to, and what the relay publishes to. */
+  topics: { commands: string; events: string };
+  rooms: number;
+  rate: number;
+  seconds: number;
+}
+
+export async function kafkaFloor(
+  job: FloorJob,
+  paced: (total: number, rate: number, send: (n: number) => void) => Promise<void>,
+): Promise<number[]> {
+  // The Kafka client settings of every service.
+  const kafka = createKafka({ clientId: 'bench-floor', brokers: job.brokers }, createLogger('bench-floor', 'error'));
+  const group = `bench-floor-${process.pid}-${Date.now()}`;
+  const sender = new BatchingProducer(kafka);
+  const relayProducer = new BatchingProducer(kafka);
+  // The fetch waits of the messaging service's consumer and of the gateway's event feed.
+  const relay = kafka.consumer({ groupId: `${group}-relay`, maxWaitTimeInMs: 100 });
+  const receiver = kafka.consumer({ groupId: `${group}-receiver`, maxWaitTimeInMs: 250 });
+  const latencies: number[] = [];
+  await Promise.all([sender.connect(), relayProducer.connect()]);
+  await Promise.all([
+    // As the messaging service does by default: every partition's batch of a fetch at once.
+    consume(relay, job.topics.commands, 8, async ({ batch }) => {
+      await Promise.all(batch.messages.map((message) => relayProducer.send(job.topics.events, { key: message.key, value: message.value })));
+    }),
+    consume(receiver, job.topics.events, 1, async ({ batch }) => {
+      const now = performance.timeOrigin + performance.now();
+      for (const message of batch.messages) latencies.push(now - Number(message.value!.toString()));
+    }),
+  ]);
+  try {
+    const total = job.rate * job.seconds;
+    await paced(total, job.rate, (n) => {
+      void sender.send(job.topics.commands, { key: `room-${n % job.rooms}`, value: String(performance.timeOrigin + performance.now()) });
+    });
+    const deadline = performance.now() + 15_000;
+    while (latencies.length < total && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    return latencies;
+  } finally {
+    await Promise.allSettled([relay.disconnect(), receiver.disconnect(), sender.disconnect(), relayProducer.disconnect()]);
+  }
+}
+
+/** Runs `eachBatch` on the topic's new records; resolves once the consumer has its partitions. */
+async function consume(
+  consumer: Consumer,
+  topic: string,
+  partitionsConsumedConcurrently: number,
+  eachBatch: (payload: EachBatchPayload) => Promise<void>,
+): Promise<void> {
+  const assigned = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: false });
+  await consumer.run({ partitionsConsumedConcurrently, eachBatch });
+  await assigned;
+}
