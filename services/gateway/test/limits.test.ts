@@ -62,6 +62,20 @@ test('sends past the per-user rate get rate_limited with a retry hint, on WebSoc
   await stream.close();
 });
 
+test('a WebSocket that keeps sending past the rate gets an error for each refused send, then close 4029 after them', async () => {
+  const user = await ApiClient.login(gateway, 'flooding');
+  const room = await user.createRoom('flood');
+  const stream = await WsStream.forUser(user, { rooms: room.id });
+  for (let i = 1; i <= 3; i++) stream.send({ type: 'send', room: room.id, clientMsgId: `ok${i}`, text: 'ok' });
+  await waitUntil(() => stream.frames.filter((f) => f.type === 'ack').length === 3, 5_000, 'the burst to be accepted');
+  for (let i = 1; i <= 30; i++) stream.send({ type: 'send', room: room.id, clientMsgId: `f${i}`, text: 'flood' });
+  await waitUntil(() => stream.closeCode !== undefined, 5_000, 'the flooding socket to be closed');
+  assert.equal(stream.closeCode, 4029);
+  const refused = stream.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited');
+  // The 21st refusal in a row closes the socket; the 20 before it were answered first.
+  assert.ok(refused.length >= 20, `${refused.length} rate_limited errors before the close`);
+});
+
 test('a user past the open-stream cap is refused without touching the streams already open', async () => {
   const user = await ApiClient.login(gateway, 'many_tabs');
   const room = await user.createRoom('cap');

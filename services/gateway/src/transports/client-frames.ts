@@ -1,4 +1,4 @@
-import type { RawData, WebSocket } from 'ws';
+import type { RawData } from 'ws';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { parseClientFrame, type ClientFrame, type ErrorFrame } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
@@ -37,8 +37,7 @@ export class ClientFrameHandler {
     private readonly ctx: GatewayContext,
     private readonly principal: Principal,
     private readonly session: Session,
-    private readonly socket: WebSocket,
-    private readonly writer: { text(text: string): void },
+    private readonly writer: { text(text: string): void; close(code: number, reason: string): void },
   ) {}
 
   onMessage(data: RawData, isBinary: boolean): void {
@@ -106,7 +105,7 @@ export class ClientFrameHandler {
       trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: failure.code });
       if (error instanceof ClientError && error.code === 'rate_limited') {
         failure.retryAfterMs = error.retryAfterMs;
-        if (++this.refusedInARow > MAX_REFUSED_SENDS_IN_A_ROW) this.socket.close(CLOSE.rateLimited, 'rate limited: slow down');
+        if (++this.refusedInARow > MAX_REFUSED_SENDS_IN_A_ROW) this.writer.close(CLOSE.rateLimited, 'rate limited: slow down');
       }
       this.sendFrame(failure);
     }

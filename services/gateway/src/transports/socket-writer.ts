@@ -21,7 +21,12 @@ export class SocketWriter implements StreamOutput {
     connection: Socket,
     private readonly ctx: GatewayContext,
   ) {
-    this.burst = new WriteBurst(connection);
+    this.burst = new WriteBurst(connection, this);
+  }
+
+  /** Frames still go out: not once a close has begun (ws writes the close frame itself). */
+  get open(): boolean {
+    return this.socket.readyState === this.socket.OPEN;
   }
 
   push(event: OutgoingEvent): void {
@@ -29,7 +34,13 @@ export class SocketWriter implements StreamOutput {
   }
 
   fail(reason: string): void {
-    this.socket.close(CLOSE.internalError, reason);
+    this.close(CLOSE.internalError, reason);
+  }
+
+  /** Closes after the frames written so far, which would otherwise follow the close frame and be lost. */
+  close(code: number, reason: string): void {
+    this.burst.flush();
+    this.socket.close(code, reason);
   }
 
   /** A frame of our own: an ack, an error, a pong. */
@@ -38,13 +49,12 @@ export class SocketWriter implements StreamOutput {
   }
 
   private write(frame: Buffer): void {
-    const { socket, burst } = this;
-    if (socket.readyState !== socket.OPEN) return;
-    if (burst.backlog > this.ctx.config.maxBufferedBytes) {
+    if (!this.open) return;
+    if (this.burst.backlog > this.ctx.config.maxBufferedBytes) {
       this.ctx.metrics.slowConsumerCuts.inc({ transport: 'websocket' });
-      socket.close(CLOSE.tooSlow, 'too slow: resume with your cursor');
+      this.close(CLOSE.tooSlow, 'too slow: resume with your cursor');
       return;
     }
-    burst.write(frame);
+    this.burst.write(frame);
   }
 }

@@ -20,7 +20,7 @@ function endWithError(response: ServerResponse, code: string, message: string): 
  * per-stream closure costs its own context, and a named one (tsx keeps names)
  * a few hundred bytes more.
  */
-class SseStream implements StreamOutput, LiveConnection {
+export class SseStream implements StreamOutput, LiveConnection {
   readonly transport = 'sse';
   private readonly burst: WriteBurst;
   session: Session | undefined;
@@ -33,30 +33,39 @@ class SseStream implements StreamOutput, LiveConnection {
     readonly ip: string,
     private readonly ctx: GatewayContext,
   ) {
-    this.burst = new WriteBurst(response);
+    this.burst = new WriteBurst(response, this);
+  }
+
+  get open(): boolean {
+    return !this.response.writableEnded;
   }
 
   push(event: OutgoingEvent): void {
-    const { response, burst } = this;
-    if (response.writableEnded) return;
-    if (burst.backlog > this.ctx.config.maxBufferedBytes) {
+    if (!this.open) return;
+    if (this.burst.backlog > this.ctx.config.maxBufferedBytes) {
       this.ctx.metrics.slowConsumerCuts.inc({ transport: 'sse' });
-      endWithError(response, 'too_slow', 'too slow: resume with your cursor');
+      this.end('too_slow', 'too slow: resume with your cursor');
       return;
     }
-    burst.write(event.sseEvent);
+    this.burst.write(event.sseEvent);
   }
 
   fail(reason: string): void {
-    endWithError(this.response, 'unavailable', reason);
+    this.end('unavailable', reason);
   }
 
   goAway(): void {
-    endWithError(this.response, 'unavailable', 'server restarting: reconnect');
+    this.end('unavailable', 'server restarting: reconnect');
   }
 
   expire(): void {
-    endWithError(this.response, 'unauthenticated', 'token expired');
+    this.end('unauthenticated', 'token expired');
+  }
+
+  /** Ends after the events written so far: written after the end, they would be an error and lost. */
+  end(code: string, message: string): void {
+    this.burst.flush();
+    endWithError(this.response, code, message);
   }
 
   /** The response closed (ended by us or by the client): let go of everything the stream held. */
@@ -80,7 +89,7 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
   heartbeat.unref();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
-    for (const stream of open) endWithError(stream.response, 'unavailable', 'server shutting down: reconnect');
+    for (const stream of open) stream.end('unavailable', 'server shutting down: reconnect');
   });
   // One listener for every stream's response, not one closure each.
   const logResponseError = (error: Error) => ctx.logger.debug({ err: error }, 'sse response error');

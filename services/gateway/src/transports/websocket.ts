@@ -110,7 +110,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
 
       const writer = new SocketWriter(socket, connection, ctx);
       const session = new Session(principal, ctx.sessionDeps, writer);
-      const expiry = expiryTimer(principal, () => socket.close(CLOSE.unauthenticated, 'token expired'));
+      const expiry = expiryTimer(principal, () => writer.close(CLOSE.unauthenticated, 'token expired'));
 
       socket.on('close', () => {
         clearTimeout(expiry);
@@ -119,7 +119,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
         release();
       });
 
-      const frames = new ClientFrameHandler(ctx, principal, session, socket, writer);
+      const frames = new ClientFrameHandler(ctx, principal, session, writer);
       socket.on('message', (data, isBinary) => frames.onMessage(data, isBinary));
 
       void session.start(plan);

@@ -2,44 +2,86 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { WriteBurst } from './write-burst';
 
-/** Records cork/uncork calls the way a net.Socket counts them, and holds written bytes until uncorked. */
+/** Records each write as the text it carried; `writableLength` is what the client has not read yet. */
 function recorder() {
-  const calls: string[] = [];
+  const writes: string[] = [];
+  const chunks: Buffer[] = [];
   const stream = {
     writableLength: 0,
-    cork: () => calls.push('cork'),
-    uncork: () => {
-      calls.push('uncork');
-      stream.writableLength = 0;
-    },
     write: (chunk: Buffer) => {
-      stream.writableLength += chunk.length;
+      writes.push(chunk.toString());
+      chunks.push(chunk);
       return true;
     },
   };
-  return { calls, stream };
+  const gate = { open: true };
+  return { writes, chunks, stream, gate };
 }
 
-test('writes begun in one task are held back together and let go once that task is done', async () => {
-  const { calls, stream } = recorder();
-  const burst = new WriteBurst(stream);
-  for (let i = 0; i < 3; i++) burst.write(Buffer.alloc(100));
-  assert.deepEqual(calls, ['cork']);
-  assert.equal(stream.writableLength, 300);
-  assert.equal(burst.backlog, 0, 'the burst itself is no backlog');
+const frame = (text: string) => Buffer.from(text);
+
+test('frames written in one task leave in one write, in order, once that task is done', async () => {
+  const { writes, stream, gate } = recorder();
+  const burst = new WriteBurst(stream, gate);
+  for (const text of ['a', 'b', 'c']) burst.write(frame(text));
+  assert.deepEqual(writes, [], 'held until the task is done');
   await Promise.resolve();
-  assert.deepEqual(calls, ['cork', 'uncork']);
-  stream.writableLength = 50; // what the client has not read yet
+  assert.deepEqual(writes, ['abc']);
+  burst.write(frame('d'));
+  await Promise.resolve();
+  assert.deepEqual(writes, ['abc', 'd'], 'the next task is a burst of its own');
+});
+
+test('a single frame is written as it is, without a copy', async () => {
+  const { chunks, stream, gate } = recorder();
+  const burst = new WriteBurst(stream, gate);
+  const only = frame('only');
+  burst.write(only);
+  await Promise.resolve();
+  assert.equal(chunks[0], only);
+});
+
+test('a burst is let go each time it reaches 16 KiB, and the rest when the task is done', async () => {
+  const { writes, stream, gate } = recorder();
+  const burst = new WriteBurst(stream, gate);
+  burst.write(Buffer.alloc(10_000, 'x'));
+  burst.write(Buffer.alloc(10_000, 'y'));
+  assert.equal(writes.length, 1, 'written as soon as it reached 16 KiB');
+  assert.equal(writes[0]!.length, 20_000);
+  burst.write(frame('z'));
+  await Promise.resolve();
+  assert.deepEqual(writes.slice(1), ['z']);
+});
+
+test('the backlog is what the stream holds for the client, not the burst held back', () => {
+  const { stream, gate } = recorder();
+  const burst = new WriteBurst(stream, gate);
+  burst.write(Buffer.alloc(1_000));
+  assert.equal(burst.backlog, 0);
+  stream.writableLength = 50;
   assert.equal(burst.backlog, 50);
 });
 
-test('a burst larger than 16 KiB is let go as it grows, so it never looks like a backlog', async () => {
-  const { calls, stream } = recorder();
-  const burst = new WriteBurst(stream);
-  burst.write(Buffer.alloc(10_000));
-  burst.write(Buffer.alloc(10_000));
-  assert.deepEqual(calls, ['cork', 'uncork', 'cork']);
-  assert.equal(burst.backlog, 0);
+test('flush writes what is held at once, so that a close or an end written next comes after it', async () => {
+  const { writes, stream, gate } = recorder();
+  const burst = new WriteBurst(stream, gate);
+  burst.write(frame('error frame'));
+  burst.flush();
+  stream.write(frame('close frame'));
+  gate.open = false;
   await Promise.resolve();
-  assert.deepEqual(calls, ['cork', 'uncork', 'cork', 'uncork']);
+  assert.deepEqual(writes, ['error frame', 'close frame'], 'nothing is written twice or after the close');
+});
+
+test('frames still held when the stream closes are dropped, never written after the close', async () => {
+  const { writes, stream, gate } = recorder();
+  const burst = new WriteBurst(stream, gate);
+  burst.write(frame('late'));
+  gate.open = false;
+  await Promise.resolve();
+  assert.deepEqual(writes, []);
+  gate.open = true;
+  burst.write(frame('next'));
+  await Promise.resolve();
+  assert.deepEqual(writes, ['next'], 'the dropped frames are gone for good');
 });

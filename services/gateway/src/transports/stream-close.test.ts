@@ -1,0 +1,61 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, get, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import WebSocket, { WebSocketServer } from 'ws';
+import type { GatewayContext } from '../context';
+import { OutgoingEvent } from '../session/outgoing-event';
+import { CLOSE } from './close-codes';
+import { SocketWriter } from './socket-writer';
+import { SseStream } from './sse';
+
+const ctx = { config: { maxBufferedBytes: 1 << 20 }, metrics: { slowConsumerCuts: { inc() {} } } } as unknown as GatewayContext;
+const event = (seq: number) => new OutgoingEvent('message', `{"type":"message","seq":${seq}}`, `c${seq}`);
+
+test('frames written just before a WebSocket close reach the client ahead of the close frame', async () => {
+  const server = createServer();
+  const wss = new WebSocketServer({ server });
+  wss.on('connection', (socket, request) => {
+    const writer = new SocketWriter(socket, request.socket, ctx);
+    // All in one task, as when a batch of refusals ends in a close: the frames are still held in the burst.
+    writer.push(event(1));
+    writer.text('{"type":"error","code":"rate_limited"}');
+    writer.close(CLOSE.rateLimited, 'rate limited: slow down');
+    writer.text('{"type":"error","code":"too late"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const received: string[] = [];
+    client.on('message', (data) => received.push(JSON.parse(data.toString()).type + (JSON.parse(data.toString()).code ?? '')));
+    const [code] = (await once(client, 'close')) as [number];
+    assert.equal(code, CLOSE.rateLimited);
+    assert.deepEqual(received, ['message', 'errorrate_limited'], 'the frames before the close, and none after it');
+  } finally {
+    wss.close();
+    server.close();
+  }
+});
+
+test('events written just before an SSE stream ends reach the client ahead of its closing error event', async () => {
+  const server = createServer((request, response) => {
+    response.writeHead(200, { 'content-type': 'text/event-stream' });
+    const stream = new SseStream(response, { id: 'u', name: 'u' }, '127.0.0.1', ctx);
+    stream.push(event(1));
+    stream.push(event(2));
+    stream.expire();
+    stream.push(event(3));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const response = await new Promise<IncomingMessage>((resolve) => get(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, resolve));
+    let body = '';
+    for await (const chunk of response) body += chunk;
+    const ids = [...body.matchAll(/^id: (\S+)$/gm)].map((match) => match[1]);
+    assert.deepEqual(ids, ['c1', 'c2'], 'both events before the end, none after it');
+    assert.match(body.slice(body.lastIndexOf('id: c2')), /event: error\ndata: \{"type":"error","code":"unauthenticated"/);
+  } finally {
+    server.close();
+  }
+});
