@@ -16,6 +16,9 @@ export interface FloorJob {
   seconds: number;
 }
 
+/** Sent before the measured records, until one per key has arrived: not a timestamp, so never counted. */
+const MARKER = 'marker';
+
 export async function kafkaFloor(
   job: FloorJob,
   paced: (total: number, rate: number, send: (n: number) => void) => Promise<void>,
@@ -29,6 +32,7 @@ export async function kafkaFloor(
   const relay = kafka.consumer({ groupId: `${group}-relay`, maxWaitTimeInMs: 100 });
   const receiver = kafka.consumer({ groupId: `${group}-receiver`, maxWaitTimeInMs: 250 });
   const latencies: number[] = [];
+  const marked = new Set<string>();
   await Promise.all([sender.connect(), relayProducer.connect()]);
   await Promise.all([
     // As the messaging service does by default: every partition's batch of a fetch at once.
@@ -37,10 +41,24 @@ export async function kafkaFloor(
     }),
     consume(receiver, job.topics.events, 1, async ({ batch }) => {
       const now = performance.timeOrigin + performance.now();
-      for (const message of batch.messages) latencies.push(now - Number(message.value!.toString()));
+      for (const message of batch.messages) {
+        const value = message.value!.toString();
+        if (value === MARKER) marked.add(message.key!.toString());
+        else latencies.push(now - Number(value));
+      }
     }),
   ]);
   try {
+    // A new group finds the end of its partitions at its first fetch, after it has joined: a record sent before then
+    // would be skipped and look lost. Once a marker for every key has made both hops, both consumers are past that
+    // point on every partition the run sends to.
+    const keys = Array.from({ length: job.rooms }, (_, i) => `room-${i}`);
+    const readyBy = performance.now() + 30_000;
+    while (marked.size < keys.length) {
+      if (performance.now() > readyBy) throw new Error('the two Kafka hops did not carry a marker for every key within 30 s');
+      await Promise.all(keys.filter((key) => !marked.has(key)).map((key) => sender.send(job.topics.commands, { key, value: MARKER })));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     const total = job.rate * job.seconds;
     await paced(total, job.rate, (n) => {
       void sender.send(job.topics.commands, { key: `room-${n % job.rooms}`, value: String(performance.timeOrigin + performance.now()) });
