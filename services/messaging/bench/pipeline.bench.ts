@@ -105,7 +105,8 @@ async function kafkaHopAt(rate: number): Promise<{ p50: number; p99: number }> {
   let joined = false;
   consumer.on(consumer.events.GROUP_JOIN, () => (joined = true));
   await consumer.connect();
-  await consumer.subscribe({ topic: names.events, fromBeginning: false });
+  // The topic is new: from its beginning, so a record sent before the group's first fetch is not skipped.
+  await consumer.subscribe({ topic: names.events, fromBeginning: true });
   await consumer.run({
     eachBatch: async ({ batch }) => {
       const now = Date.now();
