@@ -32,6 +32,18 @@ test('frames written in one task leave in one write, in order, once that task is
   assert.deepEqual(writes, ['abc', 'd'], 'the next task is a burst of its own');
 });
 
+test('bursts of many streams begun in one task each leave in one write when the task is done', async () => {
+  const streams = [recorder(), recorder(), recorder()];
+  const bursts = streams.map(({ stream, gate }) => new WriteBurst(stream, gate));
+  for (const text of ['1', '2']) for (const burst of bursts) burst.write(frame(text));
+  assert.deepEqual(streams.map(({ writes }) => writes), [[], [], []], 'held until the task is done');
+  await Promise.resolve();
+  assert.deepEqual(streams.map(({ writes }) => writes), [['12'], ['12'], ['12']]);
+  bursts[1]!.write(frame('3'));
+  await Promise.resolve();
+  assert.deepEqual(streams.map(({ writes }) => writes), [['12'], ['12', '3'], ['12']], 'a later task flushes only the bursts it began');
+});
+
 test('a single frame is written as it is, without a copy', async () => {
   const { chunks, stream, gate } = recorder();
   const burst = new WriteBurst(stream, gate);
