@@ -28,10 +28,13 @@ test('frames written just before a WebSocket close reach the client ahead of the
   try {
     const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
     const received: string[] = [];
-    client.on('message', (data) => received.push(JSON.parse(data.toString()).type + (JSON.parse(data.toString()).code ?? '')));
+    client.on('message', (data) => {
+      const frame = JSON.parse(data.toString()) as { type: string; code?: string };
+      received.push(frame.code ? `${frame.type} ${frame.code}` : frame.type);
+    });
     const [code] = (await once(client, 'close')) as [number];
     assert.equal(code, CLOSE.rateLimited);
-    assert.deepEqual(received, ['message', 'errorrate_limited'], 'the frames before the close, and none after it');
+    assert.deepEqual(received, ['message', 'error rate_limited'], 'the frames before the close, and none after it');
   } finally {
     wss.close();
     server.close();
