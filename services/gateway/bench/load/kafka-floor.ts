@@ -71,16 +71,14 @@ export async function kafkaFloor(
   }
 }
 
-/** Runs `eachBatch` on the topic's new records; resolves once the consumer has its partitions. */
+/** Runs `eachBatch` on the topic's new records (the markers tell when it is under way). */
 async function consume(
   consumer: Consumer,
   topic: string,
   partitionsConsumedConcurrently: number,
   eachBatch: (payload: EachBatchPayload) => Promise<void>,
 ): Promise<void> {
-  const assigned = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: false });
   await consumer.run({ partitionsConsumedConcurrently, eachBatch });
-  await assigned;
 }
