@@ -22,6 +22,8 @@ const RUNS = (process.env.BENCH_FANOUT_RUNS ?? '400:2000,2000:4000').split(',').
   const [rate, messages] = run.split(':').map(Number);
   return { rate: rate!, messages: messages! };
 });
+/** Sent first at the run's rate and not counted: every server is measured warm. */
+const WARMUP_MESSAGES = Number(process.env.BENCH_FANOUT_WARMUP_MESSAGES ?? 1000);
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'ours,socketio,centrifugo').split(',') as SystemName[];
 
 type Run = { system: SystemName; rate: number; messages: number } & FanoutResult;
@@ -33,7 +35,7 @@ for (const [index, name] of SYSTEMS.entries()) {
     const load = await LoadProcess.start();
     try {
       const addresses = Array.from({ length: 4 }, (_, i) => `127.0.${20 + index * RUNS.length + runIndex}.${10 + i}`);
-      const result = await load.run<FanoutResult>({ op: 'fanout', target: system.target, room: system.rooms[0]!, receivers: RECEIVERS, messages, rate, addresses, serverPid: system.pid });
+      const result = await load.run<FanoutResult>({ op: 'fanout', target: system.target, room: system.rooms[0]!, receivers: RECEIVERS, messages, warmupMessages: WARMUP_MESSAGES, rate, addresses, serverPid: system.pid });
       results.push({ system: name, rate, messages, ...result });
       console.log(
         `${name} at ${rate}/s: ${result.perSecond.toLocaleString('en')} deliveries/s (${result.deliveries}/${result.expected} in ${result.seconds.toFixed(2)} s); ` +
@@ -55,7 +57,8 @@ const fmt = (n: number) => n.toLocaleString('en');
 emitMarkdown(`## Fan-out: one room of ${fmt(RECEIVERS)} WebSocket members
 
 One server process; ${fmt(RECEIVERS)} clients in one room; one sender publishes 100-character messages at a fixed rate:
-${RUNS.map((r) => `${fmt(r.messages)} messages at ${fmt(r.rate)}/s (${fmt(r.rate * RECEIVERS)} deliveries/s asked for)`).join(', and ')}.
+${RUNS.map((r) => `${fmt(r.messages)} messages at ${fmt(r.rate)}/s (${fmt(r.rate * RECEIVERS)} deliveries/s asked for)`).join(', and ')},
+each after ${fmt(WARMUP_MESSAGES)} messages at the same rate that are not counted (a deployed server runs warm).
 Deliveries/s = deliveries counted at the clients / (last delivery − first send), so a server's delay to its last
 delivery counts against it. The clients are one separate process reading raw WebSocket frames for all three servers
 (Socket.IO's engine.io framing is read directly), so counting a frame costs the same everywhere; Centrifugo packs
