@@ -32,10 +32,17 @@ const nofile = openFileLimit(200_000);
 const NOFILE = ['prlimit', `--nofile=${nofile}:${nofile}`];
 const decode = (line, tag) => Buffer.from(line.slice(tag.length + 1), 'base64').toString();
 
+let current;
 function runBench(file, env) {
   return new Promise((resolve) => {
     let output = '';
-    const child = spawn(NOFILE[0], [...NOFILE.slice(1), process.execPath, '--import', 'tsx', file], { cwd: root, env, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = (current = spawn(NOFILE[0], [...NOFILE.slice(1), process.execPath, '--import', 'tsx', file], {
+      cwd: root,
+      env,
+      stdio: ['ignore', 'pipe', 'inherit'],
+      // A process group of its own (the servers and load processes it starts included), stopped as one on an interrupt.
+      detached: true,
+    }));
     let partial = '';
     child.stdout.on('data', (chunk) => {
       output += chunk;
@@ -59,6 +66,13 @@ if (benches.some((file) => file.startsWith('services/gateway/'))) {
 const startedAt = Date.now();
 
 const infra = await startEphemeralInfra({ root, kind: 'bench' });
+// Interrupted (Ctrl-C, or a SIGTERM to this process alone): stop the running benchmark, then Kafka and Postgres.
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    if (current?.exitCode === null) process.kill(-current.pid, 'SIGTERM');
+    infra.stop().finally(() => process.exit(130));
+  });
+}
 const sections = [];
 try {
   const env = { ...process.env, BENCH_NOFILE: String(nofile), TEST_KAFKA_BROKERS: infra.kafkaBrokers, TEST_DATABASE_URL: infra.databaseUrl, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
