@@ -65,18 +65,23 @@ if (benches.some((file) => file.startsWith('services/gateway/'))) {
 }
 const startedAt = Date.now();
 
-const infra = await startEphemeralInfra({ root, kind: 'bench' });
-// Interrupted (Ctrl-C, or a SIGTERM to this process alone): stop the running benchmark, then Kafka and Postgres.
+let interrupted = false;
+const starting = startEphemeralInfra({ root, kind: 'bench' });
+// Interrupted (Ctrl-C, or a SIGTERM to this process alone), even while Kafka and Postgres start: stop the running
+// benchmark, then them.
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
+    interrupted = true;
     if (current?.exitCode === null) process.kill(-current.pid, 'SIGTERM');
-    infra.stop().finally(() => process.exit(130));
+    starting.then((infra) => infra.stop(), () => undefined).finally(() => process.exit(130));
   });
 }
+const infra = await starting;
 const sections = [];
 try {
   const env = { ...process.env, BENCH_NOFILE: String(nofile), TEST_KAFKA_BROKERS: infra.kafkaBrokers, TEST_DATABASE_URL: infra.databaseUrl, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
   for (const file of benches) {
+    if (interrupted) break;
     const result = await runBench(file, env);
     if (!result) {
       console.error(`${file} failed`);
@@ -92,6 +97,7 @@ try {
 } finally {
   await infra.stop();
 }
+if (interrupted) process.exit(130);
 if (process.exitCode) process.exit();
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
