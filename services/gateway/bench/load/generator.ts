@@ -117,6 +117,7 @@ async function fanout(job: Extract<Job, { op: 'fanout' }>): Promise<FanoutResult
   // deployed server does.
   await round(job.warmupMessages);
   deliveries = 0;
+  lastDelivery = 0;
   const expected = job.messages * job.receivers;
   const [cpuBefore, machineBefore] = [processCpuSeconds(job.serverPid), machineTimes()];
   const started = await round(job.messages);
