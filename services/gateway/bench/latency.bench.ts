@@ -74,7 +74,7 @@ text). Ours: gateway → Kafka (acks=all) → messaging → Postgres → Kafka �
 gateway's \`sentAt\`. Socket.IO and Centrifugo keep nothing (memory broadcast, no Kafka, no Postgres): an in-memory floor.
 "Two bare Kafka hops" is the floor of any design that sends a message through Kafka twice, as ours does, on this
 machine: kafkajs producer → consumer that produces again → consumer, with our client settings (acks=all, idempotent,
-the same fetch waits), 10 keys, in one load process, and no WebSocket, Postgres or service code.
+the same fetch waits, no offset commit between fetches), 10 keys, in one load process, and no WebSocket, Postgres or service code.
 Target: p99 ≤ 25 ms at 2,000 messages/s.
 
 | messages/s | ${SYSTEMS.map((s) => LABELS[s]).join(' | ')} | ours, accepted → delivered | two bare Kafka hops |

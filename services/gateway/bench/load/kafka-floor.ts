@@ -1,8 +1,8 @@
 /**
  * The floor under our end-to-end latency on this machine: the same two Kafka hops a message takes through ours
  * (a producer → a consumer that produces again → a consumer), with the same client settings (acks=all, idempotent,
- * records sent together in one tick share a request, the same fetch waits), and nothing else: no WebSocket, no
- * Postgres, no JSON beyond a timestamp. Whatever ours adds on top is the gateway, the messaging service and Postgres.
+ * records sent together in one tick share a request, the same fetch waits, no offset commit between fetches), and
+ * nothing else: no WebSocket, no Postgres, no JSON beyond a timestamp. Whatever ours adds on top is the gateway, the messaging service and Postgres.
  */
 import { BatchingProducer, createKafka, type Consumer, type EachBatchPayload } from '@chat/kafka';
 import { createLogger } from '@chat/runtime';
@@ -80,5 +80,7 @@ async function consume(
 ): Promise<void> {
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: false });
-  await consumer.run({ partitionsConsumedConcurrently, eachBatch });
+  // As every service's consumer: no offset commit between fetches. kafkajs' autoCommit waits for one after every batch,
+  // which added a broker round trip per fetch to each hop (two hops at 2,000/s: p99 32–41 ms with it, 9–12 ms without).
+  await consumer.run({ autoCommit: false, partitionsConsumedConcurrently, eachBatch });
 }
