@@ -65,24 +65,23 @@ if (benches.some((file) => file.startsWith('services/gateway/'))) {
 }
 const startedAt = Date.now();
 
-let interrupted = false;
-const starting = startEphemeralInfra({ root, kind: 'bench' });
 // Interrupted (Ctrl-C, or a SIGTERM to this process alone), even while Kafka and Postgres start: stop the running
-// benchmark, then them.
+// benchmark and start no other; the run then ends as a failed one does, stopping Kafka and Postgres.
+let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     interrupted = true;
     if (current?.exitCode === null) process.kill(-current.pid, 'SIGTERM');
-    starting.then((infra) => infra.stop(), () => undefined).finally(() => process.exit(130));
   });
 }
-const infra = await starting;
+const infra = await startEphemeralInfra({ root, kind: 'bench' });
 const sections = [];
 try {
   const env = { ...process.env, BENCH_NOFILE: String(nofile), TEST_KAFKA_BROKERS: infra.kafkaBrokers, TEST_DATABASE_URL: infra.databaseUrl, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
   for (const file of benches) {
     if (interrupted) break;
     const result = await runBench(file, env);
+    if (interrupted) break;
     if (!result) {
       console.error(`${file} failed`);
       process.exitCode = 1;
