@@ -2,7 +2,8 @@
  * The floor under our end-to-end latency on this machine: the same two Kafka hops a message takes through ours
  * (a producer → a consumer that produces again → a consumer), with the same client settings (acks=all, idempotent,
  * records sent together in one tick share a request, the same fetch waits, no offset commit between fetches), and
- * nothing else: no WebSocket, no Postgres, no JSON beyond a timestamp. Whatever ours adds on top is the gateway, the messaging service and Postgres.
+ * nothing else: no WebSocket, no Postgres, no JSON beyond a timestamp. Whatever ours adds on top is the gateway, the
+ * messaging service and Postgres.
  */
 import { BatchingProducer, createKafka, type Consumer, type EachBatchPayload } from '@chat/kafka';
 import { createLogger } from '@chat/runtime';
