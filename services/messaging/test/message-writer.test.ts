@@ -65,7 +65,29 @@ test('sends to a room that does not exist, or with invalid fields, are dropped a
   assert.equal(result.inserted, 1);
   assert.equal(result.dropped, 2);
   assert.deepEqual(await storedSeqs(room), [{ seq: 1, text: 'kept' }]);
+  assert.equal(await rowsOfRoomsThatDoNotExist(), 0);
 });
+
+test('in a batch with edits, sends and edits naming a room that does not exist are dropped too', async () => {
+  const room = await createRoom();
+  await writer.persistBatch([send(room, 'first')]);
+  const nowhere = randomUUID();
+  const result = await writer.persistBatch([
+    send(nowhere, 'lost'),
+    { ...send(nowhere, 'no target'), kind: 'message_edited', target: 1 },
+    { ...send(room, 'edited'), kind: 'message_edited', target: 1 },
+  ]);
+  assert.equal(result.inserted, 1);
+  assert.equal(result.dropped, 2);
+  assert.deepEqual(result.events.map((e) => [e.room, e.seq]), [[room, 2]]);
+  assert.equal(await rowsOfRoomsThatDoNotExist(), 0);
+});
+
+/** No foreign key keeps messages to existing rooms (0003): the writer alone does. */
+async function rowsOfRoomsThatDoNotExist(): Promise<number> {
+  const { rows } = await db.pool.query('SELECT count(*)::int AS n FROM messages m WHERE NOT EXISTS (SELECT 1 FROM rooms r WHERE r.id = m.room_id)');
+  return rows[0].n;
+}
 
 test('a batch with an edit and a delete applies them only to the sender\'s own messages, with seqs after the sends', async () => {
   const room = await createRoom();
