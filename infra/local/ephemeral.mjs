@@ -18,6 +18,9 @@ export async function startEphemeralInfra({ root, kind }) {
   return {
     kafkaBrokers: kafka.brokers,
     databaseUrl: postgres.url,
+    /** The broker's JVM and the postmaster (whose children are the backends), for CPU accounting. */
+    kafkaPid: kafka.pid,
+    postgresPid: postgres.pid,
     async stop() {
       await Promise.allSettled([kafka.stop(), postgres.stop()]);
       rmSync(runDir, { recursive: true, force: true });

@@ -5,12 +5,13 @@
  * memory: their figures are a floor, not a like-for-like). Run through
  * `npm run bench -- latency`.
  */
+import { availableParallelism } from 'node:os';
 import { barChartSvg, emitChart, emitMarkdown } from './harness/report';
 import { LoadProcess } from './harness/load-process';
 import { LABELS, startSystem } from './harness/systems';
 import { createTestTopics, testInfra } from '@chat/testkit';
 import type { SystemName } from './load/connectors';
-import type { LatencyResult } from './load/generator';
+import type { CpuUse, LatencyResult } from './load/generator';
 
 const RATES = (process.env.BENCH_LATENCY_RATES ?? '500,2000,5000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
@@ -18,9 +19,17 @@ const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
 // p50 35–58 ms after a 5 s warm-up and 9–16 ms after a 40 s one, in alternated runs.
 const WARMUP_SECONDS = Number(process.env.BENCH_LATENCY_WARMUP_SECONDS ?? 40);
 const ROOMS = 10;
+const CORES = availableParallelism();
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'ours,socketio,centrifugo').split(',') as SystemName[];
 
 const results: Array<{ system: SystemName; rate: number } & LatencyResult> = [];
+const cores = (n: number) => `${n.toFixed(2)} cores`;
+const cpuSummary = (cpu: CpuUse | undefined) =>
+  cpu
+    ? `machine ${Math.round(cpu.machineBusy * 100)} % busy; ${Object.entries(cpu.groups).map(([group, used]) => `${group} ${cores(used)}`).join(', ')}; load generator ${cores(cpu.generator)}`
+    : '—';
+/** The servers' CPU per message, every process of the system included (ours: gateway, messaging, Kafka, Postgres). */
+const serverMsPerMessage = (cpu: CpuUse, rate: number) => (Object.values(cpu.groups).reduce((sum, used) => sum + used, 0) / rate) * 1000;
 for (const [index, name] of SYSTEMS.entries()) {
   const system = await startSystem(name, { rooms: ROOMS, messaging: true });
   const load = await LoadProcess.start();
@@ -30,10 +39,10 @@ for (const [index, name] of SYSTEMS.entries()) {
     // Kafka broker's JVM for ours) do not land in the first rate's figures: a deployed server runs warm.
     await load.run({ op: 'latency', target: system.target, rooms: system.rooms, rate: 1000, seconds: WARMUP_SECONDS, addresses });
     for (const rate of RATES) {
-      const result = await load.run<LatencyResult>({ op: 'latency', target: system.target, rooms: system.rooms, rate, seconds: SECONDS, addresses });
+      const result = await load.run<LatencyResult>({ op: 'latency', target: system.target, rooms: system.rooms, rate, seconds: SECONDS, addresses, cpuOf: system.cpuGroups });
       results.push({ system: name, rate, ...result });
       const accepted = result.accepted ? `; accepted → delivered p50 ${result.accepted.p50} ms, p99 ${result.accepted.p99} ms` : '';
-      console.log(`${name} at ${rate}/s: p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms (${result.delivered}/${result.sent})${accepted}`);
+      console.log(`${name} at ${rate}/s: p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms (${result.delivered}/${result.sent})${accepted}; CPU: ${cpuSummary(result.cpu)}`);
     }
   } finally {
     await load.stop();
@@ -82,6 +91,22 @@ Target: p99 ≤ 25 ms at 2,000 messages/s.
 ${RATES.map((rate) => `| ${rate.toLocaleString('en')} | ${SYSTEMS.map((s) => cell(s, rate)).join(' | ')} | ${acceptedCell(rate)} | ${figures(floor.get(rate))} |`).join('\n')}
 
 ![p99 latency by rate](benchmarks/latency-p99.png)
+
+CPU while each rate ran, from the first send to the last delivery (\`/proc\`): the share of the machine's
+${CORES} cores in use by every process, the cores each part of the system used on average (a process with its
+children: Postgres' backends count with it), and the servers' CPU time per message, every part of the system included.
+The load generator runs on the same cores.
+
+| system | messages/s | machine busy | servers' cores, by part | servers' CPU per message | load generator |
+|---|---|---|---|---|---|
+${results
+  .filter((r) => r.cpu)
+  .map((r) => {
+    const cpu = r.cpu!;
+    const parts = Object.entries(cpu.groups).map(([group, used]) => `${group} ${used.toFixed(2)}`).join(', ');
+    return `| ${LABELS[r.system]} | ${r.rate.toLocaleString('en')} | ${Math.round(cpu.machineBusy * 100)} % | ${parts} | ${serverMsPerMessage(cpu, r.rate).toFixed(3)} ms | ${cores(cpu.generator)} |`;
+  })
+  .join('\n')}
 `);
 emitChart(
   'latency-p99',

@@ -10,12 +10,15 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ApiClient, createTestDatabase, createTestTopics, isolatedServiceEnv, startService, type RunningService } from '@chat/testkit';
 import type { SystemName, Target } from '../load/connectors';
+import type { CpuGroups } from '../load/generator';
 import { startCentrifugo } from './centrifugo';
 
 export interface RunningSystem {
   name: SystemName;
   target: Target;
   pid: number;
+  /** The processes that serve it, by name, for CPU accounting: ours counts Kafka and Postgres too. */
+  cpuGroups: CpuGroups;
   rooms: string[];
   /** V8's used heap (Go's in-use heap for Centrifugo), in bytes. */
   heapBytes(): Promise<number>;
@@ -30,7 +33,8 @@ const GC_PRELOAD = fileURLToPath(new URL('../gc-on-signal.mjs', import.meta.url)
 const SOCKET_IO_SERVER = fileURLToPath(new URL('../peers/socketio-server.ts', import.meta.url));
 /**
  * Node servers under test collect garbage on SIGUSR2 (gc-on-signal.mjs), so memory is read after GC settles.
- * BENCH_NODE_OPTIONS adds flags for profiling them (e.g. `--cpu-prof`, `--heapsnapshot-signal=SIGUSR1`).
+ * BENCH_NODE_OPTIONS adds flags for them (e.g. `--heapsnapshot-signal=SIGUSR1`; Node 20 refuses `--cpu-prof` there, so
+ * a CPU profile takes an `--import` of a script that drives `node:inspector`).
  */
 export const NODE_SERVER_OPTIONS = `--import=${GC_PRELOAD} ${process.env.BENCH_NODE_OPTIONS ?? ''}`.trim();
 
@@ -65,6 +69,11 @@ export async function startOurs(options: { rooms: number; messaging: boolean }):
     services.push(await startService('gateway', { ...env, INSTANCE_ID: `${topics.prefix}gw`, NODE_OPTIONS: NODE_SERVER_OPTIONS }));
     if (options.messaging) services.push(await startService('messaging', env));
     const gateway = services[0]!;
+    const cpuGroups: CpuGroups = { gateway: [gateway.process.pid!] };
+    if (options.messaging) cpuGroups.messaging = [services[1]!.process.pid!];
+    // Set by scripts/bench.mjs, which starts them; the postmaster's children, its backends, count with it.
+    if (process.env.BENCH_KAFKA_PID) cpuGroups.Kafka = [Number(process.env.BENCH_KAFKA_PID)];
+    if (process.env.BENCH_POSTGRES_PID) cpuGroups.Postgres = [Number(process.env.BENCH_POSTGRES_PID)];
     const api = await ApiClient.login(gateway.url, 'bench');
     const rooms = await Promise.all(Array.from({ length: options.rooms }, (_, i) => api.createRoom(`bench-${i}`).then((room) => room.id)));
     const quietRoom = (await api.createRoom('bench-quiet')).id;
@@ -72,6 +81,7 @@ export async function startOurs(options: { rooms: number; messaging: boolean }):
       name: 'ours',
       target: { system: 'ours', url: gateway.url, token: api.token, quietRoom },
       pid: gateway.process.pid!,
+      cpuGroups,
       rooms,
       heapBytes: () => metric(gateway.url, 'nodejs_heap_size_used_bytes'),
       openStreams: (transport) => metric(gateway.url, 'chat_connections_open', `{transport="${transport}"}`),
@@ -100,6 +110,7 @@ export async function startSocketIo(rooms: number): Promise<RunningSystem> {
     name: 'socketio',
     target: { system: 'socketio', url },
     pid: child.pid!,
+    cpuGroups: { server: [child.pid!] },
     rooms: Array.from({ length: rooms }, (_, i) => `room${i}`),
     heapBytes: async () => Number(await (await fetch(`${url}/heap`)).text()),
     async stop() {
@@ -116,6 +127,7 @@ export async function startPeerCentrifugo(rooms: number): Promise<RunningSystem>
     name: 'centrifugo',
     target: { system: 'centrifugo', url: server.url },
     pid: server.pid,
+    cpuGroups: { server: [server.pid] },
     rooms: Array.from({ length: rooms }, (_, i) => `room${i}`),
     heapBytes: () => metric(server.url, 'go_memstats_heap_inuse_bytes'),
     stop: server.stop,

@@ -3,7 +3,8 @@
  * IPC by a benchmark. It holds idle connections, measures fan-out and latency
  * at the clients, and exits by itself when its parent goes or its time is up.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { deliveriesIn, publisher, subscribe, textsIn, type Subscriber, type Target } from './connectors';
 import { openPoll, openSse, type HeldStream } from './http-streams';
 import { kafkaFloor, type FloorJob } from './kafka-floor';
@@ -14,7 +15,7 @@ export type Job =
   | { op: 'idle'; target: Target; transport: Transport; room: string; count: number; addresses: string[] }
   | { op: 'release' }
   | { op: 'fanout'; target: Target; room: string; receivers: number; messages: number; warmupMessages: number; rate: number; addresses: string[]; serverPid: number }
-  | { op: 'latency'; target: Target; rooms: string[]; rate: number; seconds: number; addresses: string[] }
+  | { op: 'latency'; target: Target; rooms: string[]; rate: number; seconds: number; addresses: string[]; cpuOf?: CpuGroups }
   | ({ op: 'kafka-floor' } & FloorJob);
 
 export interface FanoutResult {
@@ -36,6 +37,20 @@ export interface LatencyResult {
   max: number;
   /** Ours: from the gateway accepting the send (the message's sentAt) to delivery. */
   accepted?: { p50: number; p99: number };
+  /** Where the machine's CPU went while the messages were sent and delivered. */
+  cpu?: CpuUse;
+}
+
+/** Named groups of processes to account CPU to; each process counts with its children (Postgres' backends). */
+export type CpuGroups = Record<string, number[]>;
+
+export interface CpuUse {
+  /** Share of all cores busy, every process included. */
+  machineBusy: number;
+  cores: number;
+  /** Cores used on average by each group, and by this load generator. */
+  groups: Record<string, number>;
+  generator: number;
 }
 
 const MAX_LIFETIME_MS = Number(process.env.BENCH_LOAD_MAX_MS ?? 15 * 60_000);
@@ -145,6 +160,50 @@ function processCpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
+/** CPU seconds of every process in each group so far, children included, by pid. */
+function groupCpuSeconds(groups: CpuGroups): Map<string, Map<number, number>> {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // It exited meanwhile.
+    }
+  }
+  const snapshot = new Map<string, Map<number, number>>();
+  for (const [name, roots] of Object.entries(groups)) {
+    const byPid = new Map<number, number>();
+    for (const [pid, parent] of parents) {
+      if (!roots.includes(pid) && !roots.includes(parent)) continue;
+      try {
+        byPid.set(pid, processCpuSeconds(pid));
+      } catch {
+        // It exited meanwhile.
+      }
+    }
+    snapshot.set(name, byPid);
+  }
+  return snapshot;
+}
+
+/** Measures CPU from now until the returned function is called. */
+function cpuMeter(groups: CpuGroups): () => CpuUse {
+  const [groupsBefore, machineBefore, ownBefore, started] = [groupCpuSeconds(groups), machineTimes(), process.cpuUsage(), performance.now()];
+  return () => {
+    const [groupsAfter, machineAfter, own, seconds] = [groupCpuSeconds(groups), machineTimes(), process.cpuUsage(ownBefore), (performance.now() - started) / 1000];
+    const used = (name: string) =>
+      [...groupsAfter.get(name)!].reduce((sum, [pid, after]) => sum + after - (groupsBefore.get(name)!.get(pid) ?? 0), 0);
+    return {
+      machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
+      cores: availableParallelism(),
+      groups: Object.fromEntries(Object.keys(groups).map((name) => [name, used(name) / seconds])),
+      generator: (own.user + own.system) / 1e6 / seconds,
+    };
+  };
+}
+
 /** The machine's busy and total CPU ticks since boot, over all cores (`/proc/stat`). */
 function machineTimes(): { busy: number; total: number } {
   const [user, nice, system, idle, iowait, irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
@@ -170,18 +229,21 @@ async function latency(job: Extract<Job, { op: 'latency' }>): Promise<LatencyRes
   const publishers = job.rooms.map((_, i) => publisher(job.target, job.addresses[i % job.addresses.length]!));
   await Promise.all(publishers.map((p) => p.ready));
   const total = job.rate * job.seconds;
+  const cpuUntilNow = job.cpuOf && cpuMeter(job.cpuOf);
   await paced(total, job.rate, (n) => {
     const room = n % job.rooms.length;
     publishers[room]!.publish(job.rooms[room]!, `t${performance.now().toFixed(2)} `.padEnd(100, '.'));
   });
   const deadline = performance.now() + 15_000;
   while (latencies.length < total && performance.now() < deadline) await sleep(20);
+  const cpu = cpuUntilNow?.();
   for (const p of publishers) p.close();
   for (const receiver of receivers) receiver.socket.terminate();
   const accepted = sinceAccepted.sort((a, b) => a - b);
   return {
     ...summary(latencies, total),
     accepted: system === 'ours' ? { p50: percentile(accepted, 50), p99: percentile(accepted, 99) } : undefined,
+    cpu,
   };
 }
 
