@@ -4,7 +4,6 @@
  * at the clients, and exits by itself when its parent goes or its time is up.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { deliveriesIn, publisher, subscribe, textsIn, type Subscriber, type Target } from './connectors';
 import { openPoll, openSse, type HeldStream } from './http-streams';
 import { kafkaFloor, type FloorJob } from './kafka-floor';
@@ -47,7 +46,6 @@ export type CpuGroups = Record<string, number[]>;
 export interface CpuUse {
   /** Share of all cores busy, every process included. */
   machineBusy: number;
-  cores: number;
   /** Cores used on average by each group, and by this load generator. */
   groups: Record<string, number>;
   generator: number;
@@ -197,7 +195,6 @@ function cpuMeter(groups: CpuGroups): () => CpuUse {
       [...groupsAfter.get(name)!].reduce((sum, [pid, after]) => sum + after - (groupsBefore.get(name)!.get(pid) ?? 0), 0);
     return {
       machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
-      cores: availableParallelism(),
       groups: Object.fromEntries(Object.keys(groups).map((name) => [name, used(name) / seconds])),
       generator: (own.user + own.system) / 1e6 / seconds,
     };
