@@ -23,13 +23,14 @@ const CORES = availableParallelism();
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'ours,socketio,centrifugo').split(',') as SystemName[];
 
 const results: Array<{ system: SystemName; rate: number } & LatencyResult> = [];
-const cores = (n: number) => `${n.toFixed(2)} cores`;
+/** CPU seconds over the measured time: the cores used on average. */
+const inCores = (cpu: CpuUse, cpuSeconds: number) => (cpuSeconds / cpu.seconds).toFixed(2);
 const cpuSummary = (cpu: CpuUse | undefined) =>
   cpu
-    ? `machine ${Math.round(cpu.machineBusy * 100)} % busy; ${Object.entries(cpu.groups).map(([group, used]) => `${group} ${cores(used)}`).join(', ')}; load generator ${cores(cpu.generator)}`
+    ? `machine ${Math.round(cpu.machineBusy * 100)} % busy; ${Object.entries(cpu.groups).map(([group, used]) => `${group} ${inCores(cpu, used)} cores`).join(', ')}; load generator ${inCores(cpu, cpu.generator)} cores`
     : '—';
 /** The servers' CPU per message, every process of the system included (ours: gateway, messaging, Kafka, Postgres). */
-const serverMsPerMessage = (cpu: CpuUse, rate: number) => (Object.values(cpu.groups).reduce((sum, used) => sum + used, 0) / rate) * 1000;
+const serverMsPerMessage = (cpu: CpuUse, rate: number) => (Object.values(cpu.groups).reduce((sum, used) => sum + used, 0) / cpu.seconds / rate) * 1000;
 for (const [index, name] of SYSTEMS.entries()) {
   const system = await startSystem(name, { rooms: ROOMS, messaging: true });
   const load = await LoadProcess.start();
@@ -103,8 +104,8 @@ ${results
   .filter((r) => r.cpu)
   .map((r) => {
     const cpu = r.cpu!;
-    const parts = Object.entries(cpu.groups).map(([group, used]) => `${group} ${used.toFixed(2)}`).join(', ');
-    return `| ${LABELS[r.system]} | ${r.rate.toLocaleString('en')} | ${Math.round(cpu.machineBusy * 100)} % | ${parts} | ${serverMsPerMessage(cpu, r.rate).toFixed(3)} ms | ${cores(cpu.generator)} |`;
+    const parts = Object.entries(cpu.groups).map(([group, used]) => `${group} ${inCores(cpu, used)}`).join(', ');
+    return `| ${LABELS[r.system]} | ${r.rate.toLocaleString('en')} | ${Math.round(cpu.machineBusy * 100)} % | ${parts} | ${serverMsPerMessage(cpu, r.rate).toFixed(3)} ms | ${inCores(cpu, cpu.generator)} cores |`;
   })
   .join('\n')}
 `);

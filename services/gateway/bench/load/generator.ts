@@ -44,9 +44,11 @@ export interface LatencyResult {
 export type CpuGroups = Record<string, number[]>;
 
 export interface CpuUse {
+  /** How long it was measured. */
+  seconds: number;
   /** Share of all cores busy, every process included. */
   machineBusy: number;
-  /** Cores used on average by each group, and by this load generator. */
+  /** CPU seconds used by each group, and by this load generator. */
   groups: Record<string, number>;
   generator: number;
 }
@@ -132,9 +134,9 @@ async function fanout(job: Extract<Job, { op: 'fanout' }>): Promise<FanoutResult
   deliveries = 0;
   lastDelivery = 0;
   const expected = job.messages * job.receivers;
-  const [cpuBefore, machineBefore] = [processCpuSeconds(job.serverPid), machineTimes()];
+  const cpuUntilNow = cpuMeter({ server: [job.serverPid] });
   const started = await round(job.messages);
-  const [cpuAfter, machineAfter] = [processCpuSeconds(job.serverPid), machineTimes()];
+  const cpu = cpuUntilNow();
   const seconds = (lastDelivery - started) / 1000;
   sender.close();
   for (const receiver of receivers) receiver.socket.terminate();
@@ -143,45 +145,36 @@ async function fanout(job: Extract<Job, { op: 'fanout' }>): Promise<FanoutResult
     expected,
     seconds,
     perSecond: Math.round(deliveries / seconds),
-    serverCpuSeconds: cpuAfter - cpuBefore,
-    machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
+    serverCpuSeconds: cpu.groups.server!,
+    machineBusy: cpu.machineBusy,
   };
 }
 
 /** Linux counts CPU time in USER_HZ ticks, 100 a second on every architecture it runs on. */
 const TICKS_PER_SECOND = 100;
 
-/** User plus system CPU time of a process (`/proc/<pid>/stat`, fields 14 and 15), every thread included. */
-function processCpuSeconds(pid: number): number {
+/** A process's parent and its user plus system CPU time (`/proc/<pid>/stat`, fields 4, 14 and 15), every thread included. */
+function processStat(pid: number): { parent: number; cpuSeconds: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  return { parent: Number(fields[1]), cpuSeconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND };
 }
 
-/** CPU seconds of every process in each group so far, children included, by pid. */
+/** CPU seconds so far of every process in each group, children included, by pid. */
 function groupCpuSeconds(groups: CpuGroups): Map<string, Map<number, number>> {
-  const parents = new Map<number, number>();
+  const snapshot = new Map(Object.keys(groups).map((name) => [name, new Map<number, number>()]));
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
+    const pid = Number(entry);
+    let stat;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+      stat = processStat(pid);
     } catch {
-      // It exited meanwhile.
+      continue; // It exited meanwhile.
     }
-  }
-  const snapshot = new Map<string, Map<number, number>>();
-  for (const [name, roots] of Object.entries(groups)) {
-    const byPid = new Map<number, number>();
-    for (const [pid, parent] of parents) {
-      if (!roots.includes(pid) && !roots.includes(parent)) continue;
-      try {
-        byPid.set(pid, processCpuSeconds(pid));
-      } catch {
-        // It exited meanwhile.
-      }
+    for (const [name, roots] of Object.entries(groups)) {
+      if (roots.includes(pid) || roots.includes(stat.parent)) snapshot.get(name)!.set(pid, stat.cpuSeconds);
     }
-    snapshot.set(name, byPid);
   }
   return snapshot;
 }
@@ -190,13 +183,14 @@ function groupCpuSeconds(groups: CpuGroups): Map<string, Map<number, number>> {
 function cpuMeter(groups: CpuGroups): () => CpuUse {
   const [groupsBefore, machineBefore, ownBefore, started] = [groupCpuSeconds(groups), machineTimes(), process.cpuUsage(), performance.now()];
   return () => {
-    const [groupsAfter, machineAfter, own, seconds] = [groupCpuSeconds(groups), machineTimes(), process.cpuUsage(ownBefore), (performance.now() - started) / 1000];
+    const [groupsAfter, machineAfter, own] = [groupCpuSeconds(groups), machineTimes(), process.cpuUsage(ownBefore)];
     const used = (name: string) =>
       [...groupsAfter.get(name)!].reduce((sum, [pid, after]) => sum + after - (groupsBefore.get(name)!.get(pid) ?? 0), 0);
     return {
+      seconds: (performance.now() - started) / 1000,
       machineBusy: (machineAfter.busy - machineBefore.busy) / (machineAfter.total - machineBefore.total),
-      groups: Object.fromEntries(Object.keys(groups).map((name) => [name, used(name) / seconds])),
-      generator: (own.user + own.system) / 1e6 / seconds,
+      groups: Object.fromEntries(Object.keys(groups).map((name) => [name, used(name)])),
+      generator: (own.user + own.system) / 1e6,
     };
   };
 }
