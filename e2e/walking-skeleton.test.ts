@@ -110,7 +110,7 @@ function series(text: string, name: string): number | undefined {
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
 
-test('/metrics shows connections, messages in and out, delivery latency, batch sizes and consumer lag after traffic', async () => {
+test("/metrics shows connections, messages in and out, delivery latency, batch sizes, consumer lag and each Kafka step's time after traffic", async () => {
   const erin = await ApiClient.login(gateway, 'metrics_erin');
   const room = await erin.createRoom('metrics');
   const stream = await WsStream.forUser(erin, { rooms: room.id });
@@ -142,6 +142,20 @@ test('/metrics shows connections, messages in and out, delivery latency, batch s
   const eventLag = seriesOf(gatewayMetrics, 'chat_kafka_consumer_lag');
   assert.ok(eventLag.some(({ labels }) => labels.includes(`topic="${stack.topics.prefix}chat.events"`)), 'the gateway reports its lag on chat.events');
   for (const { value } of eventLag) assert.ok(value >= 0 && value < 5);
+
+  // Each step of the trip in time: the gateway's produce to chat.messages, the command's age when messaging read it,
+  // messaging's produce to chat.events, the event's age when this gateway read it; all five messages, each plausible.
+  const { prefix } = stack.topics;
+  const timed = (text: string, metric: string, labels: string) => {
+    const count = seriesOf(text, `${metric}_count`).find((s) => s.labels.includes(labels))?.value ?? 0;
+    const sum = seriesOf(text, `${metric}_sum`).find((s) => s.labels.includes(labels))?.value ?? Infinity;
+    assert.ok(count >= 5, `${metric}${labels}: ${count} observations`);
+    assert.ok(sum / count < 5, `${metric}${labels}: mean ${sum / count} s`);
+  };
+  timed(gatewayMetrics, 'chat_kafka_produce_seconds', `topic="${prefix}chat.messages"`);
+  timed(messagingMetrics, 'chat_kafka_record_age_seconds', `topic="${prefix}chat.messages"`);
+  timed(messagingMetrics, 'chat_kafka_produce_seconds', `topic="${prefix}chat.events"`);
+  timed(gatewayMetrics, 'chat_kafka_record_age_seconds', `topic="${prefix}chat.events"`);
   await stream.close();
   await waitUntil(
     async () => series(await (await fetch(`${gateway}/metrics`)).text(), 'chat_connections_open{transport="websocket"}') === 0,

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kafka, Message } from 'kafkajs';
+import { Registry } from 'prom-client';
 import { BatchingProducer } from './batching-producer';
 
 /** A stand-in for kafkajs that records what each request carried (a pure unit test of the batching). */
@@ -20,7 +21,7 @@ function fakeKafka(requests: number[][]): Kafka {
 
 test('records sent together share requests, each under the byte bound so the broker never refuses one', async () => {
   const requests: number[][] = [];
-  const producer = new BatchingProducer(fakeKafka(requests), 1_000, 100 * 1024);
+  const producer = new BatchingProducer(fakeKafka(requests), { maxBatchBytes: 100 * 1024 });
   const record = { value: Buffer.alloc(16 * 1024) };
   await Promise.all(Array.from({ length: 20 }, () => producer.send('t', record)));
   assert.equal(requests.flat().length, 20, 'every record sent once');
@@ -30,7 +31,20 @@ test('records sent together share requests, each under the byte bound so the bro
 
 test('a single record larger than the bound still goes out, alone', async () => {
   const requests: number[][] = [];
-  const producer = new BatchingProducer(fakeKafka(requests), 1_000, 1024);
+  const producer = new BatchingProducer(fakeKafka(requests), { maxBatchBytes: 1024 });
   await Promise.all([producer.send('t', { value: Buffer.alloc(4096) }), producer.send('t', { value: Buffer.alloc(10) })]);
   assert.deepEqual(requests, [[4096], [10]]);
+});
+
+test('chat_kafka_produce_seconds times each record from send to the acknowledgement of its request', async () => {
+  const registry = new Registry();
+  const producer = new BatchingProducer(fakeKafka([]), { metrics: registry });
+  await Promise.all([producer.send('a', { value: Buffer.from('1') }), producer.send('a', { value: Buffer.from('2') }), producer.send('b', { value: Buffer.from('3') })]);
+  const [metric] = (await registry.getMetricsAsJSON()).filter((m) => m.name === 'chat_kafka_produce_seconds');
+  const values = (metric?.values ?? []) as Array<{ metricName?: string; labels: Record<string, string | number>; value: number }>;
+  const of = (topic: string, suffix: string) => values.find((v) => v.metricName === `chat_kafka_produce_seconds_${suffix}` && v.labels.topic === topic)?.value;
+  assert.equal(of('a', 'count'), 2);
+  assert.equal(of('b', 'count'), 1);
+  // The stand-in's request takes 5 ms: no record is acknowledged sooner.
+  assert.ok((of('a', 'sum') ?? 0) >= 2 * 0.004, `topic a: ${of('a', 'sum')} s for two records`);
 });

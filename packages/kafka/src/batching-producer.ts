@@ -1,5 +1,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { Histogram, type Registry } from 'prom-client';
+import { KAFKA_SECONDS_BUCKETS } from './metric-buckets';
 import { startSendSpan } from './tracing';
 
 interface Pending {
@@ -7,6 +9,18 @@ interface Pending {
   message: Message;
   resolve: () => void;
   reject: (error: Error) => void;
+}
+
+export interface BatchingProducerOptions {
+  /** Records per request at most. */
+  maxBatch?: number;
+  /**
+   * Bytes of record values per request at most, which keeps every request, and so every partition's
+   * record batch, under the broker's `message.max.bytes` (1 MiB by default): a larger one is refused outright.
+   */
+  maxBatchBytes?: number;
+  /** Where `chat_kafka_produce_seconds{topic}` goes: from `send` to every in-sync replica having the record. */
+  metrics?: Registry;
 }
 
 /**
@@ -19,16 +33,14 @@ export class BatchingProducer {
   private readonly producer: Producer;
   private queue: Pending[] = [];
   private flushing = false;
+  private readonly maxBatch: number;
+  private readonly maxBatchBytes: number;
+  private readonly produceSeconds?: Histogram<'topic'>;
 
-  /**
-   * `maxBatchBytes` keeps every request, and so every partition's record batch, under the
-   * broker's `message.max.bytes` (1 MiB by default): a larger one is refused outright.
-   */
-  constructor(
-    kafka: Kafka,
-    private readonly maxBatch = 1_000,
-    private readonly maxBatchBytes = 512 * 1024,
-  ) {
+  constructor(kafka: Kafka, options: BatchingProducerOptions = {}) {
+    this.maxBatch = options.maxBatch ?? 1_000;
+    this.maxBatchBytes = options.maxBatchBytes ?? 512 * 1024;
+    if (options.metrics) this.produceSeconds = produceHistogram(options.metrics);
     // Idempotence needs unlimited retries (kafkajs' default for it): a send waits out a broker outage
     // rather than failing in a way that could reorder a partition. Clients time out and retry with
     // the same clientMsgId, which the messaging service dedupes.
@@ -50,8 +62,15 @@ export class BatchingProducer {
    */
   send(topic: string, message: Message): Promise<void> {
     const traced = startSendSpan(topic, message);
+    const timer = this.produceSeconds?.startTimer({ topic });
     const sent = new Promise<void>((resolve, reject) => {
-      this.queue.push({ topic, message: traced.message, resolve, reject });
+      const acked = timer
+        ? () => {
+            timer();
+            resolve();
+          }
+        : resolve;
+      this.queue.push({ topic, message: traced.message, resolve: acked, reject });
       if (!this.flushing) {
         this.flushing = true;
         // After the current task, so that records sent together in one tick share a request.
@@ -109,4 +128,18 @@ export class BatchingProducer {
     while (this.flushing) await new Promise((resolve) => setTimeout(resolve, 5));
     await this.producer.disconnect();
   }
+}
+
+function produceHistogram(registry: Registry): Histogram<'topic'> {
+  const name = 'chat_kafka_produce_seconds';
+  return (
+    (registry.getSingleMetric(name) as Histogram<'topic'> | undefined) ??
+    new Histogram({
+      name,
+      help: 'From a record handed to the producer to every in-sync replica having it (acks=all), waits for earlier requests included',
+      labelNames: ['topic'],
+      buckets: KAFKA_SECONDS_BUCKETS,
+      registers: [registry],
+    })
+  );
 }

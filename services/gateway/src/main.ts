@@ -41,10 +41,10 @@ const tokens = new TokenService(
       },
 );
 const tickets = new TicketStore(pool);
-const producer = new GatewayProducer(kafka, topicNames(config.topicPrefix));
+const registry = new Registry();
+const producer = new GatewayProducer(kafka, topicNames(config.topicPrefix), registry);
 const hub = new Hub();
 const memberCache = new MembershipCache(store);
-const registry = new Registry();
 const feed = new EventFeed(
   kafka,
   topicNames(config.topicPrefix).events,

@@ -1,3 +1,4 @@
+import { KAFKA_SECONDS_BUCKETS } from '@chat/kafka';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ConnectionRegistry, TransportName } from './session/connections';
 
@@ -34,7 +35,7 @@ export class GatewayMetrics {
     this.deliveryLatency = new Histogram({
       name: 'chat_delivery_latency_seconds',
       help: 'From a send accepted by a gateway to its event reaching this gateway for delivery',
-      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: KAFKA_SECONDS_BUCKETS,
       registers: [registry],
     });
     this.slowConsumerCuts = new Counter({

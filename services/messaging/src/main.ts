@@ -1,5 +1,5 @@
 import { createPool } from '@chat/db';
-import { ConsumerLag, createKafka, kafkaConnection, topicNames } from '@chat/kafka';
+import { ConsumerLag, createKafka, KAFKA_SECONDS_BUCKETS, kafkaConnection, topicNames } from '@chat/kafka';
 import { createLogger, createServiceApp, onShutdownSignal } from '@chat/runtime';
 import { loadMessagingConfig } from './config';
 import { PgMessageWriter } from './db/message-writer';
@@ -20,7 +20,7 @@ const batchSize = new Histogram({
 const batchSeconds = new Histogram({
   name: 'chat_persist_batch_seconds',
   help: 'Duration of the Postgres transaction of one batch',
-  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+  buckets: KAFKA_SECONDS_BUCKETS,
   registers: [registry],
 });
 const consumer = new CommandConsumer({
@@ -31,6 +31,7 @@ const consumer = new CommandConsumer({
   logger,
   partitionsConcurrently: config.partitionsConcurrently,
   lag: new ConsumerLag(registry, config.consumerGroup),
+  metrics: registry,
   onBatchPersisted: (size, seconds) => {
     batchSize.observe(size);
     batchSeconds.observe(seconds);

@@ -19,7 +19,6 @@ const config = readConfig({
 });
 const topics = topicNames(config.topicPrefix);
 const kafka = createKafka({ ...kafkaConnection(config), clientId: `presence-${config.instanceId}` }, logger);
-const producer = new BatchingProducer(kafka);
 const consumer = kafka.consumer({ groupId: config.consumerGroup, sessionTimeout: 10_000, heartbeatInterval: 2_000, maxWaitTimeInMs: 100 });
 
 let tracker = new PresenceTracker();
@@ -50,6 +49,7 @@ const sweep = setInterval(() => {
 }, Math.max(100, Math.min(1_000, config.ttlMs / 4)));
 
 const registry = new Registry();
+const producer = new BatchingProducer(kafka, { metrics: registry });
 const lag = new ConsumerLag(registry, config.consumerGroup);
 lag.watch(consumer);
 new Gauge({

@@ -11,6 +11,7 @@ import {
   type SendCommand,
   type TopicNames,
 } from '@chat/kafka';
+import type { Registry } from 'prom-client';
 import type { TypingEvent } from '@chat/protocol';
 import type { PresenceLog } from '../presence/reporter';
 
@@ -33,8 +34,8 @@ export interface EphemeralLog {
 export class GatewayProducer implements CommandLog, MembershipLog, EphemeralLog, PresenceLog {
   private readonly producer: BatchingProducer;
 
-  constructor(kafka: Kafka, private readonly topics: TopicNames) {
-    this.producer = new BatchingProducer(kafka);
+  constructor(kafka: Kafka, private readonly topics: TopicNames, metrics?: Registry) {
+    this.producer = new BatchingProducer(kafka, { metrics });
   }
 
   connect(): Promise<void> {

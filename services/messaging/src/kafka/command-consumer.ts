@@ -1,6 +1,7 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { BatchingProducer, decodeSendCommand, encodeLogEntry, OffsetCommitter, type ConsumerLag, type SendCommand, type TopicNames } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
+import type { Registry } from 'prom-client';
 import type { MessageWriter } from '../db/message-writer';
 import { BatchTrace } from './batch-trace';
 
@@ -18,6 +19,8 @@ export interface CommandConsumerOptions {
   onBatchPersisted?: (size: number, seconds: number) => void;
   /** Told of every fetched batch, for the lag it leaves behind. */
   lag?: ConsumerLag;
+  /** For the producer's `chat_kafka_produce_seconds`. */
+  metrics?: Registry;
 }
 
 /**
@@ -41,7 +44,7 @@ export class CommandConsumer {
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
     });
-    this.producer = new BatchingProducer(options.kafka);
+    this.producer = new BatchingProducer(options.kafka, { metrics: options.metrics });
     this.committer = new OffsetCommitter(this.consumer, COMMIT_INTERVAL_MS, (error) =>
       options.logger.warn({ err: error }, 'offset commit failed; the next one carries it'),
     );
