@@ -12,6 +12,7 @@ import { LABELS, startSystem } from './harness/systems';
 import { createTestTopics, testInfra } from '@chat/testkit';
 import type { SystemName } from './load/connectors';
 import type { CpuUse, LatencyResult } from './load/generator';
+import { intervalQuantiles, type Quantiles, type Scrape } from './harness/prometheus';
 
 const RATES = (process.env.BENCH_LATENCY_RATES ?? '500,2000,5000').split(',').map(Number);
 const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
@@ -23,6 +24,23 @@ const CORES = availableParallelism();
 const SYSTEMS = (process.env.BENCH_SYSTEMS ?? 'ours,socketio,centrifugo').split(',') as SystemName[];
 
 const results: Array<{ system: SystemName; rate: number } & LatencyResult> = [];
+
+/**
+ * Ours, step by step, from its services' own histograms (docs/observability.md): where a message's time goes. The
+ * steps overlap a little (a record's timestamp is taken when its request is encoded, inside the produce time).
+ */
+const STEPS = [
+  { step: 'gateway: send → durable in chat.messages (produce, acks=all)', service: 'gateway', metric: 'chat_kafka_produce_seconds', labels: 'chat.messages"' },
+  { step: 'command waits in Kafka for messaging (record age when read)', service: 'messaging', metric: 'chat_kafka_record_age_seconds', labels: 'chat.messages"' },
+  { step: 'messaging: Postgres transaction (per batch)', service: 'messaging', metric: 'chat_persist_batch_seconds', labels: '' },
+  { step: 'messaging: publish → durable in chat.events', service: 'messaging', metric: 'chat_kafka_produce_seconds', labels: 'chat.events"' },
+  { step: 'event waits in Kafka for the gateway (record age when read)', service: 'gateway', metric: 'chat_kafka_record_age_seconds', labels: 'chat.events"' },
+  { step: 'all of it: accepted → event at the gateway', service: 'gateway', metric: 'chat_delivery_latency_seconds', labels: '' },
+] as const;
+const steps = new Map<number, Quantiles[]>();
+const stepsOf = (before: Scrape, after: Scrape) =>
+  STEPS.map(({ service, metric, labels }) => intervalQuantiles(before[service] ?? '', after[service] ?? '', metric, labels));
+const ms = (value: number) => (Number.isNaN(value) ? '—' : value.toFixed(1));
 /** CPU seconds over the measured time: the cores used on average. */
 const inCores = (cpu: CpuUse, cpuSeconds: number) => (cpuSeconds / cpu.seconds).toFixed(2);
 const cpuSummary = (cpu: CpuUse | undefined) =>
@@ -40,8 +58,13 @@ for (const [index, name] of SYSTEMS.entries()) {
     // Kafka broker's JVM for ours) do not land in the first rate's figures: a deployed server runs warm.
     await load.run({ op: 'latency', target: system.target, rooms: system.rooms, rate: 1000, seconds: WARMUP_SECONDS, addresses });
     for (const rate of RATES) {
+      const before = await system.scrape?.();
       const result = await load.run<LatencyResult>({ op: 'latency', target: system.target, rooms: system.rooms, rate, seconds: SECONDS, addresses, cpuOf: system.cpuGroups });
       results.push({ system: name, rate, ...result });
+      if (before) {
+        steps.set(rate, stepsOf(before, await system.scrape!()));
+        console.log(`${name} at ${rate}/s, step by step (p50/p99 ms): ${STEPS.map(({ step }, i) => `${step} ${ms(steps.get(rate)![i]!.p50)}/${ms(steps.get(rate)![i]!.p99)}`).join('; ')}`);
+      }
       const accepted = result.accepted ? `; accepted → delivered p50 ${result.accepted.p50} ms, p99 ${result.accepted.p99} ms` : '';
       console.log(`${name} at ${rate}/s: p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms (${result.delivered}/${result.sent})${accepted}; CPU: ${cpuSummary(result.cpu)}`);
     }
@@ -93,7 +116,19 @@ ${RATES.map((rate) => `| ${rate.toLocaleString('en')} | ${SYSTEMS.map((s) => cel
 
 ![p99 latency by rate](benchmarks/latency-p99.png)
 
-CPU while each rate ran, from the first send to the last delivery (\`/proc\`): the share of the machine's
+${
+  steps.size === 0
+    ? ''
+    : `Ours step by step, from its services' own histograms over each rate (\`/metrics\` before and after; percentiles
+interpolated within buckets as \`histogram_quantile\` does, so read them to a bucket's width: 1–5 ms apart below 25 ms).
+The steps are not additive at p99, and overlap a little.
+
+| step | ${RATES.filter((rate) => steps.has(rate)).map((rate) => `${rate.toLocaleString('en')}/s p50 / p99 (ms)`).join(' | ')} |
+|---|${RATES.filter((rate) => steps.has(rate)).map(() => '---|').join('')}
+${STEPS.map(({ step }, i) => `| ${step} | ${RATES.filter((rate) => steps.has(rate)).map((rate) => `${ms(steps.get(rate)![i]!.p50)} / ${ms(steps.get(rate)![i]!.p99)}`).join(' | ')} |`).join('\n')}
+
+`
+}CPU while each rate ran, from the first send to the last delivery (\`/proc\`): the share of the machine's
 ${CORES} cores in use by every process, the cores each part of the system used on average (a process with its
 children: Postgres' backends count with it), and the servers' CPU time per message, every part of the system included.
 The load generator runs on the same cores.

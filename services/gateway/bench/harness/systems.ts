@@ -12,6 +12,7 @@ import { ApiClient, createTestDatabase, createTestTopics, isolatedServiceEnv, st
 import type { SystemName, Target } from '../load/connectors';
 import type { CpuGroups } from '../load/generator';
 import { startCentrifugo } from './centrifugo';
+import type { Scrape } from './prometheus';
 
 export interface RunningSystem {
   name: SystemName;
@@ -24,6 +25,8 @@ export interface RunningSystem {
   heapBytes(): Promise<number>;
   /** Streams the server holds, by its own count, when it keeps one. */
   openStreams?(transport: 'websocket' | 'sse' | 'poll'): Promise<number>;
+  /** Ours: every service's /metrics, by service name. */
+  scrape?(): Promise<Scrape>;
   stop(): Promise<void>;
 }
 
@@ -85,6 +88,10 @@ export async function startOurs(options: { rooms: number; messaging: boolean }):
       rooms,
       heapBytes: () => metric(gateway.url, 'nodejs_heap_size_used_bytes'),
       openStreams: (transport) => metric(gateway.url, 'chat_connections_open', `{transport="${transport}"}`),
+      async scrape() {
+        const texts = await Promise.all(services.map(async (service) => (await fetch(`${service.url}/metrics`)).text()));
+        return Object.fromEntries(services.map((service, i) => [service.name, texts[i]!]));
+      },
       async stop() {
         await Promise.all(services.map((service) => service.kill()));
         await db.drop();
