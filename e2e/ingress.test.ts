@@ -28,6 +28,18 @@ async function openStreams(url: string): Promise<number> {
   return [...text.matchAll(/^chat_connections_open\{[^}]*\} (\d+)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
 }
 
+test("nginx serves the web app, the API and the streams, and not the replicas' /metrics, /healthz or /readyz", async () => {
+  for (const path of ['/metrics', '/healthz', '/readyz']) {
+    assert.equal((await fetch(`${ingress.url}${path}`)).status, 404, `${path} through nginx`);
+    assert.equal((await fetch(`${stack.gateways[0]!.url}${path}`)).status, 200, `${path} on the replica's own port`);
+  }
+  assert.equal((await fetch(`${ingress.url}/api/rooms`)).status, 401, 'the API answers (unauthenticated here)');
+  assert.notEqual((await fetch(`${ingress.url}/`)).status, 404, 'the web app (503 until it is built)');
+  const sse = await openSseFrom('127.0.0.50', (await ApiClient.login(ingress.url, 'ingress_paths')).token);
+  assert.equal(sse.status, 200, 'a stream');
+  sse.close();
+});
+
 test('a client keeps receiving every message once and in order through nginx after its gateway is SIGKILLed', async () => {
   const alice = await ApiClient.login(ingress.url, 'ingress_alice');
   const bob = await ApiClient.login(ingress.url, 'ingress_bob');

@@ -77,19 +77,20 @@ test('kubeconform with these schemas rejects a misspelt field, so the validation
   assert.match(result.stdout, /additional properties 'readOnlyRootFileSystem' not allowed/);
 });
 
-test('the HTTPRoute gives streams no request timeout and the API a bounded one, attached to the configured Gateway', () => {
+test('the HTTPRoute gives streams no request timeout and the API a bounded one, attached to the configured Gateway, for the public paths only', () => {
   const route = find(render(examples.production), 'HTTPRoute', 'chat');
   assert.deepEqual(route.spec.parentRefs, [{ name: 'public', namespace: 'gateway-system', sectionName: 'https' }]);
   assert.deepEqual(route.spec.hostnames, ['chat.example.com']);
   const [streams, api] = route.spec.rules;
-  assert.deepEqual(streams.matches.map((match) => match.path.value), ['/ws', '/sse', '/poll']);
+  assert.deepEqual(streams.matches.map(({ path }) => `${path.type} ${path.value}`), ['Exact /ws', 'Exact /sse', 'Exact /poll']);
   assert.equal(streams.timeouts.request, '0s');
-  assert.deepEqual(api.matches.map((match) => match.path.value), ['/']);
+  // The public routes only: /metrics, /healthz and /readyz match no rule, so the Gateway does not forward them.
+  assert.deepEqual(api.matches.map(({ path }) => `${path.type} ${path.value}`), ['Exact /', 'PathPrefix /assets', 'PathPrefix /api']);
   assert.equal(api.timeouts.request, '30s');
   for (const rule of route.spec.rules) assert.deepEqual(rule.backendRefs, [{ name: 'chat-gateway', port: 80 }]);
 });
 
-test('the ingress-nginx Ingress keeps streams open past every heartbeat, unbuffered, with the gateway body limit', () => {
+test('the ingress-nginx Ingress keeps streams open past every heartbeat, unbuffered, with the gateway body limit, and routes only the public paths', () => {
   const ingress = find(render(examples.trial), 'Ingress', 'chat');
   const annotations = ingress.metadata.annotations;
   const longestHeartbeatSeconds = 30; // long poll timeout ≤ 30 s, WebSocket ping 25 s, SSE comment 15 s
@@ -99,6 +100,13 @@ test('the ingress-nginx Ingress keeps streams open past every heartbeat, unbuffe
   assert.equal(annotations['nginx.ingress.kubernetes.io/proxy-http-version'], '1.1');
   assert.equal(annotations['nginx.ingress.kubernetes.io/proxy-body-size'], `${MAX_FRAME_BYTES / 1024}k`);
   assert.equal(ingress.spec.rules[0].host, 'chat.localtest.me');
+  // The public routes only: /metrics, /healthz and /readyz fall to ingress-nginx's default backend (404).
+  const paths = ingress.spec.rules[0].http.paths;
+  assert.deepEqual(
+    paths.map(({ path, pathType }) => `${pathType} ${path}`),
+    ['Exact /', 'Prefix /assets', 'Prefix /api', 'Exact /ws', 'Exact /sse', 'Exact /poll'],
+  );
+  for (const { backend } of paths) assert.deepEqual(backend, { service: { name: 'chat-gateway', port: { name: 'http' } } });
 });
 
 test('every service has a PodDisruptionBudget that selects its pods', () => {

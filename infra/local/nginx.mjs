@@ -89,8 +89,19 @@ ${servers}
       proxy_send_timeout ${streamTimeoutSeconds}s;
     }
 
-    location / {
+    # The web app and the API. As the chart's Ingress routes only the public paths, /metrics, /healthz and
+    # /readyz are not served here (404): they are for Prometheus and the probes, on each gateway's own port.
+    location = / {
       proxy_pass http://gateways;
+    }
+    location /assets/ {
+      proxy_pass http://gateways;
+    }
+    location /api/ {
+      proxy_pass http://gateways;
+    }
+    location / {
+      return 404;
     }
   }
 }
@@ -116,6 +127,7 @@ export async function startNginx({ dir, host = '127.0.0.1', port, upstreams, str
   });
   const url = `http://${host}:${port}`;
   try {
+    // Any answer will do (this one is nginx's own 404): nginx is up, whether or not a gateway is yet.
     await waitFor('nginx', () => fetch(`${url}/healthz`).then(() => true), { timeoutMs: 15_000, isDead: server.isDead });
   } catch (error) {
     await server.stop();
