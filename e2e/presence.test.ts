@@ -50,6 +50,28 @@ test('a user with two tabs on two gateways stays online until both close; watche
   await watching.close();
 });
 
+test("someone online who joins a room is announced to its members, those on another gateway included", async () => {
+  const [first, second] = stack.gateways.map((g) => g.url) as [string, string];
+  const owner = await ApiClient.login(first, 'p_owner');
+  const joiner = await ApiClient.login(second, 'p_joiner');
+  const room = await owner.createRoom('joined while online');
+  const watching = await WsStream.forUser(owner, { rooms: room.id });
+  // Online already, as the owner's gateway sees it, in no room the owner shares: when it joins, its status does not
+  // change, so no presence record says anything.
+  const online = await WsStream.forUser(joiner);
+  const ownRoom = await joiner.createRoom('joiner alone');
+  const joinerOnFirst = await ApiClient.login(first, 'p_joiner');
+  await waitUntil(async () => (await onlineIn(joinerOnFirst, ownRoom.id)).includes('p_joiner'), 5_000, 'the joiner online on the first gateway');
+  assert.deepEqual(presenceEvents(watching, 'p_joiner'), [], 'nothing before the join');
+
+  await joiner.joinRoom(room.id);
+  await waitUntil(() => presenceEvents(watching, 'p_joiner').length === 1, 5_000, 'the joiner announced online');
+  assert.deepEqual(presenceEvents(watching, 'p_joiner'), ['online']);
+  assert.deepEqual(await onlineIn(owner, room.id), ['p_joiner', 'p_owner']);
+  await online.close();
+  await watching.close();
+});
+
 test('a gateway killed with SIGKILL takes its users offline within the TTL; users of the other gateway stay online', async () => {
   const [, survivor] = stack.gateways as [(typeof stack.gateways)[0], (typeof stack.gateways)[0]];
   const doomed = await startService('gateway', { ...stack.env, INSTANCE_ID: `${stack.topics.prefix}doomed` });

@@ -1,5 +1,6 @@
 import { createPool } from '@chat/db';
 import { createKafka, kafkaConnection, topicNames, type PresenceRecord } from '@chat/kafka';
+import type { UserRef } from '@chat/protocol';
 import { createLogger, onShutdownSignal } from '@chat/runtime';
 import { buildGatewayApp } from './app';
 import { Authenticator } from './auth/authenticate';
@@ -52,7 +53,9 @@ const feed = new EventFeed(
   (record) => {
     if (record.kind === 'entry') metrics.observeDelivery(record.sentAt);
     else if (record.kind === 'member_left') memberCache.forget(record.room, record.userId);
-    return hub.publish(record);
+    const reached = hub.publish(record);
+    if (record.kind === 'member_joined') announceJoin(record.room, record.userId);
+    return reached;
   },
   logger,
   registry,
@@ -77,10 +80,17 @@ async function fanOutPresence(record: PresenceRecord): Promise<void> {
   // Reading the whole status table at start-up must not cost a query per user while nobody is connected.
   if (hub.roomCount === 0) return;
   const rooms = (await store.roomIdsOf(record.user.id)).filter((room) => hub.hasListeners(room));
-  for (const room of rooms) {
-    const json = JSON.stringify({ type: 'presence', room, user: record.user, status: record.status });
-    hub.broadcast({ type: 'presence', room, userId: record.user.id, json });
-  }
+  for (const room of rooms) broadcastPresence(room, record.user, record.status);
+}
+
+/** Someone online who joins a room is news to its members, though no status changed and so no presence record says it. */
+function announceJoin(room: string, userId: string): void {
+  const user = presence.onlineUser(userId);
+  if (user && hub.hasListeners(room)) broadcastPresence(room, user, 'online');
+}
+
+function broadcastPresence(room: string, user: UserRef, status: PresenceRecord['status']): void {
+  hub.broadcast({ type: 'presence', room, userId: user.id, json: JSON.stringify({ type: 'presence', room, user, status }) });
 }
 const typing = new TypingNotifier(memberCache, producer);
 const sweep = setInterval(() => {

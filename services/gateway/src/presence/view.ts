@@ -25,6 +25,11 @@ export class PresenceView {
     return this.online.has(userId);
   }
 
+  /** The user, when online. */
+  onlineUser(userId: string): UserRef | undefined {
+    return this.online.get(userId);
+  }
+
   async start(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
