@@ -1,7 +1,7 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { Histogram, type Registry } from 'prom-client';
-import { KAFKA_SECONDS_BUCKETS } from './metric-buckets';
+import { LATENCY_BUCKETS_SECONDS } from './latency-buckets';
 import { startSendSpan } from './tracing';
 
 interface Pending {
@@ -138,7 +138,7 @@ function produceHistogram(registry: Registry): Histogram<'topic'> {
       name,
       help: 'From a record handed to the producer to every in-sync replica having it (acks=all), waits for earlier requests included',
       labelNames: ['topic'],
-      buckets: KAFKA_SECONDS_BUCKETS,
+      buckets: LATENCY_BUCKETS_SECONDS,
       registers: [registry],
     })
   );

@@ -1,6 +1,6 @@
 import type { Batch, Consumer } from 'kafkajs';
 import { Gauge, Histogram, type Registry } from 'prom-client';
-import { KAFKA_SECONDS_BUCKETS } from './metric-buckets';
+import { LATENCY_BUCKETS_SECONDS } from './latency-buckets';
 
 /**
  * `chat_kafka_consumer_lag{group,topic,partition}`: records left in a partition
@@ -37,7 +37,7 @@ export class ConsumerLag {
         name: ageName,
         help: "From a record's producer timestamp to this consumer group reading it",
         labelNames: ['group', 'topic'],
-        buckets: KAFKA_SECONDS_BUCKETS,
+        buckets: LATENCY_BUCKETS_SECONDS,
         registers: [registry],
       });
   }

@@ -9,4 +9,4 @@ export type { Kafka, Consumer, EachBatchPayload, Admin } from 'kafkajs';
 export * from './presence-records';
 export * from './tracing';
 export * from './consumer-lag';
-export * from './metric-buckets';
+export * from './latency-buckets';

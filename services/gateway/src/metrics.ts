@@ -1,4 +1,4 @@
-import { KAFKA_SECONDS_BUCKETS } from '@chat/kafka';
+import { LATENCY_BUCKETS_SECONDS } from '@chat/kafka';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { ConnectionRegistry, TransportName } from './session/connections';
 
@@ -35,7 +35,7 @@ export class GatewayMetrics {
     this.deliveryLatency = new Histogram({
       name: 'chat_delivery_latency_seconds',
       help: 'From a send accepted by a gateway to its event reaching this gateway for delivery',
-      buckets: KAFKA_SECONDS_BUCKETS,
+      buckets: LATENCY_BUCKETS_SECONDS,
       registers: [registry],
     });
     this.slowConsumerCuts = new Counter({

@@ -1,5 +1,5 @@
 import { createPool } from '@chat/db';
-import { ConsumerLag, createKafka, KAFKA_SECONDS_BUCKETS, kafkaConnection, topicNames } from '@chat/kafka';
+import { ConsumerLag, createKafka, kafkaConnection, LATENCY_BUCKETS_SECONDS, topicNames } from '@chat/kafka';
 import { createLogger, createServiceApp, onShutdownSignal } from '@chat/runtime';
 import { loadMessagingConfig } from './config';
 import { PgMessageWriter } from './db/message-writer';
@@ -20,7 +20,7 @@ const batchSize = new Histogram({
 const batchSeconds = new Histogram({
   name: 'chat_persist_batch_seconds',
   help: 'Duration of the Postgres transaction of one batch',
-  buckets: KAFKA_SECONDS_BUCKETS,
+  buckets: LATENCY_BUCKETS_SECONDS,
   registers: [registry],
 });
 const consumer = new CommandConsumer({

@@ -3,4 +3,4 @@
  * below 25 ms, where a healthy step lies and the latency target is, so that a p99 read from them
  * (histogram_quantile, or the latency benchmark) is not a bucket wide.
  */
-export const KAFKA_SECONDS_BUCKETS = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export const LATENCY_BUCKETS_SECONDS = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.035, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
