@@ -7,6 +7,17 @@ import { BatchTrace } from './batch-trace';
 
 /** How often processed offsets are committed; a crash replays at most about this much. */
 const COMMIT_INTERVAL_MS = 500;
+/** How long a failed publish that no later batch has found waits before its partition is replayed from it. */
+const REPLAY_AFTER_MS = 1_000;
+
+/** What the consumer publishes room events with: a BatchingProducer, or a stand-in in tests. */
+export type EventProducer = Pick<BatchingProducer, 'connect' | 'send' | 'disconnect'>;
+
+/** A batch's publish, which may still be in flight, and where its batch starts. */
+interface Publish {
+  done: Promise<void>;
+  firstOffset: string;
+}
 
 export interface CommandConsumerOptions {
   kafka: Kafka;
@@ -21,6 +32,8 @@ export interface CommandConsumerOptions {
   lag?: ConsumerLag;
   /** For the producer's `chat_kafka_produce_seconds`. */
   metrics?: Registry;
+  /** Instead of a BatchingProducer of its own (tests inject failures with it). */
+  producer?: EventProducer;
 }
 
 /**
@@ -28,12 +41,23 @@ export interface CommandConsumerOptions {
  * command in one transaction, publishes the room events, and only then lets the
  * offset be committed. A crash anywhere before the commit replays the batch; the
  * unique keys in Postgres turn the replay into re-publishing the same events.
+ *
+ * A batch's publish overlaps the partition's next fetch and transaction: kafkajs
+ * fetches again only once eachBatch returns, and waiting for the publish there
+ * would add it to every round. The next batch hands its events to the producer
+ * only once this publish has succeeded, so chat.events keeps each room's order
+ * even when one fails: the partition then goes back to the failed batch (a seek;
+ * kafkajs' own retry of a failed eachBatch would fetch from after it), and the
+ * replay publishes it and what follows.
  */
 export class CommandConsumer {
   private readonly consumer: Consumer;
-  private readonly producer: BatchingProducer;
+  private readonly producer: EventProducer;
   private readonly committer: OffsetCommitter;
+  /** Per partition, the publish of its last batch, which may still be in flight. */
+  private readonly publishing = new Map<number, Publish>();
   private joined = false;
+  private stopping = false;
 
   constructor(private readonly options: CommandConsumerOptions) {
     this.consumer = options.kafka.consumer({
@@ -44,7 +68,7 @@ export class CommandConsumer {
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
     });
-    this.producer = new BatchingProducer(options.kafka, { metrics: options.metrics });
+    this.producer = options.producer ?? new BatchingProducer(options.kafka, { metrics: options.metrics });
     this.committer = new OffsetCommitter(this.consumer, COMMIT_INTERVAL_MS, (error) =>
       options.logger.warn({ err: error }, 'offset commit failed; the next one carries it'),
     );
@@ -68,9 +92,9 @@ export class CommandConsumer {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.options.topics.messages, fromBeginning: true });
     await this.consumer.run({
-      // Offsets are resolved only after the batch's events are published, and committed every
-      // COMMIT_INTERVAL_MS off the fetch loop: a crash replays a little more, which the unique keys
-      // make harmless, and no batch waits for a commit round trip (see OffsetCommitter).
+      // A batch's offsets are resolved once it is stored, which only moves the fetch on; they are committed
+      // once its events are published, every COMMIT_INTERVAL_MS off the fetch loop: a crash replays a little
+      // more, which the unique keys make harmless, and no batch waits for a commit round trip (see OffsetCommitter).
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.options.partitionsConcurrently,
@@ -90,6 +114,9 @@ export class CommandConsumer {
       if (command) commands.push(command);
       else this.options.logger.warn({ partition: batch.partition, offset: message.offset }, 'skipping a record that is not a send command');
     }
+    const { topic, partition } = batch;
+    const [firstOffset, lastOffset] = [batch.messages[0]!.offset, batch.lastOffset()];
+    let published: Promise<unknown>;
     try {
       const started = performance.now();
       const result = await spans.persist(commands.length, async () => {
@@ -99,22 +126,67 @@ export class CommandConsumer {
       });
       this.options.onBatchPersisted?.(commands.length, (performance.now() - started) / 1000);
       if (result.dropped > 0) this.options.logger.warn({ dropped: result.dropped }, 'dropped sends to unknown rooms or with invalid fields');
-      await Promise.all(
+      if (!(await this.previousPublished(topic, partition))) {
+        // Fetched again after the failed batch; what it stored is found stored then.
+        spans.end();
+        return;
+      }
+      published = Promise.all(
         result.events.map((event) =>
           spans.publishIn(event, () => this.producer.send(this.options.topics.events, { key: event.room, value: encodeLogEntry(event) })),
         ),
       );
-    } finally {
+    } catch (error) {
       spans.end();
+      throw error;
     }
-    resolveOffset(batch.lastOffset());
-    this.committer.processed(batch.topic, batch.partition, batch.lastOffset());
+    const publish: Publish = {
+      firstOffset,
+      done: published.then(
+        () => this.committer.processed(topic, partition, lastOffset),
+        (error: unknown) => {
+          this.options.logger.error({ err: error, partition, firstOffset, lastOffset }, 'publishing a batch failed; the partition replays it');
+          // Found by the partition's next batch; kafkajs calls eachBatch only for batches with records, so if none
+          // comes, replay anyway after a while.
+          setTimeout(() => this.replay(topic, partition, publish), REPLAY_AFTER_MS).unref();
+          throw error;
+        },
+      ),
+    };
+    publish.done.catch(() => undefined).finally(() => spans.end());
+    this.publishing.set(partition, publish);
+    resolveOffset(lastOffset);
     await heartbeat();
+  }
+
+  /** Waits for the partition's previous publish: false if it failed, and the partition is on its way back to it. */
+  private async previousPublished(topic: string, partition: number): Promise<boolean> {
+    const previous = this.publishing.get(partition);
+    if (!previous) return true;
+    try {
+      await previous.done;
+      return true;
+    } catch {
+      this.replay(topic, partition, previous);
+      return false;
+    }
+  }
+
+  /**
+   * Sends the partition back to a batch whose publish failed: its next fetch starts there, so that batch is stored
+   * (found stored) and published again, then what follows. Everything before it was published: a batch publishes only
+   * after the previous one did. Once per failure, whichever of the next batch and the timer comes first.
+   */
+  private replay(topic: string, partition: number, failed: Publish): void {
+    if (this.stopping || this.publishing.get(partition) !== failed) return;
+    this.publishing.delete(partition);
+    this.consumer.seek({ topic, partition, offset: failed.firstOffset });
   }
 
   async stop(): Promise<void> {
     // Commits what is done, waits for the batch in progress (replayed by the next owner, harmlessly),
-    // then leaves the group so a peer takes over at once.
+    // then leaves the group so a peer takes over at once; publishes still in flight finish before the producer closes.
+    this.stopping = true;
     await this.committer.stop();
     await this.consumer.disconnect();
     await this.producer.disconnect();
