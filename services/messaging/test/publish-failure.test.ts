@@ -8,7 +8,7 @@ import { BatchingProducer, createKafka, decodeFeedRecord, encodeSendCommand, typ
 import { createLogger } from '@chat/runtime';
 import { createTestDatabase, createTestTopics, testInfra, waitUntil, type TestDatabase, type TestTopics } from '@chat/testkit';
 import type { Message } from 'kafkajs';
-import { PgMessageWriter } from '../src/db/message-writer';
+import { PgMessageWriter, type MessageWriter } from '../src/db/message-writer';
 import { CommandConsumer, type EventProducer } from '../src/kafka/command-consumer';
 
 const logger = createLogger('publish-failure-test', 'silent');
@@ -69,7 +69,7 @@ interface Setup {
   stop(): Promise<void>;
 }
 
-async function setUp(): Promise<Setup> {
+async function setUp(writer: MessageWriter = new PgMessageWriter(db.pool)): Promise<Setup> {
   const topics = await createTestTopics(1);
   const room = randomUUID();
   await db.pool.query('INSERT INTO rooms (id, name, created_by) VALUES ($1, $2, $3)', [room, 'publish failure', sender.id]);
@@ -79,7 +79,7 @@ async function setUp(): Promise<Setup> {
     kafka,
     topics: topics.names,
     groupId: `${topics.prefix}messaging`,
-    writer: new PgMessageWriter(db.pool),
+    writer,
     logger,
     partitionsConcurrently: 1,
     producer: publish,
@@ -149,6 +149,32 @@ test('a batch whose publish fails is replayed with the batch after it, which nev
       oneToTen,
       'each send stored once',
     );
+  } finally {
+    await setup.stop();
+  }
+});
+
+test('a batch still being stored when the failed one is replayed does not publish before it', async () => {
+  // The batch after the failed one takes longer to store than the consumer waits before replaying on its own.
+  const real = new PgMessageWriter(db.pool);
+  let delayed = false;
+  const slowSecondBatch: MessageWriter = {
+    async persistBatch(commands) {
+      if (!delayed && commands.some((command) => command.clientMsgId === 'm6')) {
+        delayed = true;
+        await new Promise((resolve) => setTimeout(resolve, 2_500));
+      }
+      return real.persistBatch(commands);
+    },
+  };
+  const setup = await setUp(slowSecondBatch);
+  try {
+    await setup.sendCommands(1, 5);
+    await waitUntil(() => setup.publish.failed > 0, 30_000, 'the first publish to fail');
+    await setup.sendCommands(6, 5);
+    await waitUntil(() => setup.published().length >= 10, 60_000, 'both batches published');
+    assert.ok(delayed, 'the second batch was held up');
+    assert.deepEqual(setup.published(), oneToTen);
   } finally {
     await setup.stop();
   }

@@ -116,6 +116,8 @@ export class CommandConsumer {
     }
     const { topic, partition } = batch;
     const [firstOffset, lastOffset] = [batch.messages[0]!.offset, batch.lastOffset()];
+    // Taken now: a replay that forgets it while this batch is stored must not let this batch publish first.
+    const previous = this.publishing.get(partition);
     let published: Promise<unknown>;
     try {
       const started = performance.now();
@@ -126,7 +128,7 @@ export class CommandConsumer {
       });
       this.options.onBatchPersisted?.(commands.length, (performance.now() - started) / 1000);
       if (result.dropped > 0) this.options.logger.warn({ dropped: result.dropped }, 'dropped sends to unknown rooms or with invalid fields');
-      if (!(await this.previousPublished(topic, partition))) {
+      if (!(await this.published(topic, partition, previous)) || isStale()) {
         // Fetched again after the failed batch; what it stored is found stored then.
         spans.end();
         return;
@@ -160,8 +162,7 @@ export class CommandConsumer {
   }
 
   /** Waits for the partition's previous publish: false if it failed, and the partition is on its way back to it. */
-  private async previousPublished(topic: string, partition: number): Promise<boolean> {
-    const previous = this.publishing.get(partition);
+  private async published(topic: string, partition: number, previous: Publish | undefined): Promise<boolean> {
     if (!previous) return true;
     try {
       await previous.done;
