@@ -1,12 +1,14 @@
 import { SpanStatusCode } from '@opentelemetry/api';
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { Histogram, type Registry } from 'prom-client';
-import { LATENCY_BUCKETS_SECONDS } from './latency-buckets';
+import { LATENCY_BUCKETS_SECONDS, sharedMetric } from './metrics';
 import { startSendSpan } from './tracing';
 
 interface Pending {
   topic: string;
   message: Message;
+  /** performance.now() when it was sent, for chat_kafka_produce_seconds. */
+  queuedAt: number;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -62,15 +64,8 @@ export class BatchingProducer {
    */
   send(topic: string, message: Message): Promise<void> {
     const traced = startSendSpan(topic, message);
-    const timer = this.produceSeconds?.startTimer({ topic });
     const sent = new Promise<void>((resolve, reject) => {
-      const acked = timer
-        ? () => {
-            timer();
-            resolve();
-          }
-        : resolve;
-      this.queue.push({ topic, message: traced.message, resolve: acked, reject });
+      this.queue.push({ topic, message: traced.message, queuedAt: performance.now(), resolve, reject });
       if (!this.flushing) {
         this.flushing = true;
         // After the current task, so that records sent together in one tick share a request.
@@ -92,24 +87,33 @@ export class BatchingProducer {
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.batchLength());
-      const byTopic = new Map<string, Message[]>();
+      const byTopic = new Map<string, Pending[]>();
       for (const item of batch) {
-        const messages = byTopic.get(item.topic) ?? [];
-        messages.push(item.message);
-        byTopic.set(item.topic, messages);
+        const items = byTopic.get(item.topic) ?? [];
+        items.push(item);
+        byTopic.set(item.topic, items);
       }
       try {
         await this.producer.sendBatch({
           acks: -1,
           compression: CompressionTypes.None,
-          topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+          topicMessages: [...byTopic].map(([topic, items]) => ({ topic, messages: items.map((item) => item.message) })),
         });
+        if (this.produceSeconds) this.observeAcked(byTopic);
         for (const item of batch) item.resolve();
       } catch (error) {
         for (const item of batch) item.reject(error as Error);
       }
     }
     this.flushing = false;
+  }
+
+  private observeAcked(byTopic: Map<string, Pending[]>): void {
+    const now = performance.now();
+    for (const [topic, items] of byTopic) {
+      const histogram = this.produceSeconds!.labels(topic);
+      for (const item of items) histogram.observe((now - item.queuedAt) / 1000);
+    }
   }
 
   /** How many queued records the next request takes: at least one, at most maxBatch or maxBatchBytes. */
@@ -132,14 +136,16 @@ export class BatchingProducer {
 
 function produceHistogram(registry: Registry): Histogram<'topic'> {
   const name = 'chat_kafka_produce_seconds';
-  return (
-    (registry.getSingleMetric(name) as Histogram<'topic'> | undefined) ??
-    new Histogram({
-      name,
-      help: 'From a record handed to the producer to every in-sync replica having it (acks=all), waits for earlier requests included',
-      labelNames: ['topic'],
-      buckets: LATENCY_BUCKETS_SECONDS,
-      registers: [registry],
-    })
+  return sharedMetric(
+    registry,
+    name,
+    () =>
+      new Histogram({
+        name,
+        help: 'From a record handed to the producer to every in-sync replica having it (acks=all), waits for earlier requests included',
+        labelNames: ['topic'],
+        buckets: LATENCY_BUCKETS_SECONDS,
+        registers: [registry],
+      }),
   );
 }

@@ -1,6 +1,6 @@
 import type { Batch, Consumer } from 'kafkajs';
 import { Gauge, Histogram, type Registry } from 'prom-client';
-import { LATENCY_BUCKETS_SECONDS } from './latency-buckets';
+import { LATENCY_BUCKETS_SECONDS, sharedMetric } from './metrics';
 
 /**
  * `chat_kafka_consumer_lag{group,topic,partition}`: records left in a partition
@@ -22,24 +22,30 @@ export class ConsumerLag {
 
   constructor(registry: Registry, private readonly group: string) {
     const name = 'chat_kafka_consumer_lag';
-    this.gauge =
-      (registry.getSingleMetric(name) as Gauge<'group' | 'topic' | 'partition'> | undefined) ??
-      new Gauge({
-        name,
-        help: 'Records behind the end of each owned partition after the last fetched batch, per consumer group',
-        labelNames: ['group', 'topic', 'partition'],
-        registers: [registry],
-      });
+    this.gauge = sharedMetric(
+      registry,
+      name,
+      () =>
+        new Gauge({
+          name,
+          help: 'Records behind the end of each owned partition after the last fetched batch, per consumer group',
+          labelNames: ['group', 'topic', 'partition'],
+          registers: [registry],
+        }),
+    );
     const ageName = 'chat_kafka_record_age_seconds';
-    this.age =
-      (registry.getSingleMetric(ageName) as Histogram<'group' | 'topic'> | undefined) ??
-      new Histogram({
-        name: ageName,
-        help: "From a record's producer timestamp to this consumer group reading it",
-        labelNames: ['group', 'topic'],
-        buckets: LATENCY_BUCKETS_SECONDS,
-        registers: [registry],
-      });
+    this.age = sharedMetric(
+      registry,
+      ageName,
+      () =>
+        new Histogram({
+          name: ageName,
+          help: "From a record's producer timestamp to this consumer group reading it",
+          labelNames: ['group', 'topic'],
+          buckets: LATENCY_BUCKETS_SECONDS,
+          registers: [registry],
+        }),
+    );
   }
 
   /** Forgets partitions on every rebalance: a partition handed to another member is that member's to report. */

@@ -9,4 +9,4 @@ export type { Kafka, Consumer, EachBatchPayload, Admin } from 'kafkajs';
 export * from './presence-records';
 export * from './tracing';
 export * from './consumer-lag';
-export * from './latency-buckets';
+export * from './metrics';
