@@ -91,13 +91,7 @@ ${servers}
 
     # The web app and the API. As the chart's Ingress routes only the public paths, /metrics, /healthz and
     # /readyz are not served here (404): they are for Prometheus and the probes, on each gateway's own port.
-    location = / {
-      proxy_pass http://gateways;
-    }
-    location /assets/ {
-      proxy_pass http://gateways;
-    }
-    location /api/ {
+    location ~ ^/($|assets/|api/) {
       proxy_pass http://gateways;
     }
     location / {
