@@ -41,6 +41,7 @@ const steps = new Map<number, Quantiles[]>();
 const stepsOf = (before: Scrape, after: Scrape) =>
   STEPS.map(({ service, metric, labels }) => intervalQuantiles(before[service] ?? '', after[service] ?? '', metric, labels));
 const ms = (value: number) => (Number.isNaN(value) ? '—' : value.toFixed(1));
+const p50p99 = (q: Quantiles) => `${ms(q.p50)} / ${ms(q.p99)}`;
 /** CPU seconds over the measured time: the cores used on average. */
 const inCores = (cpu: CpuUse, cpuSeconds: number) => (cpuSeconds / cpu.seconds).toFixed(2);
 const cpuSummary = (cpu: CpuUse | undefined) =>
@@ -62,8 +63,9 @@ for (const [index, name] of SYSTEMS.entries()) {
       const result = await load.run<LatencyResult>({ op: 'latency', target: system.target, rooms: system.rooms, rate, seconds: SECONDS, addresses, cpuOf: system.cpuGroups });
       results.push({ system: name, rate, ...result });
       if (before) {
-        steps.set(rate, stepsOf(before, await system.scrape!()));
-        console.log(`${name} at ${rate}/s, step by step (p50/p99 ms): ${STEPS.map(({ step }, i) => `${step} ${ms(steps.get(rate)![i]!.p50)}/${ms(steps.get(rate)![i]!.p99)}`).join('; ')}`);
+        const measured = stepsOf(before, await system.scrape!());
+        steps.set(rate, measured);
+        console.log(`${name} at ${rate}/s, step by step (p50 / p99 ms): ${STEPS.map(({ step }, i) => `${step} ${p50p99(measured[i]!)}`).join('; ')}`);
       }
       const accepted = result.accepted ? `; accepted → delivered p50 ${result.accepted.p50} ms, p99 ${result.accepted.p99} ms` : '';
       console.log(`${name} at ${rate}/s: p50 ${result.p50} ms, p99 ${result.p99} ms, max ${result.max} ms (${result.delivered}/${result.sent})${accepted}; CPU: ${cpuSummary(result.cpu)}`);
@@ -123,9 +125,9 @@ ${
 interpolated within buckets as \`histogram_quantile\` does, so read them to a bucket's width: 1–5 ms apart below 25 ms).
 The steps are not additive at p99, and overlap a little.
 
-| step | ${RATES.filter((rate) => steps.has(rate)).map((rate) => `${rate.toLocaleString('en')}/s p50 / p99 (ms)`).join(' | ')} |
-|---|${RATES.filter((rate) => steps.has(rate)).map(() => '---|').join('')}
-${STEPS.map(({ step }, i) => `| ${step} | ${RATES.filter((rate) => steps.has(rate)).map((rate) => `${ms(steps.get(rate)![i]!.p50)} / ${ms(steps.get(rate)![i]!.p99)}`).join(' | ')} |`).join('\n')}
+| step | ${[...steps.keys()].map((rate) => `${rate.toLocaleString('en')}/s p50 / p99 (ms)`).join(' | ')} |
+|---|${[...steps.keys()].map(() => '---|').join('')}
+${STEPS.map(({ step }, i) => `| ${step} | ${[...steps.values()].map((measured) => p50p99(measured[i]!)).join(' | ')} |`).join('\n')}
 
 `
 }CPU while each rate ran, from the first send to the last delivery (\`/proc\`): the share of the machine's
