@@ -1,5 +1,5 @@
 import { createPool } from '@chat/db';
-import { ConsumerLag, createKafka, kafkaConnection, LATENCY_BUCKETS_SECONDS, topicNames } from '@chat/kafka';
+import { BatchingProducer, ConsumerLag, createKafka, kafkaConnection, LATENCY_BUCKETS_SECONDS, topicNames } from '@chat/kafka';
 import { createLogger, createServiceApp, onShutdownSignal } from '@chat/runtime';
 import { loadMessagingConfig } from './config';
 import { PgMessageWriter } from './db/message-writer';
@@ -31,7 +31,7 @@ const consumer = new CommandConsumer({
   logger,
   partitionsConcurrently: config.partitionsConcurrently,
   lag: new ConsumerLag(registry, config.consumerGroup),
-  metrics: registry,
+  producer: new BatchingProducer(kafka, { metrics: registry }),
   onBatchPersisted: (size, seconds) => {
     batchSize.observe(size);
     batchSeconds.observe(seconds);

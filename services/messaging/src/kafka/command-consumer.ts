@@ -1,7 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { BatchingProducer, decodeSendCommand, encodeLogEntry, OffsetCommitter, type ConsumerLag, type SendCommand, type TopicNames } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
-import type { Registry } from 'prom-client';
 import type { MessageWriter } from '../db/message-writer';
 import { BatchTrace } from './batch-trace';
 
@@ -30,9 +29,7 @@ export interface CommandConsumerOptions {
   onBatchPersisted?: (size: number, seconds: number) => void;
   /** Told of every fetched batch, for the lag it leaves behind. */
   lag?: ConsumerLag;
-  /** For the producer's `chat_kafka_produce_seconds`. */
-  metrics?: Registry;
-  /** Instead of a BatchingProducer of its own (tests inject failures with it). */
+  /** What it publishes with; a BatchingProducer without metrics by default (tests inject failures with their own). */
   producer?: EventProducer;
 }
 
@@ -68,7 +65,7 @@ export class CommandConsumer {
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
     });
-    this.producer = options.producer ?? new BatchingProducer(options.kafka, { metrics: options.metrics });
+    this.producer = options.producer ?? new BatchingProducer(options.kafka);
     this.committer = new OffsetCommitter(this.consumer, COMMIT_INTERVAL_MS, (error) =>
       options.logger.warn({ err: error }, 'offset commit failed; the next one carries it'),
     );
@@ -128,7 +125,7 @@ export class CommandConsumer {
       });
       this.options.onBatchPersisted?.(commands.length, (performance.now() - started) / 1000);
       if (result.dropped > 0) this.options.logger.warn({ dropped: result.dropped }, 'dropped sends to unknown rooms or with invalid fields');
-      if (!(await this.published(topic, partition, previous)) || isStale()) {
+      if (!(await this.previousSucceeded(topic, partition, previous)) || isStale()) {
         // Fetched again after the failed batch; what it stored is found stored then.
         spans.end();
         return;
@@ -162,7 +159,7 @@ export class CommandConsumer {
   }
 
   /** Waits for the partition's previous publish: false if it failed, and the partition is on its way back to it. */
-  private async published(topic: string, partition: number, previous: Publish | undefined): Promise<boolean> {
+  private async previousSucceeded(topic: string, partition: number, previous: Publish | undefined): Promise<boolean> {
     if (!previous) return true;
     try {
       await previous.done;
