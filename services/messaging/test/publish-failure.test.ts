@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { BatchingProducer, createKafka, decodeFeedRecord, encodeSendCommand, type Kafka, type SendCommand } from '@chat/kafka';
 import { createLogger } from '@chat/runtime';
-import { createTestDatabase, createTestTopics, testInfra, waitUntil, type TestDatabase, type TestTopics } from '@chat/testkit';
+import { createTestDatabase, createTestTopics, testInfra, waitUntil, type TestDatabase } from '@chat/testkit';
 import type { Message } from 'kafkajs';
 import { PgMessageWriter, type MessageWriter } from '../src/db/message-writer';
 import { CommandConsumer, type EventProducer } from '../src/kafka/command-consumer';
@@ -23,19 +23,15 @@ before(async () => {
 });
 after(() => db.drop());
 
-/** The real producer, except that the sends of one batch (every send made in the same tick) fail once armed. */
+/** The real producer, except that the sends of its first batch (every send made in the same tick) fail. */
 class FailingPublish implements EventProducer {
   private readonly real: BatchingProducer;
-  private armed = false;
+  private armed = true;
   private failing = false;
   failed = 0;
 
   constructor() {
     this.real = new BatchingProducer(kafka);
-  }
-
-  arm(): void {
-    this.armed = true;
   }
 
   connect(): Promise<void> {
@@ -59,10 +55,8 @@ class FailingPublish implements EventProducer {
 }
 
 interface Setup {
-  topics: TestTopics;
   room: string;
   publish: FailingPublish;
-  consumer: CommandConsumer;
   sendCommands(from: number, count: number): Promise<void>;
   /** The seqs of the room's entries on chat.events, in the order they were published. */
   published(): number[];
@@ -74,7 +68,6 @@ async function setUp(writer: MessageWriter = new PgMessageWriter(db.pool)): Prom
   const room = randomUUID();
   await db.pool.query('INSERT INTO rooms (id, name, created_by) VALUES ($1, $2, $3)', [room, 'publish failure', sender.id]);
   const publish = new FailingPublish();
-  publish.arm();
   const consumer = new CommandConsumer({
     kafka,
     topics: topics.names,
@@ -98,10 +91,8 @@ async function setUp(writer: MessageWriter = new PgMessageWriter(db.pool)): Prom
     },
   });
   return {
-    topics,
     room,
     publish,
-    consumer,
     async sendCommands(from, count) {
       const messages = Array.from({ length: count }, (_, i) => {
         const command: SendCommand = { v: 1, room, sender, clientMsgId: `m${from + i}`, text: `m${from + i}`, acceptedAt: new Date().toISOString() };
