@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import type { SendCommand } from '@chat/kafka';
 import { createTestDatabase, type TestDatabase } from '@chat/testkit';
 import { PgMessageWriter } from '../src/db/message-writer';
@@ -122,4 +123,34 @@ test('two writers storing the same sends of one room at once (a rebalance) end w
   assert.equal(new Set(stored.map((r) => r.text)).size, 200);
   assert.deepEqual(mine.events.map((e) => e.id), theirs.events.map((e) => e.id), 'both see the same entries');
   assert.equal(mine.inserted + theirs.inserted, 0, 'the final replay stores nothing');
+});
+
+test('a batch of sends is stored by index lookups, whatever the table held when the plan was made', async () => {
+  // The function's plan is made once per connection, without the arrays' contents; made on an empty
+  // table it would scan `messages` and `rooms` sequentially for good, unless the function forbids it.
+  const empty = await createTestDatabase();
+  // Every statement's plan, nested ones included, comes back to the client as a notice.
+  const explained = new pg.Pool({
+    connectionString: empty.url,
+    max: 1,
+    options: '-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=0 -c auto_explain.log_nested_statements=on -c client_min_messages=log',
+  });
+  const plans: string[] = [];
+  explained.on('connect', (client) => client.on('notice', (notice) => plans.push(notice.message ?? '')));
+  try {
+    await empty.pool.query('INSERT INTO users (id, name) VALUES ($1, $2)', [alice.id, alice.name]);
+    const room = randomUUID();
+    await empty.pool.query('INSERT INTO rooms (id, name, created_by) VALUES ($1, $2, $3)', [room, 'plan test', alice.id]);
+    const emptyWriter = new PgMessageWriter(explained);
+    for (let i = 0; i < 7; i++) assert.equal((await emptyWriter.persistBatch([send(room, `m${i}`), send(room, `n${i}`)])).inserted, 2);
+    const plan = plans.findLast((text) => text.includes('Insert on messages'));
+    assert.ok(plan, `auto_explain showed the function's statement (${plans.length} plans)`);
+    assert.match(plan, /Index Scan using messages_room_id_sender_id_client_msg_id_key on messages/);
+    assert.match(plan, /Index Scan using rooms_pkey on rooms/);
+    assert.doesNotMatch(plan, /Seq Scan/);
+    assert.equal(Number((await empty.pool.query('SELECT count(*) FROM messages')).rows[0].count), 14);
+  } finally {
+    await explained.end();
+    await empty.drop();
+  }
 });
