@@ -45,7 +45,7 @@ async function messageTrace(traceId: string, gatewaysDelivering: number): Promis
         const deliveries = spans.filter((span) => span.service === 'gateway' && span.name.endsWith('chat.events') && span.kind === KIND.consumer);
         return (
           deliveries.length >= gatewaysDelivering &&
-          spans.some((span) => statementOf(span).includes('INSERT INTO messages')) &&
+          spans.some((span) => statementOf(span).includes('insert_sends(')) &&
           spans.every((span) => span.parentSpanId === '' || ids.has(span.parentSpanId)) &&
           spans
         );
@@ -78,9 +78,9 @@ function assertEveryHop(spans: ReceivedSpan[], root: ReceivedSpan) {
   assert.equal(consumeCommand!.service, 'messaging');
   const [persist] = childOf(consumeCommand!, (s) => s.name === 'persist batch', 'the Postgres transaction of the batch');
   assert.ok(persist!.links.some((link) => link.spanId === consumeCommand!.spanId), 'the batch span links to each message it carries');
-  const insert = spans.find((span) => span.service === 'messaging' && statementOf(span).includes('INSERT INTO messages'));
-  assert.ok(insert, 'a pg span for the INSERT');
-  assert.ok(isDescendant(insert, persist!), 'the INSERT runs inside the batch span');
+  const insert = spans.find((span) => span.service === 'messaging' && statementOf(span).includes('insert_sends('));
+  assert.ok(insert, 'a pg span for the statement that stores the batch');
+  assert.ok(isDescendant(insert, persist!), 'the statement runs inside the batch span');
   const [produceEvent] = childOf(consumeCommand!, (s) => s.kind === KIND.producer && s.name === `send ${stack.topics.prefix}chat.events`, 'messaging produce to chat.events');
   assert.equal(produceEvent!.service, 'messaging');
   const deliveries = childOf(produceEvent!, (s) => s.kind === KIND.consumer && s.name === `process ${stack.topics.prefix}chat.events`, 'gateway consume and deliver');
