@@ -31,7 +31,6 @@ export function onShutdownSignal(logger: Logger, shutdown: (signal: string) => P
       async () => {
         await flushTelemetry();
         logger.info('shut down cleanly');
-        logger.flush?.();
         process.exit(0);
       },
       async (error: unknown) => {
