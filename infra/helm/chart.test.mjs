@@ -109,6 +109,11 @@ test('the ingress-nginx Ingress keeps streams open past every heartbeat, unbuffe
   for (const { backend } of paths) assert.deepEqual(backend, { service: { name: 'chat-gateway', port: { name: 'http' } } });
 });
 
+test('the bundled broker keeps the log cleaner dedupe buffer to 16 MiB of its heap, not the default 128 MiB', () => {
+  const properties = find(render(examples.trial), 'ConfigMap', 'chat-kafka').data['server.properties'];
+  assert.match(properties, /^log\.cleaner\.dedupe\.buffer\.size=16777216$/m);
+});
+
 test('every service has a PodDisruptionBudget that selects its pods', () => {
   const objects = render(examples.production);
   for (const service of ['gateway', 'messaging', 'presence']) {
