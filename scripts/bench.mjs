@@ -74,7 +74,13 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
     if (current?.exitCode === null) process.kill(-current.pid, 'SIGTERM');
   });
 }
-const infra = await startEphemeralInfra({ root, kind: 'bench' });
+// The broker's log in memory by default: here Kafka and Postgres share one ext4 disk, as a deployment would not, and
+// the kernel's writeback of the broker's log (its dirty pages expire after 30 s) left Postgres' backends waiting on
+// I/O for 100–350 ms, every storing transaction at once (docs/scaling.md, "What breaks first"). The broker does not
+// fsync its log either way (its durability is replication); Postgres stays on disk, fsync on. BENCH_KAFKA_LOG=disk
+// keeps the broker's log on disk.
+const kafkaInMemory = process.env.BENCH_KAFKA_LOG !== 'disk' && existsSync('/dev/shm');
+const infra = await startEphemeralInfra({ root, kind: 'bench', kafkaDataDir: kafkaInMemory ? `/dev/shm/chat-bench-kafka-${process.pid}` : undefined });
 const sections = [];
 try {
   const env = {
@@ -114,7 +120,7 @@ const minutes = ((Date.now() - startedAt) / 60_000).toFixed(1);
 const run = `# Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
 
 Command: \`${command}\` (${minutes} min). Machine: ${machine}; open files per process ${nofile.toLocaleString('en')};
-Kafka and Postgres on the same machine, shared and noisy.
+Kafka and Postgres on the same machine, shared and noisy; Postgres on disk (fsync on), the broker's log ${kafkaInMemory ? 'in memory (tmpfs)' : 'on the same disk'}.
 
 ${sections.map((section) => section.replace(/^## /gm, '### ')).join('\n')}`;
 const file = `${root}/docs/benchmarks.md`;

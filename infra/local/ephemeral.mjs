@@ -5,14 +5,18 @@ import { join } from 'node:path';
 import { ensureKafkaInstalled, startKafka } from './kafka.mjs';
 import { ensurePostgresInstalled, startPostgres } from './postgres.mjs';
 
-/** Starts both under .local/<kind>-runs/<pid>/; `stop()` shuts them down and deletes the data. */
-export async function startEphemeralInfra({ root, kind }) {
+/**
+ * Starts both under .local/<kind>-runs/<pid>/ (the broker's data under `kafkaDataDir` when given);
+ * `stop()` shuts them down and deletes the data.
+ */
+export async function startEphemeralInfra({ root, kind, kafkaDataDir }) {
   const runDir = join(root, '.local', `${kind}-runs`, String(process.pid));
-  rmSync(runDir, { recursive: true, force: true });
+  kafkaDataDir ??= join(runDir, 'kafka');
+  for (const dir of [runDir, kafkaDataDir]) rmSync(dir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
   await Promise.all([ensureKafkaInstalled({ root }), ensurePostgresInstalled()]);
   const [kafka, postgres] = await Promise.all([
-    startKafka({ root, dataDir: join(runDir, 'kafka'), logFile: join(runDir, 'kafka.log') }),
+    startKafka({ root, dataDir: kafkaDataDir, logFile: join(runDir, 'kafka.log') }),
     startPostgres({ root, dataDir: join(runDir, 'postgres'), logFile: join(runDir, 'postgres.log') }),
   ]);
   return {
@@ -23,7 +27,7 @@ export async function startEphemeralInfra({ root, kind }) {
     postgresPid: postgres.pid,
     async stop() {
       await Promise.allSettled([kafka.stop(), postgres.stop()]);
-      rmSync(runDir, { recursive: true, force: true });
+      for (const dir of [runDir, kafkaDataDir]) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
