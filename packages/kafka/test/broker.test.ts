@@ -1,20 +1,14 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import kafkajs, { Kafka, logLevel, type Admin } from 'kafkajs';
+import kafkajs from 'kafkajs';
+import { useTestAdmin } from './test-admin';
 
-// The run's real Kafka (scripts/test.mjs), started as `npm start` and the benchmarks start theirs (infra/local/kafka.mjs).
-const brokers = process.env.TEST_KAFKA_BROKERS ?? '';
+// The run's broker is started as `npm start` and the benchmarks start theirs (infra/local/kafka.mjs).
 const { ConfigResourceTypes } = kafkajs;
-let admin: Admin;
-
-before(async () => {
-  assert.ok(brokers, 'TEST_KAFKA_BROKERS is unset: run integration tests through `npm test`');
-  admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-});
-after(() => admin.disconnect());
+const testAdmin = useTestAdmin();
 
 test('the local broker keeps the log cleaner dedupe buffer to 16 MiB of its heap, not the default 128 MiB', async () => {
+  const admin = testAdmin();
   const { brokers: [broker] } = await admin.describeCluster();
   const { resources } = await admin.describeConfigs({
     includeSynonyms: false,

@@ -1,24 +1,16 @@
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import kafkajs, { Kafka, logLevel, type Admin } from 'kafkajs';
+import kafkajs from 'kafkajs';
 import { randomBytes } from 'node:crypto';
 import { topicNames } from '../src/topics';
+import { brokers, useTestAdmin } from './test-admin';
 
-// The run's real Kafka (scripts/test.mjs); testkit is not used here, as it depends on this package.
-const brokers = process.env.TEST_KAFKA_BROKERS ?? '';
 const uniquePrefix = () => `cli_${randomBytes(5).toString('hex')}.`;
 const { ConfigResourceTypes } = kafkajs;
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
-let admin: Admin;
-
-before(async () => {
-  assert.ok(brokers, 'TEST_KAFKA_BROKERS is unset: run integration tests through `npm test`');
-  admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-});
-after(() => admin.disconnect());
+const testAdmin = useTestAdmin();
 
 /** Runs the CLI as the Helm hook Job does: configured by environment only. */
 function createTopics(env: Record<string, string>): Promise<{ code: number; output: string }> {
@@ -33,7 +25,7 @@ function createTopics(env: Record<string, string>): Promise<{ code: number; outp
 }
 
 async function topicConfigs(topic: string): Promise<Record<string, string>> {
-  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+  const { resources } = await testAdmin().describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
   return Object.fromEntries(resources[0]!.configEntries.map(({ configName, configValue }) => [configName, configValue]));
 }
 
@@ -43,7 +35,7 @@ test('create-topics creates every topic with its partitions and configs, and a r
   const first = await createTopics({ KAFKA_TOPIC_PREFIX: prefix, TOPIC_PARTITIONS: '4', TOPIC_EVENTS_RETENTION_MS: '7200000' });
   assert.equal(first.code, 0, first.output);
 
-  const { topics } = await admin.fetchTopicMetadata({ topics: Object.values(names) });
+  const { topics } = await testAdmin().fetchTopicMetadata({ topics: Object.values(names) });
   assert.deepEqual(topics.map(({ name, partitions }) => [name, partitions.length]).sort(), Object.values(names).map((name) => [name, 4]).sort());
   assert.equal((await topicConfigs(names.messages))['retention.ms'], String(7 * 24 * 3600 * 1000));
   assert.equal((await topicConfigs(names.events))['retention.ms'], '7200000');
@@ -65,7 +57,7 @@ test('create-topics refuses to add partitions to existing topics and says why', 
   assert.equal(more.code, 1);
   assert.match(more.output, new RegExp(`${prefix.replace('.', '\\.')}chat\\.messages has 2 partitions, 3 wanted`));
   assert.match(more.output, /Adding partitions moves rooms/);
-  const { topics } = await admin.fetchTopicMetadata({ topics: [topicNames(prefix).messages] });
+  const { topics } = await testAdmin().fetchTopicMetadata({ topics: [topicNames(prefix).messages] });
   assert.equal(topics[0]?.partitions.length, 2);
 });
 
