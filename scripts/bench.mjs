@@ -76,7 +76,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 // The broker's log in memory by default: here Kafka and Postgres share one ext4 disk, as a deployment would not, and
 // the kernel's writeback of the broker's log (its dirty pages expire after 30 s) left Postgres' backends waiting on
-// I/O for 100–350 ms, every storing transaction at once (docs/scaling.md, "What breaks first"). The broker does not
+// I/O for up to 220 ms, every storing transaction at once (docs/scaling.md, "What breaks first"). The broker does not
 // fsync its log either way (its durability is replication); Postgres stays on disk, fsync on. BENCH_KAFKA_LOG=disk
 // keeps the broker's log on disk.
 const kafkaInMemory = process.env.BENCH_KAFKA_LOG !== 'disk' && existsSync('/dev/shm');
