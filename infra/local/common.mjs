@@ -133,7 +133,7 @@ export function spawnServer(command, args, { logFd, env, cwd, uid, gid, signal =
 }
 
 // A zombie (exited, not yet reaped by init) counts as gone.
-const isAlive = (pid) => {
+export const isAlive = (pid) => {
   try {
     return !/^\d+ \(.*\) Z/s.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
   } catch {
