@@ -2,6 +2,7 @@ import { SpanStatusCode } from '@opentelemetry/api';
 import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
 import { Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS, sharedMetric } from './metrics';
+import { KeyPartitioner } from './partitioner';
 import { startSendSpan } from './tracing';
 
 interface Pending {
@@ -50,6 +51,7 @@ export class BatchingProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      createPartitioner: KeyPartitioner,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
     });
   }
