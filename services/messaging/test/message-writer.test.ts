@@ -1,8 +1,9 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import { createPool } from '@chat/db';
 import type { SendCommand } from '@chat/kafka';
+import { createLogger } from '@chat/runtime';
 import { createTestDatabase, type TestDatabase } from '@chat/testkit';
 import { PgMessageWriter } from '../src/db/message-writer';
 
@@ -130,11 +131,8 @@ test('a batch of sends is stored by index lookups, whatever the table held when 
   // table it would scan `messages` and `rooms` sequentially for good, unless the function forbids it.
   const empty = await createTestDatabase();
   // Every statement's plan, nested ones included, comes back to the client as a notice.
-  const explained = new pg.Pool({
-    connectionString: empty.url,
-    max: 1,
-    options: '-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=0 -c auto_explain.log_nested_statements=on -c client_min_messages=log',
-  });
+  const settings = '-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=0 -c auto_explain.log_nested_statements=on -c client_min_messages=log';
+  const explained = createPool(`${empty.url}?options=${encodeURIComponent(settings)}`, createLogger('test', 'error'), 1);
   const plans: string[] = [];
   explained.on('connect', (client) => client.on('notice', (notice) => plans.push(notice.message ?? '')));
   try {
