@@ -4,7 +4,6 @@ export * from './topic-setup';
 export * from './topics';
 export * from './records';
 export * from './batching-producer';
-export * from './partitioner';
 export * from './offset-committer';
 export type { Kafka, Consumer, EachBatchPayload, Admin } from 'kafkajs';
 export * from './presence-records';

@@ -12,9 +12,9 @@ export function murmur2(key: string | Buffer): number {
   let data: Buffer;
   let length: number;
   if (typeof key === 'string') {
-    length = Buffer.byteLength(key);
-    if (length > scratch.length) scratch = Buffer.allocUnsafe(length);
-    scratch.write(key, 0, length, 'utf8');
+    // A UTF-16 code unit takes at most 3 bytes in UTF-8, so the whole key fits and is encoded in one pass.
+    if (key.length * 3 > scratch.length) scratch = Buffer.allocUnsafe(key.length * 3);
+    length = scratch.write(key, 'utf8');
     data = scratch;
   } else {
     data = key;
