@@ -6,11 +6,10 @@
 // It holds /tmp/chat-heavy.lock for the whole run (taking it unless an ancestor holds it),
 // and raises the open-file limit of every benchmark process and the servers they start.
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { isAlive } from '../infra/local/common.mjs';
-import { startEphemeralInfra } from '../infra/local/ephemeral.mjs';
+import { canKeepKafkaInMemory, startEphemeralInfra } from '../infra/local/ephemeral.mjs';
 import { ensureCentrifugo, ensureRsvgConvert, openFileLimit, reexecUnderHeavyLock, writePng } from './bench-tools.mjs';
 
 reexecUnderHeavyLock();
@@ -80,13 +79,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 // I/O for up to 220 ms, every storing transaction at once (docs/scaling.md, "What breaks first"). The broker does not
 // fsync its log either way (its durability is replication); Postgres stays on disk, fsync on. BENCH_KAFKA_LOG=disk
 // keeps the broker's log on disk.
-const kafkaInMemory = process.env.BENCH_KAFKA_LOG !== 'disk' && existsSync('/dev/shm');
-// A run killed outright leaves its broker's log there, holding memory: remove those whose run is gone.
-for (const entry of kafkaInMemory ? readdirSync('/dev/shm') : []) {
-  const pid = /^chat-bench-kafka-(\d+)$/.exec(entry)?.[1];
-  if (pid && !isAlive(Number(pid))) rmSync(`/dev/shm/${entry}`, { recursive: true, force: true });
-}
-const infra = await startEphemeralInfra({ root, kind: 'bench', kafkaDataDir: kafkaInMemory ? `/dev/shm/chat-bench-kafka-${process.pid}` : undefined });
+const kafkaInMemory = process.env.BENCH_KAFKA_LOG !== 'disk' && canKeepKafkaInMemory();
+const infra = await startEphemeralInfra({ root, kind: 'bench', kafkaInMemory });
 const sections = [];
 try {
   const env = {

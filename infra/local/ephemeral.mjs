@@ -1,17 +1,34 @@
 // A throwaway Kafka and Postgres on free ports, for `npm test` and benchmarks:
 // they can run while the `npm start` stack is up.
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { isAlive } from './common.mjs';
 import { ensureKafkaInstalled, startKafka } from './kafka.mjs';
 import { ensurePostgresInstalled, startPostgres } from './postgres.mjs';
 
+/** Where the broker's log goes with `kafkaInMemory`: a tmpfs, so it is memory until removed. */
+const MEMORY_DIR = '/dev/shm';
+export const canKeepKafkaInMemory = () => existsSync(MEMORY_DIR);
+
+/** Removes the `<prefix><pid>` entries of `dir` whose run is gone: a run killed outright never deletes its own. */
+function removeStaleRuns(dir, prefix) {
+  for (const entry of existsSync(dir) ? readdirSync(dir) : []) {
+    const pid = entry.startsWith(prefix) ? Number(entry.slice(prefix.length)) : NaN;
+    if (Number.isInteger(pid) && !isAlive(pid)) rmSync(join(dir, entry), { recursive: true, force: true });
+  }
+}
+
 /**
- * Starts both under .local/<kind>-runs/<pid>/ (the broker's data under `kafkaDataDir` when given);
- * `stop()` shuts them down and deletes the data.
+ * Starts both under .local/<kind>-runs/<pid>/, the broker's data in memory instead with `kafkaInMemory`;
+ * `stop()` shuts them down and deletes the data. What killed runs of the same kind left is removed first.
  */
-export async function startEphemeralInfra({ root, kind, kafkaDataDir }) {
-  const runDir = join(root, '.local', `${kind}-runs`, String(process.pid));
-  kafkaDataDir ??= join(runDir, 'kafka');
+export async function startEphemeralInfra({ root, kind, kafkaInMemory = false }) {
+  const runsDir = join(root, '.local', `${kind}-runs`);
+  const memoryPrefix = `chat-${kind}-kafka-`;
+  removeStaleRuns(runsDir, '');
+  if (kafkaInMemory) removeStaleRuns(MEMORY_DIR, memoryPrefix);
+  const runDir = join(runsDir, String(process.pid));
+  const kafkaDataDir = kafkaInMemory ? join(MEMORY_DIR, `${memoryPrefix}${process.pid}`) : join(runDir, 'kafka');
   for (const dir of [runDir, kafkaDataDir]) rmSync(dir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
   await Promise.all([ensureKafkaInstalled({ root }), ensurePostgresInstalled()]);
