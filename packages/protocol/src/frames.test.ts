@@ -45,3 +45,19 @@ test('a send with bad text names its clientMsgId so the sender can match the err
   assert.equal(result.ok, false);
   if (!result.ok) assert.equal(result.error.clientMsgId, 'c9');
 });
+
+test('room ids in any case parse to the lower-case id that Postgres, Kafka and the streams key by', () => {
+  const upper = room.toUpperCase();
+  for (const [frame, expected] of [
+    [{ type: 'send', room: upper, clientMsgId: 'c1', text: 'hi' }, { type: 'send', room, clientMsgId: 'c1', text: 'hi' }],
+    [{ type: 'edit', room: upper, target: 3, clientMsgId: 'c2', text: 'hi' }, { type: 'edit', room, target: 3, clientMsgId: 'c2', text: 'hi' }],
+    [{ type: 'delete', room: upper, target: 3, clientMsgId: 'c3' }, { type: 'delete', room, target: 3, clientMsgId: 'c3' }],
+    [{ type: 'typing', room: upper }, { type: 'typing', room }],
+    [{ type: 'subscribe', rooms: [upper] }, { type: 'subscribe', rooms: [room] }],
+    [{ type: 'unsubscribe', rooms: [upper] }, { type: 'unsubscribe', rooms: [room] }],
+  ] as const) {
+    const result = parseClientFrame(JSON.stringify(frame));
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual(result.frame, expected);
+  }
+});

@@ -1,6 +1,7 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
 import { DeleteFrameSchema, EditFrameSchema, PingFrameSchema, SendFrameSchema, SubscriptionFrameSchema, TypingFrameSchema } from './schemas';
+import { canonicalUuid } from './limits';
 import { checkMessageText } from './text';
 import type { ClientFrame, ErrorFrame } from './types';
 
@@ -42,6 +43,8 @@ export function parseClientFrame(raw: string): FrameParseResult {
     return invalid(`invalid ${type} frame: ${where}${first?.message ?? 'does not match the schema'}`, clientMsgId);
   }
   const frame = value as ClientFrame;
+  if ('rooms' in frame) frame.rooms = frame.rooms.map(canonicalUuid);
+  else if ('room' in frame) frame.room = canonicalUuid(frame.room);
   if (frame.type === 'send' || frame.type === 'edit') {
     const problem = checkMessageText(frame.text);
     if (problem) return invalid(problem, frame.clientMsgId);

@@ -12,3 +12,13 @@ const UUID_RE = new RegExp(UUID_PATTERN);
 export function isUuid(value: string): boolean {
   return UUID_RE.test(value);
 }
+
+/**
+ * A UUID as the system keys it: in lower case. UUIDs compare without regard to case (RFC 9562) and Postgres
+ * answers in lower case, so an id a client gives is lower-cased where it enters, before it becomes a map key, a
+ * Kafka key or part of a derived key: otherwise a stream opened with an upper-case room id would be accepted and
+ * then never see that room's events.
+ */
+export function canonicalUuid(value: string): string {
+  return value.toLowerCase();
+}

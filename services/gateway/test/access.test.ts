@@ -106,3 +106,35 @@ test('an oversize HTTP body is 413 with the error JSON', async () => {
   const result = await owner.request('POST', `/api/rooms/${roomId}/messages`, { clientMsgId: 'big', text: 'x'.repeat(70 * 1024) });
   assertError(result, 413, 'too_large');
 });
+
+test('room and user ids are taken in any case, as UUIDs are: streams, sends, typing and direct conversations all key by one id', async () => {
+  const room = (await owner.createRoom('any case')).id;
+  const upper = room.toUpperCase();
+  const stream = await WsStream.forUser(owner, { rooms: upper });
+  assert.equal((await owner.request('POST', `/api/rooms/${room}/messages`, { clientMsgId: 'lower', text: 'lower' })).status, 202);
+  assert.equal((await owner.request('POST', `/api/rooms/${upper}/messages`, { clientMsgId: 'upper', text: 'upper' })).status, 202);
+  stream.send({ type: 'send', room: upper, clientMsgId: 'frame', text: 'frame' });
+  const messages = await stream.waitForMessages(3);
+  assert.deepEqual(
+    messages.map((m) => [m.seq, m.room, m.clientMsgId]),
+    [
+      [1, room, 'lower'],
+      [2, room, 'upper'],
+      [3, room, 'frame'],
+    ],
+  );
+  await stream.close();
+  // A user's own typing is not echoed to them: another member watches for it.
+  assert.equal((await outsider.request('POST', `/api/rooms/${upper}/join`)).status, 200);
+  const watcher = await WsStream.forUser(outsider, { rooms: room });
+  assert.equal((await owner.request('POST', `/api/rooms/${upper}/typing`)).status, 202);
+  await watcher.waitFor((frame) => frame.type === 'typing' && frame.room === room, 10_000, 'typing in the room');
+  await watcher.close();
+
+  const opened = await owner.request<{ room: { id: string } }>('POST', '/api/dms', { userId: outsider.user.id.toUpperCase() });
+  assert.equal(opened.status, 201);
+  const again = await owner.request<{ room: { id: string } }>('POST', '/api/dms', { userId: outsider.user.id });
+  assert.equal(again.status, 200, 'the same conversation, not a second one');
+  assert.equal(again.body.room.id, opened.body.room.id);
+  assertError(await owner.request('POST', '/api/dms', { userId: owner.user.id.toUpperCase() }), 400, 'invalid_input');
+});

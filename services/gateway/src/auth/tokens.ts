@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { isUuid, type UserRef } from '@chat/protocol';
+import { canonicalUuid, isUuid, type UserRef } from '@chat/protocol';
 
 export interface Principal {
   user: UserRef;
@@ -77,7 +77,7 @@ export class TokenService {
     if (typeof payload.sub !== 'string' || typeof name !== 'string' || typeof payload.exp !== 'number') {
       throw new AuthError('token lacks sub, name or exp');
     }
-    const id = isUuid(payload.sub) ? payload.sub : uuidFromSubject(String(payload.iss), payload.sub);
+    const id = isUuid(payload.sub) ? canonicalUuid(payload.sub) : uuidFromSubject(String(payload.iss), payload.sub);
     return { user: { id, name: name.slice(0, 64) }, expiresAt: payload.exp * 1000 };
   }
 }

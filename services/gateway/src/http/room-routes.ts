@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
+  canonicalUuid,
   checkRoomName,
   CreateRoomBody,
   DEFAULT_HISTORY_LIMIT,
@@ -17,6 +18,9 @@ import type { GatewayContext } from '../context';
 export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayContext }): Promise<void> {
   app.addHook('preHandler', async (request: FastifyRequest) => {
     request.principal = await ctx.auth.fromHeader(request);
+    // Validated by now; from here on the room id is the one Postgres, Kafka and the streams key by.
+    const params = request.params as { roomId?: string };
+    if (params.roomId !== undefined) params.roomId = canonicalUuid(params.roomId);
   });
 
   /** A member of an existing room, or the contract's 404/403. */
@@ -124,11 +128,12 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
 
   app.post<{ Body: DirectMessageBody }>('/api/dms', { schema: { body: DirectMessageBody } }, async (request, reply) => {
     const user = request.principal!.user;
-    if (request.body.userId === user.id) throw new ClientError('invalid_input', 'a direct conversation needs another user');
-    const opened = await ctx.store.openDirectRoom(user, request.body.userId);
-    if (!opened) throw new ClientError('not_found', `unknown user ${request.body.userId}`);
+    const otherId = canonicalUuid(request.body.userId);
+    if (otherId === user.id) throw new ClientError('invalid_input', 'a direct conversation needs another user');
+    const opened = await ctx.store.openDirectRoom(user, otherId);
+    if (!opened) throw new ClientError('not_found', `unknown user ${otherId}`);
     if (opened.created) {
-      for (const userId of [user.id, request.body.userId]) await ctx.memberships.memberJoined({ room: opened.room.id, userId, lastSeq: 0 });
+      for (const userId of [user.id, otherId]) await ctx.memberships.memberJoined({ room: opened.room.id, userId, lastSeq: 0 });
     }
     return reply.status(opened.created ? 201 : 200).send({ room: opened.room });
   });

@@ -1,4 +1,4 @@
-import { CursorError, decodeCursor, isUuid, MAX_CURSOR_ROOMS } from '@chat/protocol';
+import { canonicalUuid, CursorError, decodeCursor, isUuid, MAX_CURSOR_ROOMS } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
 import type { RoomStore } from '../db/room-store';
 
@@ -13,7 +13,7 @@ export interface StreamPlan {
 
 export function parseRoomList(raw: string | undefined): string[] | undefined {
   if (raw === undefined) return undefined;
-  const rooms = [...new Set(raw.split(',').map((room) => room.trim()).filter(Boolean))];
+  const rooms = [...new Set(raw.split(',').map((room) => canonicalUuid(room.trim())).filter(Boolean))];
   if (rooms.length === 0) throw new ClientError('invalid_input', 'rooms must name at least one room');
   if (rooms.length > MAX_CURSOR_ROOMS) throw new ClientError('invalid_input', `at most ${MAX_CURSOR_ROOMS} rooms per stream`);
   return rooms;
