@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { get, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { takeOverResponse } from './stream-request';
+import { expiryDelayMs, takeOverResponse } from './stream-request';
 
 test('a taken-over response ends Fastify\'s part at once: its onResponse hooks run while the stream stays open', async () => {
   const app = Fastify();
@@ -34,4 +34,14 @@ test('a taken-over response ends Fastify\'s part at once: its onResponse hooks r
     response.destroy();
     await app.close();
   }
+});
+
+test('a stream expires within the second after its token does: delays are whole seconds, so streams share timer lists', () => {
+  const expiresAt = 1_700_000_060_000; // a token's exp, in whole seconds
+  assert.equal(expiryDelayMs(expiresAt, expiresAt - 59_999), 60_000);
+  assert.equal(expiryDelayMs(expiresAt, expiresAt - 59_001), 60_000, 'opened within the same second: the same delay');
+  assert.equal(expiryDelayMs(expiresAt, expiresAt - 60_000), 60_000);
+  assert.equal(expiryDelayMs(expiresAt, expiresAt - 60_001), 61_000, 'never before the token expires');
+  assert.equal(expiryDelayMs(expiresAt, expiresAt + 5), 0, 'already expired: at once');
+  assert.equal(expiryDelayMs(Infinity, 0), 2 ** 31 - 1, 'capped at what setTimeout takes');
 });
