@@ -26,12 +26,15 @@ export class LoadProcess {
   }
 
   private async reply<T>(): Promise<T> {
+    // Whichever comes second is cancelled, so that a run of many jobs does not pile up listeners on the child.
+    const settled = new AbortController();
+    const { signal } = settled;
     const [message] = (await Promise.race([
-      once(this.child, 'message'),
-      once(this.child, 'exit').then(() => {
+      once(this.child, 'message', { signal }),
+      once(this.child, 'exit', { signal }).then(() => {
         throw new Error('the load generator exited');
       }),
-    ])) as [{ ok: boolean; result?: T; error?: string }];
+    ]).finally(() => settled.abort())) as [{ ok: boolean; result?: T; error?: string }];
     if (!message.ok) throw new Error(`load generator: ${message.error}`);
     return message.result as T;
   }
