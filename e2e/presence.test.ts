@@ -72,6 +72,30 @@ test("someone online who joins a room is announced to its members, those on anot
   await watching.close();
 });
 
+test('someone online who leaves a room is announced offline there, to members on either gateway, and stays online elsewhere', async () => {
+  const [first, second] = stack.gateways.map((g) => g.url) as [string, string];
+  const owner = await ApiClient.login(first, 'p_stayer');
+  const leaver = await ApiClient.login(second, 'p_leaver');
+  const room = await owner.createRoom('left while online');
+  const elsewhere = await leaver.createRoom('still here');
+  await leaver.joinRoom(room.id);
+  const watchingHere = await WsStream.forUser(owner, { rooms: room.id });
+  const watchingThere = await WsStream.open(second, { rooms: room.id }, { authorization: `Bearer ${owner.token}` });
+  const online = await WsStream.forUser(leaver);
+  for (const watching of [watchingHere, watchingThere]) {
+    await waitUntil(() => presenceEvents(watching, 'p_leaver').length === 1, 5_000, 'the leaver online');
+  }
+
+  assert.equal((await leaver.request('POST', `/api/rooms/${room.id}/leave`)).status, 200);
+  for (const watching of [watchingHere, watchingThere]) {
+    await waitUntil(() => presenceEvents(watching, 'p_leaver').length === 2, 5_000, 'the leaver gone from the room');
+    assert.deepEqual(presenceEvents(watching, 'p_leaver'), ['online', 'offline']);
+  }
+  assert.deepEqual(await onlineIn(owner, room.id), ['p_stayer']);
+  assert.deepEqual(await onlineIn(leaver, elsewhere.id), ['p_leaver'], 'still online in the rooms it is in');
+  await Promise.all([online.close(), watchingHere.close(), watchingThere.close()]);
+});
+
 test('a gateway killed with SIGKILL takes its users offline within the TTL; users of the other gateway stay online', async () => {
   const [, survivor] = stack.gateways as [(typeof stack.gateways)[0], (typeof stack.gateways)[0]];
   const doomed = await startService('gateway', { ...stack.env, INSTANCE_ID: `${stack.topics.prefix}doomed` });

@@ -55,6 +55,7 @@ const feed = new EventFeed(
     else if (record.kind === 'member_left') memberCache.forget(record.room, record.userId);
     const reached = hub.publish(record);
     if (record.kind === 'member_joined') announceJoin(record.room, record.userId);
+    else if (record.kind === 'member_left') announceLeave(record.room, record.userId);
     return reached;
   },
   logger,
@@ -87,6 +88,12 @@ async function fanOutPresence(record: PresenceRecord): Promise<void> {
 function announceJoin(room: string, userId: string): void {
   const user = presence.onlineUser(userId);
   if (user && hub.hasListeners(room)) broadcastPresence(room, user, 'online');
+}
+
+/** Someone online who leaves a room is gone from it for its members, though their status did not change either. */
+function announceLeave(room: string, userId: string): void {
+  const user = presence.onlineUser(userId);
+  if (user && hub.hasListeners(room)) broadcastPresence(room, user, 'offline');
 }
 
 function broadcastPresence(room: string, user: UserRef, status: PresenceRecord['status']): void {
