@@ -3,32 +3,43 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive } from './common.mjs';
-import { ensureKafkaInstalled, startKafka } from './kafka.mjs';
-import { ensurePostgresInstalled, startPostgres } from './postgres.mjs';
+import { ensureKafkaInstalled, startKafka, stopLeftoverKafka } from './kafka.mjs';
+import { clearStaleLock, ensurePostgresInstalled, startPostgres } from './postgres.mjs';
 
 /** Where the broker's log goes with `kafkaInMemory`: a tmpfs, so it is memory until removed. */
 const MEMORY_DIR = '/dev/shm';
 export const canKeepKafkaInMemory = () => existsSync(MEMORY_DIR);
 
-/** Removes the `<prefix><pid>` entries of `dir` whose run is gone: a run killed outright never deletes its own. */
-function removeStaleRuns(dir, prefix) {
+/**
+ * Removes the `<prefix><pid>` entries of `dir` whose run is gone, after stopping what still runs on them: a run killed
+ * outright neither stops its broker and Postgres nor deletes their data.
+ */
+async function removeStaleRuns(dir, prefix, stopLeftovers) {
   for (const entry of existsSync(dir) ? readdirSync(dir) : []) {
     const pid = entry.startsWith(prefix) ? Number(entry.slice(prefix.length)) : NaN;
-    if (Number.isInteger(pid) && !isAlive(pid)) rmSync(join(dir, entry), { recursive: true, force: true });
+    if (!Number.isInteger(pid) || isAlive(pid)) continue;
+    await stopLeftovers(join(dir, entry));
+    rmSync(join(dir, entry), { recursive: true, force: true });
   }
+}
+
+const runsDirOf = (root, kind) => join(root, '.local', `${kind}-runs`);
+const memoryPrefixOf = (kind) => `chat-${kind}-kafka-`;
+
+/** Stops the brokers and Postgres servers that killed runs of this kind left running, and deletes their data. */
+export async function clearKilledRuns({ root, kind }) {
+  await removeStaleRuns(runsDirOf(root, kind), '', (run) => Promise.all([stopLeftoverKafka(join(run, 'kafka')), clearStaleLock(join(run, 'postgres'))]));
+  await removeStaleRuns(MEMORY_DIR, memoryPrefixOf(kind), stopLeftoverKafka);
 }
 
 /**
  * Starts both under .local/<kind>-runs/<pid>/, the broker's data in memory instead with `kafkaInMemory`;
- * `stop()` shuts them down and deletes the data. What killed runs of the same kind left is removed first.
+ * `stop()` shuts them down and deletes the data. What killed runs of the same kind left is stopped and removed first.
  */
 export async function startEphemeralInfra({ root, kind, kafkaInMemory = false }) {
-  const runsDir = join(root, '.local', `${kind}-runs`);
-  const memoryPrefix = `chat-${kind}-kafka-`;
-  removeStaleRuns(runsDir, '');
-  if (kafkaInMemory) removeStaleRuns(MEMORY_DIR, memoryPrefix);
-  const runDir = join(runsDir, String(process.pid));
-  const kafkaDataDir = kafkaInMemory ? join(MEMORY_DIR, `${memoryPrefix}${process.pid}`) : join(runDir, 'kafka');
+  await clearKilledRuns({ root, kind });
+  const runDir = join(runsDirOf(root, kind), String(process.pid));
+  const kafkaDataDir = kafkaInMemory ? join(MEMORY_DIR, `${memoryPrefixOf(kind)}${process.pid}`) : join(runDir, 'kafka');
   for (const dir of [runDir, kafkaDataDir]) rmSync(dir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
   await Promise.all([ensureKafkaInstalled({ root }), ensurePostgresInstalled()]);

@@ -131,6 +131,13 @@ log4j.logger.kafka.server.KafkaServer=INFO
 log4j.logger.kafka.server.KafkaRaftServer=INFO
 `;
 
+/** Stops a broker still running on `dataDir` from a run that did not shut it down (its Node parent was SIGKILLed). */
+export async function stopLeftoverKafka(dataDir) {
+  const configFile = join(dataDir, 'server.properties');
+  const ours = (argv) => argv.includes('kafka.Kafka') && argv.includes(configFile);
+  await stopLeftover(Number(readOr(join(dataDir, 'kafka.pid'), '')), ours, 'SIGTERM');
+}
+
 /**
  * Starts the broker and waits until it answers metadata requests and group
  * coordination (consumers, offset fetches) works. Storage is
@@ -147,7 +154,7 @@ export async function startKafka({ root, dataDir, port, controllerPort, logFile,
   const configFile = join(dataDir, 'server.properties');
   const log4jFile = join(dataDir, 'log4j.properties');
   const pidFile = join(dataDir, 'kafka.pid');
-  await stopLeftover(Number(readOr(pidFile, '')), (argv) => argv.includes('kafka.Kafka') && argv.includes(configFile), 'SIGTERM');
+  await stopLeftoverKafka(dataDir);
   writeFileSync(configFile, serverProperties({ dataDir, port, controllerPort }));
   writeFileSync(log4jFile, LOG4J);
   const classpath = `${libsDir}/*`;

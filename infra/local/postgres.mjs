@@ -16,7 +16,7 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
  * dir (its Node parent was SIGKILLed) gets a fast shutdown; a dead or recycled pid's
  * file is removed, as Postgres would refuse to start if that pid is alive.
  */
-async function clearStaleLock(dataDir) {
+export async function clearStaleLock(dataDir) {
   const lockFile = join(dataDir, 'postmaster.pid');
   if (!existsSync(lockFile)) return;
   const pid = Number(readFileSync(lockFile, 'utf8').split('\n')[0]);
