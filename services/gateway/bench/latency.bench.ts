@@ -15,7 +15,9 @@ import type { CpuUse, LatencyResult } from './load/generator';
 import { intervalQuantiles, type Quantiles, type Scrape } from './harness/prometheus';
 
 const RATES = (process.env.BENCH_LATENCY_RATES ?? '500,2000,5000').split(',').map(Number);
-const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 5);
+// Long enough for a p99 to be more than one stall: at 2,000/s a 5 s step's p99 is its 100 slowest messages, which one
+// 50 ms stall of any part delivers on its own; 10 s steps switched back and forth within one run read 21.6–32.3 ms.
+const SECONDS = Number(process.env.BENCH_LATENCY_SECONDS ?? 15);
 // The Kafka broker's JVM takes some 40 s under load to reach steady state on this machine: ours at 2,000/s measured
 // p50 35–58 ms after a 5 s warm-up and 9–16 ms after a 40 s one, in alternated runs.
 const WARMUP_SECONDS = Number(process.env.BENCH_LATENCY_WARMUP_SECONDS ?? 40);
