@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool } from '@chat/db';
-import { isUuid, type Room, type RoomLogEntry, type RoomSummary, type UserRef } from '@chat/protocol';
+import { canonicalUuid, isUuid, type Room, type RoomLogEntry, type RoomSummary, type UserRef } from '@chat/protocol';
 
 export type Membership = 'member' | 'not_member' | 'no_room';
 
@@ -31,6 +31,11 @@ export interface RoomStore {
   members(roomId: string): Promise<UserRef[]>;
   /** Membership and the room's last seq in one read. */
   access(roomId: string, userId: string): Promise<RoomAccess>;
+  /**
+   * The same for many rooms in one read (a stream or a subscribe frame names up to 1,024): by room id as given, and
+   * `no_room` for ids that are not rooms.
+   */
+  accessMany(roomIds: readonly string[], userId: string): Promise<Map<string, RoomAccess>>;
   messagesAfter(roomId: string, after: number, limit: number): Promise<RoomLogEntry[]>;
   /** Up to `limitPerRoom` entries after each position, in one query, ascending per room. */
   messagesAfterMany(positions: ReadonlyArray<readonly [string, number]>, limitPerRoom: number): Promise<RoomLogEntry[]>;
@@ -168,6 +173,20 @@ export class PgRoomStore implements RoomStore {
     const row = rows[0];
     if (!row) return { membership: 'no_room', lastSeq: 0 };
     return { membership: row.member ? 'member' : 'not_member', lastSeq: row.last_seq };
+  }
+
+  async accessMany(roomIds: readonly string[], userId: string): Promise<Map<string, RoomAccess>> {
+    const ids = roomIds.filter(isUuid);
+    const found = new Map<string, RoomAccess>();
+    if (ids.length > 0) {
+      const { rows } = await this.pool.query<{ id: string; last_seq: number; member: boolean }>(
+        `SELECT r.id, r.last_seq, EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = $2) AS member
+           FROM rooms r WHERE r.id = ANY($1::uuid[])`,
+        [ids, userId],
+      );
+      for (const row of rows) found.set(row.id, { membership: row.member ? 'member' : 'not_member', lastSeq: row.last_seq });
+    }
+    return new Map(roomIds.map((room) => [room, found.get(canonicalUuid(room)) ?? { membership: 'no_room', lastSeq: 0 }]));
   }
 
   async messagesAfter(roomId: string, after: number, limit: number): Promise<RoomLogEntry[]> {
