@@ -54,8 +54,9 @@ const feed = new EventFeed(
     if (record.kind === 'entry') metrics.observeDelivery(record.sentAt);
     else if (record.kind === 'member_left') memberCache.forget(record.room, record.userId);
     const reached = hub.publish(record);
-    if (record.kind === 'member_joined') announceJoin(record.room, record.userId);
-    else if (record.kind === 'member_left') announceLeave(record.room, record.userId);
+    if (record.kind === 'member_joined' || record.kind === 'member_left') {
+      announceMembership(record.room, record.userId, record.kind === 'member_joined' ? 'online' : 'offline');
+    }
     return reached;
   },
   logger,
@@ -84,16 +85,13 @@ async function fanOutPresence(record: PresenceRecord): Promise<void> {
   for (const room of rooms) broadcastPresence(room, record.user, record.status);
 }
 
-/** Someone online who joins a room is news to its members, though no status changed and so no presence record says it. */
-function announceJoin(room: string, userId: string): void {
+/**
+ * Someone online who joins a room is news to its members (online there), and so is one who leaves it (offline
+ * there), though no status changed and so no presence record says it.
+ */
+function announceMembership(room: string, userId: string, status: PresenceRecord['status']): void {
   const user = presence.onlineUser(userId);
-  if (user && hub.hasListeners(room)) broadcastPresence(room, user, 'online');
-}
-
-/** Someone online who leaves a room is gone from it for its members, though their status did not change either. */
-function announceLeave(room: string, userId: string): void {
-  const user = presence.onlineUser(userId);
-  if (user && hub.hasListeners(room)) broadcastPresence(room, user, 'offline');
+  if (user && hub.hasListeners(room)) broadcastPresence(room, user, status);
 }
 
 function broadcastPresence(room: string, user: UserRef, status: PresenceRecord['status']): void {
