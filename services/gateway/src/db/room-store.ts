@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool } from '@chat/db';
-import { canonicalUuid, isUuid, type Room, type RoomLogEntry, type RoomSummary, type UserRef } from '@chat/protocol';
+import { isUuid, type Room, type RoomLogEntry, type RoomSummary, type UserRef } from '@chat/protocol';
 
 export type Membership = 'member' | 'not_member' | 'no_room';
 
@@ -32,8 +32,8 @@ export interface RoomStore {
   /** Membership and the room's last seq in one read. */
   access(roomId: string, userId: string): Promise<RoomAccess>;
   /**
-   * The same for many rooms in one read (a stream or a subscribe frame names up to 1,024): by room id as given, and
-   * `no_room` for ids that are not rooms.
+   * The same for many rooms in one read (a stream or a subscribe frame names up to 1,024): by room id as given
+   * (lower case, as every id is once it has entered), and `no_room` for ids that are not rooms.
    */
   accessMany(roomIds: readonly string[], userId: string): Promise<Map<string, RoomAccess>>;
   messagesAfter(roomId: string, after: number, limit: number): Promise<RoomLogEntry[]>;
@@ -164,15 +164,7 @@ export class PgRoomStore implements RoomStore {
   }
 
   async access(roomId: string, userId: string): Promise<RoomAccess> {
-    if (!isUuid(roomId)) return { membership: 'no_room', lastSeq: 0 };
-    const { rows } = await this.pool.query<{ last_seq: number; member: boolean }>(
-      `SELECT r.last_seq, EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = $2) AS member
-         FROM rooms r WHERE r.id = $1`,
-      [roomId, userId],
-    );
-    const row = rows[0];
-    if (!row) return { membership: 'no_room', lastSeq: 0 };
-    return { membership: row.member ? 'member' : 'not_member', lastSeq: row.last_seq };
+    return (await this.accessMany([roomId], userId)).get(roomId)!;
   }
 
   async accessMany(roomIds: readonly string[], userId: string): Promise<Map<string, RoomAccess>> {
@@ -186,7 +178,7 @@ export class PgRoomStore implements RoomStore {
       );
       for (const row of rows) found.set(row.id, { membership: row.member ? 'member' : 'not_member', lastSeq: row.last_seq });
     }
-    return new Map(roomIds.map((room) => [room, found.get(canonicalUuid(room)) ?? { membership: 'no_room', lastSeq: 0 }]));
+    return new Map(roomIds.map((room) => [room, found.get(room) ?? { membership: 'no_room', lastSeq: 0 }]));
   }
 
   async messagesAfter(roomId: string, after: number, limit: number): Promise<RoomLogEntry[]> {
