@@ -40,7 +40,8 @@ export async function startEphemeralInfra({ root, kind, kafkaInMemory = false })
   await clearKilledRuns({ root, kind });
   const runDir = join(runsDirOf(root, kind), String(process.pid));
   const kafkaDataDir = kafkaInMemory ? join(MEMORY_DIR, `${memoryPrefixOf(kind)}${process.pid}`) : join(runDir, 'kafka');
-  for (const dir of [runDir, kafkaDataDir]) rmSync(dir, { recursive: true, force: true });
+  const dataDirs = [runDir, kafkaDataDir];
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
   await Promise.all([ensureKafkaInstalled({ root }), ensurePostgresInstalled()]);
   const [kafka, postgres] = await Promise.all([
@@ -53,9 +54,11 @@ export async function startEphemeralInfra({ root, kind, kafkaInMemory = false })
     /** The broker's JVM and the postmaster (whose children are the backends), for CPU accounting. */
     kafkaPid: kafka.pid,
     postgresPid: postgres.pid,
+    /** Everything of this run's on disk and in memory: deleted by `stop()`. */
+    dataDirs,
     async stop() {
       await Promise.allSettled([kafka.stop(), postgres.stop()]);
-      for (const dir of [runDir, kafkaDataDir]) rmSync(dir, { recursive: true, force: true });
+      for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

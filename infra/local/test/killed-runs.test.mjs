@@ -19,7 +19,7 @@ async function startInChild(kafkaInMemory) {
   const script = `
     import { startEphemeralInfra } from ${JSON.stringify(new URL('../ephemeral.mjs', import.meta.url).href)};
     const infra = await startEphemeralInfra({ root: ${JSON.stringify(root)}, kind: ${JSON.stringify(kind)}, kafkaInMemory: ${kafkaInMemory} });
-    console.log(JSON.stringify({ kafkaPid: infra.kafkaPid, postgresPid: infra.postgresPid }));
+    console.log(JSON.stringify({ kafkaPid: infra.kafkaPid, postgresPid: infra.postgresPid, dataDirs: infra.dataDirs }));
     setInterval(() => {}, 60_000);`;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   for await (const line of createInterface({ input: child.stdout })) {
@@ -30,23 +30,20 @@ async function startInChild(kafkaInMemory) {
 
 test('what a killed run left running is stopped, and its data deleted, before the next run of its kind', async () => {
   const kafkaInMemory = canKeepKafkaInMemory();
-  const { child, kafkaPid, postgresPid } = await startInChild(kafkaInMemory);
-  const runDir = join(root, '.local', `${kind}-runs`, String(child.pid));
-  const kafkaDir = kafkaInMemory ? `/dev/shm/chat-${kind}-kafka-${child.pid}` : join(runDir, 'kafka');
+  const { child, kafkaPid, postgresPid, dataDirs } = await startInChild(kafkaInMemory);
   try {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
     assert.ok(isAlive(kafkaPid) && isAlive(postgresPid), 'both servers outlive the killed run');
-    assert.ok(existsSync(runDir) && existsSync(kafkaDir));
+    assert.ok(dataDirs.every((dir) => existsSync(dir)));
 
     await clearKilledRuns({ root, kind });
     assert.ok(!isAlive(kafkaPid), 'the broker is stopped');
     assert.ok(!isAlive(postgresPid), 'Postgres is stopped');
-    assert.ok(!existsSync(runDir) && !existsSync(kafkaDir), 'their data is gone');
+    assert.ok(!dataDirs.some((dir) => existsSync(dir)), 'their data is gone');
   } finally {
     for (const pid of [kafkaPid, postgresPid]) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
-    rmSync(join(root, '.local', `${kind}-runs`), { recursive: true, force: true });
-    rmSync(kafkaDir, { recursive: true, force: true });
+    for (const dir of [...dataDirs, join(root, '.local', `${kind}-runs`)]) rmSync(dir, { recursive: true, force: true });
   }
 });
