@@ -97,3 +97,17 @@ test('frames still held when the stream closes are dropped, never written after 
   await Promise.resolve();
   assert.deepEqual(writes, ['next'], 'the dropped frames are gone for good');
 });
+
+test('bursts that hold the same frames share one joined buffer; different frames get their own', async () => {
+  const shared = [frame('1'), frame('2')];
+  const streams = [recorder(), recorder(), recorder()];
+  const bursts = streams.map(({ stream, gate }) => new WriteBurst(stream, gate));
+  for (const part of shared) for (const burst of bursts.slice(0, 2)) burst.write(part);
+  bursts[2]!.write(shared[0]!);
+  bursts[2]!.write(frame('2'));
+  await Promise.resolve();
+  const [first, second, third] = streams.map(({ chunks }) => chunks[0]!);
+  assert.equal(second, first, 'the same frames: the same buffer');
+  assert.notEqual(third, first, 'equal bytes in another frame are not taken for the same frame');
+  assert.deepEqual(streams.map(({ writes }) => writes), [['12'], ['12'], ['12']]);
+});

@@ -53,8 +53,24 @@ export class WriteBurst {
     this.held = [];
     this.heldBytes = 0;
     if (!this.gate.open) return;
-    this.stream.write(held.length === 1 ? held[0]! : Buffer.concat(held, heldBytes));
+    this.stream.write(held.length === 1 ? held[0]! : join(held, heldBytes));
   }
+}
+
+/**
+ * The last burst joined, kept for the next: streams that cover the same room are handed the same frames
+ * (OutgoingEvent encodes an event once for all of them), so in a room of 1,000 members the 999 bursts after
+ * the first hold exactly the frames the first one did, and share its buffer instead of copying them again.
+ * Frames are never changed once encoded, so a joined buffer stays right for as long as it is written.
+ */
+let lastHeld: readonly Buffer[] = [];
+let lastJoined: Buffer | undefined;
+
+function join(held: Buffer[], bytes: number): Buffer {
+  if (lastJoined && held.length === lastHeld.length && held.every((frame, i) => frame === lastHeld[i])) return lastJoined;
+  lastHeld = held;
+  lastJoined = Buffer.concat(held, bytes);
+  return lastJoined;
 }
 
 /**
