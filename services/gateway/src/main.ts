@@ -135,7 +135,7 @@ const ctx: GatewayContext = {
   hub,
   connections,
   presence,
-  sessionDeps: { hub, store, logger, onDelivered: () => metrics.messagesOut.inc() },
+  sessionDeps: { hub, store, logger, onDelivered: () => metrics.countDelivery() },
   metrics,
   isAccepting: () => accepting,
 };

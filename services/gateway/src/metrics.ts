@@ -9,9 +9,10 @@ export class GatewayMetrics {
   readonly connects: Counter<'transport'>;
   readonly disconnects: Counter<'transport'>;
   readonly messagesIn: Counter<'kind'>;
-  readonly messagesOut: Counter;
   readonly deliveryLatency: Histogram;
   readonly slowConsumerCuts: Counter<'transport'>;
+  /** Deliveries not yet added to chat_messages_out_total, which adds them when scraped. */
+  private deliveredSinceScrape = 0;
 
   constructor(registry: Registry, connections: ConnectionRegistry) {
     new Gauge({
@@ -31,7 +32,19 @@ export class GatewayMetrics {
       labelNames: ['kind'],
       registers: [registry],
     });
-    this.messagesOut = new Counter({ name: 'chat_messages_out_total', help: 'Room log entries delivered to streams (per recipient)', registers: [registry] });
+    const takeDelivered = () => {
+      const count = this.deliveredSinceScrape;
+      this.deliveredSinceScrape = 0;
+      return count;
+    };
+    new Counter({
+      name: 'chat_messages_out_total',
+      help: 'Room log entries delivered to streams (per recipient)',
+      registers: [registry],
+      collect() {
+        this.inc(takeDelivered());
+      },
+    });
     this.deliveryLatency = new Histogram({
       name: 'chat_delivery_latency_seconds',
       help: 'From a send accepted by a gateway to its event reaching this gateway for delivery',
@@ -44,6 +57,15 @@ export class GatewayMetrics {
       labelNames: ['transport'],
       registers: [registry],
     });
+  }
+
+  /**
+   * One room log entry handed to one stream. Counted in a plain number and added to the counter when it is
+   * scraped: a room of 1,000 members is 1,000 of these per event, and prom-client's inc() was 2 % of the
+   * gateway's CPU in the fan-out benchmark.
+   */
+  countDelivery(): void {
+    this.deliveredSinceScrape++;
   }
 
   observeDelivery(sentAt: string | undefined): void {
