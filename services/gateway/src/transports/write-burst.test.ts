@@ -53,13 +53,14 @@ test('a single frame is written as it is, without a copy', async () => {
   assert.equal(chunks[0], only);
 });
 
-test('a burst is let go each time it reaches 16 KiB, and the rest when the task is done', async () => {
+test('a burst is let go each time it reaches 64 KiB, and the rest when the task is done', async () => {
   const { writes, stream, gate } = recorder();
   const burst = new WriteBurst(stream, gate);
-  burst.write(Buffer.alloc(10_000, 'x'));
-  burst.write(Buffer.alloc(10_000, 'y'));
-  assert.equal(writes.length, 1, 'written as soon as it reached 16 KiB');
-  assert.equal(writes[0]!.length, 20_000);
+  burst.write(Buffer.alloc(40_000, 'x'));
+  assert.equal(writes.length, 0);
+  burst.write(Buffer.alloc(40_000, 'y'));
+  assert.equal(writes.length, 1, 'written as soon as it reached 64 KiB');
+  assert.equal(writes[0]!.length, 80_000);
   burst.write(frame('z'));
   await Promise.resolve();
   assert.deepEqual(writes.slice(1), ['z']);
