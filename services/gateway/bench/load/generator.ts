@@ -211,7 +211,7 @@ async function latency(job: Extract<Job, { op: 'latency' }>): Promise<LatencyRes
       const now = performance.now();
       for (const text of textsIn(system, frame)) latencies.push(now - Number(text.slice(1, text.indexOf(' '))));
       if (system === 'ours') {
-        const sentAt = (JSON.parse(frame) as { sentAt?: string }).sentAt;
+        const sentAt = (JSON.parse(frame.toString()) as { sentAt?: string }).sentAt;
         if (sentAt) sinceAccepted.push(Date.now() - Date.parse(sentAt));
       }
     }),
