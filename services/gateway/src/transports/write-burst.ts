@@ -68,13 +68,21 @@ export class WriteBurst {
  * Frames are never changed once encoded, so a joined buffer stays right for as long as it is written.
  */
 let lastHeld: readonly Buffer[] = [];
-let lastJoined: Buffer | undefined;
+let lastJoined = Buffer.alloc(0);
 
 function join(held: Buffer[], bytes: number): Buffer {
-  if (lastJoined && held.length === lastHeld.length && held.every((frame, i) => frame === lastHeld[i])) return lastJoined;
-  lastHeld = held;
-  lastJoined = Buffer.concat(held, bytes);
+  if (!sameFrames(held, lastHeld)) {
+    lastHeld = held;
+    lastJoined = Buffer.concat(held, bytes);
+  }
   return lastJoined;
+}
+
+/** The very same frame objects, in order (a loop: this runs for every stream at every burst). */
+function sameFrames(a: readonly Buffer[], b: readonly Buffer[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
