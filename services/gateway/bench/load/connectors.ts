@@ -86,18 +86,19 @@ export function deliveriesIn(system: SystemName, frame: Buffer): number {
   return count;
 }
 
-/** The text of every message a delivery frame holds. */
-export function textsIn(system: SystemName, data: Buffer): string[] {
+/** Every message a delivery frame holds: its text, and for ours the gateway's `sentAt` (when it accepted the send). */
+export function messagesIn(system: SystemName, data: Buffer): { text: string; sentAt?: string }[] {
   const frame = data.toString();
   if (system === 'ours') {
-    const event = JSON.parse(frame) as { type: string; text?: string };
-    return event.type === 'message' && event.text ? [event.text] : [];
+    const event = JSON.parse(frame) as { type: string; text?: string; sentAt?: string };
+    return event.type === 'message' && event.text ? [{ text: event.text, sentAt: event.sentAt }] : [];
   }
-  if (system === 'socketio') return [(JSON.parse(frame.slice(2)) as [string, { text: string }])[1].text];
+  if (system === 'socketio') return [{ text: (JSON.parse(frame.slice(2)) as [string, { text: string }])[1].text }];
   return frame
     .split('\n')
     .map((line) => (JSON.parse(line) as { push?: { pub?: { data?: { text?: string } } } }).push?.pub?.data?.text)
-    .filter((text): text is string => typeof text === 'string');
+    .filter((text): text is string => typeof text === 'string')
+    .map((text) => ({ text }));
 }
 
 /** A connection that publishes into rooms: ours sends through the gateway's send path, the peers publish as a client. */

@@ -4,7 +4,7 @@
  * at the clients, and exits by itself when its parent goes or its time is up.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { deliveriesIn, publisher, subscribe, textsIn, type Subscriber, type Target } from './connectors';
+import { deliveriesIn, messagesIn, publisher, subscribe, type Subscriber, type Target } from './connectors';
 import { openPoll, openSse, type HeldStream } from './http-streams';
 import { kafkaFloor, type FloorJob } from './kafka-floor';
 
@@ -209,9 +209,8 @@ async function latency(job: Extract<Job, { op: 'latency' }>): Promise<LatencyRes
   const receivers = job.rooms.map((room, i) =>
     subscribe(job.target, room, job.addresses[i % job.addresses.length]!, (frame) => {
       const now = performance.now();
-      for (const text of textsIn(system, frame)) latencies.push(now - Number(text.slice(1, text.indexOf(' '))));
-      if (system === 'ours') {
-        const sentAt = (JSON.parse(frame.toString()) as { sentAt?: string }).sentAt;
+      for (const { text, sentAt } of messagesIn(system, frame)) {
+        latencies.push(now - Number(text.slice(1, text.indexOf(' '))));
         if (sentAt) sinceAccepted.push(Date.now() - Date.parse(sentAt));
       }
     }),
