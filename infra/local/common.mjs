@@ -100,36 +100,55 @@ export async function waitFor(name, check, { timeoutMs = 60_000, intervalMs = 20
 
 /**
  * Spawns a long-running server with stdout and stderr appended to `logFd`.
- * `stop()` sends `signal` (its clean shutdown), waits up to `graceMs`, then SIGKILLs.
+ * `stop()` returns once the server has exited: `signal` (its clean shutdown), SIGKILL past `graceMs` (see `stopProcess`).
  * If this Node process exits without calling stop(), the server still gets `signal`.
  */
 export function spawnServer(command, args, { logFd, env, cwd, uid, gid, signal = 'SIGTERM', graceMs = 20_000 }) {
   const child = spawn(command, args, { env, cwd, uid, gid, stdio: ['ignore', logFd, logFd] });
   let exit = null;
-  const exited = new Promise((resolve) => {
-    child.once('error', (error) => {
-      exit = error.message;
-      resolve();
-    });
-    child.once('exit', (code, sig) => {
-      exit ??= sig ? `killed by ${sig}` : `exited with code ${code}`;
-      resolve();
-    });
+  child.once('error', (error) => {
+    exit ??= error.message;
+  });
+  child.once('exit', (code, sig) => {
+    exit ??= sig ? `killed by ${sig}` : `exited with code ${code}`;
   });
   const onParentExit = () => exit === null && child.kill(signal);
   process.once('exit', onParentExit);
-  const within = (ms) => Promise.race([exited.then(() => true), sleep(ms).then(() => false)]);
+  const name = `${command.split('/').pop()} (pid ${child.pid})`;
   let stopping;
   const stop = () =>
     (stopping ??= (async () => {
       process.off('exit', onParentExit);
-      if (exit !== null) return;
-      child.kill(signal);
-      if (await within(graceMs)) return;
-      child.kill('SIGKILL');
-      await within(5_000);
+      await stopProcess(name, { send: (sig) => child.kill(sig), hasExited: () => exit !== null }, signal, graceMs);
     })());
   return { child, isDead: () => exit ?? false, stop };
+}
+
+/**
+ * Stops a process and returns only once it has exited: `signal` first (the server's clean shutdown), SIGKILL once
+ * `graceMs` have passed without an exit, and an error if it is still there `killMs` after that (a process stuck in
+ * the kernel). Callers that delete a server's data or reuse its port rely on the exit having happened.
+ */
+export async function stopProcess(name, { send, hasExited }, signal, graceMs, killMs = 10_000) {
+  const exitedWithin = async (ms) => {
+    for (const deadline = Date.now() + ms; !hasExited(); await sleep(50)) if (Date.now() > deadline) return false;
+    return true;
+  };
+  if (hasExited()) return;
+  send(signal);
+  if (await exitedWithin(graceMs)) return;
+  console.warn(`[infra] ${name} did not exit within ${graceMs / 1000}s of ${signal}: SIGKILL`);
+  send('SIGKILL');
+  if (!(await exitedWithin(killMs))) throw new Error(`${name} is still running ${killMs / 1000}s after SIGKILL`);
+}
+
+/** process.kill that takes a process which has just exited (ESRCH) as done. */
+function signalPid(pid, signal) {
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    if (error.code !== 'ESRCH') throw error;
+  }
 }
 
 // A zombie (exited, not yet reaped by init) counts as gone.
@@ -143,8 +162,9 @@ export const isAlive = (pid) => {
 
 /**
  * A server whose Node parent was SIGKILLed keeps running and holds its data dir (and
- * port); stop it the clean way before starting anew. `matches(argv)` guards against a
- * recycled pid. Returns false when `pid` is not such a server.
+ * port); stop it the clean way before starting anew, and return once it has exited
+ * (`stopProcess`: SIGKILL past `graceMs`). `matches(argv)` guards against a recycled
+ * pid. Returns false when `pid` is not such a server.
  */
 export async function stopLeftover(pid, matches, signal, graceMs = 30_000) {
   if (!(pid > 0) || !isAlive(pid)) return false;
@@ -155,11 +175,9 @@ export async function stopLeftover(pid, matches, signal, graceMs = 30_000) {
     return false;
   }
   if (!matches(argv)) return false;
-  console.warn(`[infra] stopping ${argv[0]} (pid ${pid}) left running by a previous run`);
-  process.kill(pid, signal);
-  for (const deadline = Date.now() + graceMs; isAlive(pid); await sleep(100)) {
-    if (Date.now() > deadline) process.kill(pid, 'SIGKILL');
-  }
+  const name = `${argv[0]} (pid ${pid})`;
+  console.warn(`[infra] stopping ${name} left running by a previous run`);
+  await stopProcess(name, { send: (sig) => signalPid(pid, sig), hasExited: () => !isAlive(pid) }, signal, graceMs);
   return true;
 }
 

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive } from './common.mjs';
 import { ensureKafkaInstalled, startKafka, stopLeftoverKafka } from './kafka.mjs';
-import { clearStaleLock, ensurePostgresInstalled, startPostgres } from './postgres.mjs';
+import { clearStaleLock, ensurePostgresInstalled, postgresDataLocations, startPostgres } from './postgres.mjs';
 
 /** Where the broker's log goes with `kafkaInMemory`: a tmpfs, so it is memory until removed. */
 const MEMORY_DIR = '/dev/shm';
@@ -26,9 +26,17 @@ async function removeStaleRuns(dir, prefix, stopLeftovers) {
 const runsDirOf = (root, kind) => join(root, '.local', `${kind}-runs`);
 const memoryPrefixOf = (kind) => `chat-${kind}-kafka-`;
 
-/** Stops the brokers and Postgres servers that killed runs of this kind left running, and deletes their data. */
+/**
+ * Stops the brokers and Postgres servers that killed runs of this kind left running, and deletes their data. Returns
+ * once those servers have exited (fast shutdown, SIGKILL past its grace: `stopLeftover`), so that their ports and
+ * data are free.
+ */
 export async function clearKilledRuns({ root, kind }) {
-  await removeStaleRuns(runsDirOf(root, kind), '', (run) => Promise.all([stopLeftoverKafka(join(run, 'kafka')), clearStaleLock(join(run, 'postgres'))]));
+  await removeStaleRuns(runsDirOf(root, kind), '', async (run) => {
+    const postgresData = postgresDataLocations(join(run, 'postgres'));
+    await Promise.all([stopLeftoverKafka(join(run, 'kafka')), ...postgresData.map(clearStaleLock)]);
+    for (const dir of postgresData) rmSync(dir, { recursive: true, force: true });
+  });
   await removeStaleRuns(MEMORY_DIR, memoryPrefixOf(kind), stopLeftoverKafka);
 }
 
@@ -44,10 +52,13 @@ export async function startEphemeralInfra({ root, kind, kafkaInMemory = false })
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
   await Promise.all([ensureKafkaInstalled({ root }), ensurePostgresInstalled()]);
+  const logFiles = { kafka: join(runDir, 'kafka.log'), postgres: join(runDir, 'postgres.log') };
   const [kafka, postgres] = await Promise.all([
-    startKafka({ root, dataDir: kafkaDataDir, logFile: join(runDir, 'kafka.log') }),
-    startPostgres({ root, dataDir: join(runDir, 'postgres'), logFile: join(runDir, 'postgres.log') }),
+    startKafka({ root, dataDir: kafkaDataDir, logFile: logFiles.kafka }),
+    startPostgres({ root, dataDir: join(runDir, 'postgres'), logFile: logFiles.postgres }),
   ]);
+  // Postgres keeps its data outside the run's folder when its account cannot reach it (postgresDataLocations).
+  if (!postgres.dataDir.startsWith(`${runDir}/`)) dataDirs.push(postgres.dataDir);
   return {
     kafkaBrokers: kafka.brokers,
     databaseUrl: postgres.url,
@@ -56,9 +67,15 @@ export async function startEphemeralInfra({ root, kind, kafkaInMemory = false })
     postgresPid: postgres.pid,
     /** Everything of this run's on disk and in memory: deleted by `stop()`. */
     dataDirs,
+    /** The servers' logs, and a folder for the logs of what runs on them; inside the run's folder, deleted by `stop()`. */
+    logFiles,
+    logDir: join(runDir, 'logs'),
+    /** Returns once both servers have exited and their data is deleted; throws if either would not exit. */
     async stop() {
-      await Promise.allSettled([kafka.stop(), postgres.stop()]);
+      const stopped = await Promise.allSettled([kafka.stop(), postgres.stop()]);
       for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
+      const failed = stopped.filter((result) => result.status === 'rejected').map((result) => result.reason);
+      if (failed.length > 0) throw new AggregateError(failed, 'test infrastructure did not stop');
     },
   };
 }

@@ -13,8 +13,9 @@ const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
 /**
  * postmaster.pid of a run that did not shut down: a server still running on this data
- * dir (its Node parent was SIGKILLed) gets a fast shutdown; a dead or recycled pid's
- * file is removed, as Postgres would refuse to start if that pid is alive.
+ * dir (its Node parent was SIGKILLed) gets a fast shutdown, and this returns once it has
+ * exited; a dead or recycled pid's file is removed, as Postgres would refuse to start if
+ * that pid is alive.
  */
 export async function clearStaleLock(dataDir) {
   const lockFile = join(dataDir, 'postmaster.pid');
@@ -23,6 +24,15 @@ export async function clearStaleLock(dataDir) {
   const ours = (argv) => argv[0].endsWith('postgres') && argv.includes(dataDir);
   if (!(await stopLeftover(pid, ours, 'SIGINT'))) rmSync(lockFile, { force: true });
 }
+
+/**
+ * Where the data asked for at `dataDir` is kept when the server account cannot reach that folder (a checkout in a
+ * folder only root may enter): a folder of its own under /var/tmp, named after `dataDir`.
+ */
+const fallbackDataDir = (dataDir) => join('/var/tmp', `chat-pg-${createHash('sha256').update(resolve(dataDir)).digest('hex').slice(0, 12)}`);
+
+/** Every place the data asked for at `dataDir` may be: the folder itself and its fallback. */
+export const postgresDataLocations = (dataDir) => [resolve(dataDir), fallbackDataDir(dataDir)];
 
 function findBinDir() {
   const base = '/usr/lib/postgresql';
@@ -74,7 +84,7 @@ export async function startPostgres({ root = repoRoot, dataDir, port, logFile })
   dataDir = resolve(dataDir);
   mkdirSync(dirname(dataDir), { recursive: true });
   if (account && !traversable(dirname(dataDir), account)) {
-    const fallback = join('/var/tmp', `chat-pg-${createHash('sha256').update(dataDir).digest('hex').slice(0, 12)}`);
+    const fallback = fallbackDataDir(dataDir);
     console.log(`[postgres] ${account.name} cannot reach ${dataDir}; keeping the data in ${fallback} instead`);
     dataDir = fallback;
   }
