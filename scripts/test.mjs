@@ -38,7 +38,7 @@ function findTests(dir, found = []) {
 }
 
 const isIntegration = (file) => /(^|\/)(test|e2e)\//.test(file);
-const searchRoots = ['packages', 'services', 'web', 'e2e', 'infra', 'loadtest'].map((dir) => join(root, dir));
+const searchRoots = ['scripts', 'packages', 'services', 'web', 'e2e', 'infra', 'loadtest'].map((dir) => join(root, dir));
 const allTests = searchRoots.flatMap((dir) => { try { return findTests(dir); } catch { return []; } }).sort();
 const filters = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const tests = allTests
@@ -74,10 +74,16 @@ try {
     stops.push(() => infra.stop());
     env.TEST_KAFKA_BROKERS = infra.kafkaBrokers;
     env.TEST_DATABASE_URL = infra.databaseUrl;
+    // For the failure-logs reporter: services log under TEST_LOG_DIR (testkit), the servers to their own files.
+    env.TEST_LOG_DIR = infra.logDir;
+    env.TEST_INFRA_LOGS = Object.entries(infra.logFiles).map(([name, file]) => `${name}=${file}`).join(',');
     console.log(`test infrastructure up in ${Date.now() - started} ms: kafka ${infra.kafkaBrokers}, postgres ${infra.databaseUrl}`);
   }
   // No test takes a minute; one that hangs fails after five instead of holding CI until its limit.
-  code = await run(process.execPath, ['--import', 'tsx', '--test', '--test-timeout=300000', '--test-reporter=spec', ...tests], env);
+  // Beside spec, a reporter that prints, once the run is over, the end of every log a failed test file's services and
+  // the servers wrote (scripts/failure-logs.mjs).
+  const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/failure-logs.mjs', '--test-reporter-destination=stdout'];
+  code = await run(process.execPath, ['--import', 'tsx', '--test', '--test-timeout=300000', ...reporters, ...tests], env);
 } finally {
   await stopInfra();
 }

@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { testLogFolder } from '../../../infra/local/test-logs.mjs';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -14,17 +17,32 @@ export interface RunningService {
   process: ChildProcess;
   /** Everything it logged, for assertions and for failure messages. */
   logs(): string;
-  /** SIGTERM (graceful) and wait for exit; returns the exit code. */
-  stop(): Promise<number | null>;
+  /** SIGTERM (graceful) and wait for exit, up to `graceMs` (then SIGKILL, and an error); returns the exit code. */
+  stop(graceMs?: number): Promise<number | null>;
   /** SIGKILL: a crash, no cleanup. */
   kill(): Promise<void>;
+}
+
+let started = 0;
+
+/**
+ * Under `npm test`, where a service's output is also appended, so that the failure-logs reporter can print it when a
+ * test of this file fails: TEST_LOG_DIR/<this test file>/<n>-<service>.log.
+ */
+function logFileFor(name: ServiceName): string | undefined {
+  const logDir = process.env.TEST_LOG_DIR;
+  const testFile = process.argv[1];
+  if (!logDir || !testFile) return undefined;
+  const folder = testLogFolder(logDir, testFile);
+  mkdirSync(folder, { recursive: true });
+  return join(folder, `${String(++started).padStart(2, '0')}-${name}.log`);
 }
 
 /**
  * Starts a service as a real process on an ephemeral port, as the stack runs
  * it, and waits until /readyz says ready.
  */
-export async function startService(name: ServiceName, env: Record<string, string>, readyTimeoutMs = 30_000): Promise<RunningService> {
+export async function startService(name: ServiceName, env: Record<string, string>, readyTimeoutMs = 60_000): Promise<RunningService> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', '@chat/telemetry/register', `services/${name}/src/main.ts`], {
     cwd: REPO_ROOT,
     env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
@@ -32,8 +50,10 @@ export async function startService(name: ServiceName, env: Record<string, string
   });
   let output = '';
   let port: number | undefined;
+  const logFile = logFileFor(name);
   const onData = (chunk: Buffer) => {
     output += chunk.toString();
+    if (logFile) appendFileSync(logFile, chunk);
     const match = output.match(/Server listening at http:\/\/127\.0\.0\.1:(\d+)/);
     if (match && port === undefined) port = Number(match[1]);
   };
@@ -61,10 +81,17 @@ export async function startService(name: ServiceName, env: Record<string, string
     port: port!,
     process: child,
     logs: () => output,
-    async stop() {
-      if (child.exitCode === null) child.kill('SIGTERM');
-      const [code] = (await exited) as [number | null];
-      return code;
+    async stop(graceMs = 30_000) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+      const result = await Promise.race([exited, timedOut]).finally(() => clearTimeout(timer));
+      if (result === 'timeout') {
+        child.kill('SIGKILL');
+        await exited;
+        throw new Error(`${name} did not exit within ${graceMs} ms of SIGTERM (killed):\n${output.slice(-4000)}`);
+      }
+      return (result as [number | null])[0];
     },
     async kill() {
       if (child.exitCode === null) child.kill('SIGKILL');

@@ -1,0 +1,2 @@
+// Types for the TypeScript callers of test-logs.mjs (packages/testkit).
+export function testLogFolder(logDir: string, testFile: string): string;
