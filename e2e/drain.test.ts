@@ -8,7 +8,9 @@ import { ApiClient, startTestStack, waitUntil, type TestStack } from '@chat/test
 let stack: TestStack;
 
 before(async () => {
-  stack = await startTestStack({ gateways: 2, env: { DRAIN_WINDOW_MS: '1500', SEND_RATE_PER_SECOND: '1000', SEND_BURST: '1000' } });
+  // The readers leave at random within the window, and the gateway closes once they are gone: a window long enough
+  // that the not-ready checks below still find it listening.
+  stack = await startTestStack({ gateways: 2, env: { DRAIN_WINDOW_MS: '4000', SEND_RATE_PER_SECOND: '1000', SEND_BURST: '1000' } });
 });
 after(() => stack?.stop());
 
@@ -55,7 +57,7 @@ test('SIGTERM drains a gateway: not ready, no new streams, clients of every tran
   const exited = draining.stop();
   await waitUntil(
     async () => (await fetch(`${draining.url}/readyz`).then((r) => r.status, () => 0)) === 503,
-    2_000,
+    10_000,
     'readiness to turn false',
   );
   const refused = await fetch(`${draining.url}/poll?rooms=${room.id}&timeout=1`, { headers: { authorization: `Bearer ${sender.token}` } });

@@ -117,7 +117,18 @@ test("/metrics shows connections, messages in and out, delivery latency, batch s
   for (let i = 1; i <= 5; i++) stream.send({ type: 'send', room: room.id, clientMsgId: `m${i}`, text: `m${i}` });
   await stream.waitForMessages(5);
 
-  const gatewayMetrics = await (await fetch(`${gateway}/metrics`)).text();
+  // Metrics are recorded beside the deliveries, not before them (a close of an earlier test, a produce's time once its
+  // ack is in): read them once they have caught up with the traffic.
+  const metricsOnceThere = (url: string, there: (text: string) => boolean, what: string) =>
+    waitUntil(async () => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      return there(text) && text;
+    }, 10_000, what);
+  const gatewayMetrics = await metricsOnceThere(
+    gateway,
+    (text) => series(text, 'chat_connections_open{transport="websocket"}') === 1 && (series(text, 'chat_delivery_latency_seconds_count') ?? 0) >= 5,
+    'the gateway metrics of this traffic',
+  );
   assert.equal(series(gatewayMetrics, 'chat_connections_open{transport="websocket"}'), 1);
   assert.ok((series(gatewayMetrics, 'chat_connects_total{transport="websocket"}') ?? 0) >= 1);
   assert.ok((series(gatewayMetrics, 'chat_messages_in_total{kind="message"}') ?? 0) >= 5);
@@ -127,7 +138,12 @@ test("/metrics shows connections, messages in and out, delivery latency, batch s
   assert.ok(latencyCount >= 5, `latency observed ${latencyCount} times`);
   assert.ok(latencySum / latencyCount < 5, `mean delivery latency ${latencySum / latencyCount} s is plausible`);
 
-  const messagingMetrics = await (await fetch(`${stack.messaging.url}/metrics`)).text();
+  const { prefix } = stack.topics;
+  const messagingMetrics = await metricsOnceThere(
+    stack.messaging.url,
+    (text) => (seriesOf(text, 'chat_kafka_produce_seconds_count').find((s) => s.labels.includes(`topic="${prefix}chat.events"`))?.value ?? 0) >= 5,
+    'the messaging metrics of this traffic',
+  );
   assert.ok((series(messagingMetrics, 'chat_persist_batch_size_sum') ?? 0) >= 5);
   assert.ok((series(messagingMetrics, 'chat_persist_batch_seconds_count') ?? 0) >= 1);
 
@@ -145,7 +161,6 @@ test("/metrics shows connections, messages in and out, delivery latency, batch s
 
   // Each step of the trip in time: the gateway's produce to chat.messages, the command's age when messaging read it,
   // messaging's produce to chat.events, the event's age when this gateway read it; all five messages, each plausible.
-  const { prefix } = stack.topics;
   const timed = (text: string, metric: string, labels: string) => {
     const count = seriesOf(text, `${metric}_count`).find((s) => s.labels.includes(labels))?.value ?? 0;
     const sum = seriesOf(text, `${metric}_sum`).find((s) => s.labels.includes(labels))?.value ?? Infinity;

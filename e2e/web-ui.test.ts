@@ -91,6 +91,8 @@ test('one user on SSE and one on long polling chat with each other, and each see
   await waitForMessage(dave, 'sent over HTTP, received over SSE');
   await send(dave, 'and this one comes back by long polling');
   await waitForMessage(carol, 'and this one comes back by long polling');
+  // Dave's own message shows as delivered once his next poll brings it back, independently of Carol's stream.
+  await waitForMessage(dave, 'and this one comes back by long polling');
   await screenshot(dave.page, 'long-polling');
   assert.deepEqual(await messageTexts(carol), await messageTexts(dave));
 });

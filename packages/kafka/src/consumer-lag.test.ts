@@ -35,7 +35,8 @@ test('a fetched batch sets the offset lag of its partition and the age of each o
     ages.find((v) => v.metricName === `chat_kafka_record_age_seconds_${suffix}` && v.labels.group === 'g' && v.labels.topic === 't' && (le === undefined || v.labels.le === le))?.value;
   assert.equal(at('count'), 2, 'one observation per record, none for an empty batch');
   assert.equal(at('bucket', 0.035), 0, 'the 40 ms record is not counted younger than it is');
-  assert.equal(at('bucket', 0.05), 1);
+  // Wide of the 40 ms: the age is taken when observed, which a loaded machine may delay.
+  assert.equal(at('bucket', 0.25), 1);
   assert.equal(at('bucket', 2.5), 1);
   assert.equal(at('bucket', 5), 2, 'the 3 s record');
 });

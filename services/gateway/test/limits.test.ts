@@ -11,7 +11,8 @@ before(async () => {
   stack = await startTestStack({
     env: {
       TOKEN_TTL_SECONDS: '3',
-      SEND_RATE_PER_SECOND: '2',
+      // The slowest refill allowed: the rate test's HTTP send must find the bucket still empty after the burst.
+      SEND_RATE_PER_SECOND: '1',
       SEND_BURST: '3',
       MAX_STREAMS_PER_USER: '3',
       WS_PING_INTERVAL_MS: '300',
@@ -45,20 +46,21 @@ test('sends past the per-user rate get rate_limited with a retry hint, on WebSoc
   const room = await user.createRoom('rate');
   const stream = await WsStream.forUser(user, { rooms: room.id });
   for (let i = 1; i <= 5; i++) stream.send({ type: 'send', room: room.id, clientMsgId: `r${i}`, text: `r${i}` });
-  await waitUntil(() => stream.frames.filter((f) => f.type === 'ack' || f.type === 'error').length === 5, 5_000, 'five answers');
-  const acks = stream.frames.filter((f) => f.type === 'ack');
-  const refused = stream.frames.filter((f): f is Extract<typeof f, { type: 'error' }> => f.type === 'error');
-  assert.equal(acks.length, 3);
+  // Refusals are answered at once; acks wait for Kafka. The HTTP send goes right after the refusals, while the
+  // bucket is still empty (the next token is a second away), however long the acks then take.
+  const isError = (f: (typeof stream.frames)[number]): f is Extract<typeof f, { type: 'error' }> => f.type === 'error';
+  const refused = await waitUntil(() => stream.frames.filter(isError).length >= 2 && stream.frames.filter(isError), 10_000, 'two refusals');
+  const http = await user.request<{ error: { code: string } }>('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'h', text: 'h' });
+  assert.equal(http.status, 429);
+  assert.equal(http.body.error.code, 'rate_limited');
+  assert.ok(Number(http.headers.get('retry-after')) >= 1);
+
+  await waitUntil(() => stream.frames.filter((f) => f.type === 'ack').length === 3, 15_000, 'three acks');
   assert.deepEqual(refused.map((f) => [f.code, f.clientMsgId]), [
     ['rate_limited', 'r4'],
     ['rate_limited', 'r5'],
   ]);
   assert.ok(((refused[0] as unknown as { retryAfterMs: number }).retryAfterMs ?? 0) > 0);
-
-  const http = await user.request<{ error: { code: string } }>('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'h', text: 'h' });
-  assert.equal(http.status, 429);
-  assert.equal(http.body.error.code, 'rate_limited');
-  assert.ok(Number(http.headers.get('retry-after')) >= 1);
   await stream.close();
 });
 
@@ -67,9 +69,9 @@ test('a WebSocket that keeps sending past the rate gets an error for each refuse
   const room = await user.createRoom('flood');
   const stream = await WsStream.forUser(user, { rooms: room.id });
   for (let i = 1; i <= 3; i++) stream.send({ type: 'send', room: room.id, clientMsgId: `ok${i}`, text: 'ok' });
-  await waitUntil(() => stream.frames.filter((f) => f.type === 'ack').length === 3, 5_000, 'the burst to be accepted');
+  await waitUntil(() => stream.frames.filter((f) => f.type === 'ack').length === 3, 15_000, 'the burst to be accepted');
   for (let i = 1; i <= 30; i++) stream.send({ type: 'send', room: room.id, clientMsgId: `f${i}`, text: 'flood' });
-  await waitUntil(() => stream.closeCode !== undefined, 5_000, 'the flooding socket to be closed');
+  await waitUntil(() => stream.closeCode !== undefined, 15_000, 'the flooding socket to be closed');
   assert.equal(stream.closeCode, 4029);
   const refused = stream.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited');
   // The 21st refusal in a row closes the socket; the 20 before it were answered first.
@@ -104,5 +106,6 @@ test('a WebSocket that stops answering pings is reaped', async () => {
   const started = Date.now();
   const code = await closed;
   assert.equal(code, 1006, 'terminated without a close frame');
-  assert.ok(Date.now() - started < 3_000, `reaped after ${Date.now() - started} ms`);
+  // Pings every 300 ms: a reap within 10 s, however loaded the machine, still proves the reaper and not a TCP timeout.
+  assert.ok(Date.now() - started < 10_000, `reaped after ${Date.now() - started} ms`);
 });

@@ -34,7 +34,8 @@ test('draining asks every connection to go away within the window and resolves w
   }
   await registry.drain(200);
   assert.equal(goneAt.length, 5);
-  assert.ok(Math.max(...goneAt) < 400, `all gone within the window: ${goneAt}`);
+  // Within the 200 ms window, give or take a loaded machine's timer delays; the 5 s grace would be the other outcome.
+  assert.ok(Math.max(...goneAt) < 2_000, `all gone within the window: ${goneAt}`);
   assert.equal(registry.count(), 0);
 });
 
