@@ -11,6 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { ensureChromiumInstalled } from '../infra/local/chromium.mjs';
 import { startEphemeralInfra } from '../infra/local/ephemeral.mjs';
 import { ensureWebBuilt } from '../infra/local/web-build.mjs';
+import { ensureHelmTools } from '../infra/helm/tools/install-tools.mjs';
+import { ensureK6 } from '../loadtest/install-k6.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 // The Go tools (k6, helm, kubeconform) build with the machine's Go; its usual home may be missing from a bare PATH.
@@ -59,13 +61,18 @@ async function stopInfra() {
   while (stops.length) await stops.pop()().catch((error) => console.error(error));
 }
 for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => stopInfra().finally(() => process.exit(130)));
+  process.on(signal, () => {
+    stopInfra().then(() => process.exit(130), () => process.exit(130));
+  });
 }
 
 const env = { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
 // Browser tests (e2e/web-*) drive Debian's Chromium against the built app; the image test serves it too.
 if (tests.some((file) => /(^|\/)e2e\/web-/.test(file))) ensureChromiumInstalled();
 if (tests.some(isIntegration)) ensureWebBuilt({ root });
+// One-time builds from the Go module proxy (minutes on a cold Go cache) happen here, before any test's timeout runs.
+if (tests.some((file) => file.startsWith('infra/helm/'))) ensureHelmTools({ root });
+if (tests.some((file) => file.startsWith('loadtest/'))) ensureK6();
 let code = 1;
 try {
   if (tests.some(isIntegration)) {
@@ -79,11 +86,13 @@ try {
     env.TEST_INFRA_LOGS = Object.entries(infra.logFiles).map(([name, file]) => `${name}=${file}`).join(',');
     console.log(`test infrastructure up in ${Date.now() - started} ms: kafka ${infra.kafkaBrokers}, postgres ${infra.databaseUrl}`);
   }
-  // No test takes a minute; one that hangs fails after five instead of holding CI until its limit.
+  // No test takes a minute; one that hangs fails after five instead of holding CI until its limit (TEST_TIMEOUT_MS:
+  // a longer fuzz run).
   // Beside spec, a reporter that prints, once the run is over, the end of every log a failed test file's services and
   // the servers wrote (scripts/failure-logs.mjs).
   const reporters = ['--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=./scripts/failure-logs.mjs', '--test-reporter-destination=stdout'];
-  code = await run(process.execPath, ['--import', 'tsx', '--test', '--test-timeout=300000', ...reporters, ...tests], env);
+  const timeoutMs = Number(process.env.TEST_TIMEOUT_MS ?? 300_000);
+  code = await run(process.execPath, ['--import', 'tsx', '--test', `--test-timeout=${timeoutMs}`, ...reporters, ...tests], env);
 } finally {
   await stopInfra();
 }
