@@ -133,6 +133,9 @@ export function decodeCursor(cursor: string): Map<string, number> {
       scale *= 0x80;
       if (scale > 2 ** 56) throw new CursorError('cursor seq is too large');
     }
+    // Past 2^53 a seq no longer is itself: it would not encode again, nor compare or query as the client meant.
+    if (seq > Number.MAX_SAFE_INTEGER) throw new CursorError('cursor seq is too large');
+    if (positions.has(room)) throw new CursorError('cursor names a room twice');
     positions.set(room, seq);
     if (positions.size > MAX_CURSOR_ROOMS) throw new CursorError('cursor has too many rooms');
   }

@@ -2,6 +2,15 @@
 export const USERNAME_PATTERN = '^[A-Za-z0-9_.-]{1,32}$';
 export const MAX_TEXT_CODE_POINTS = 4000;
 export const MAX_CLIENT_MSG_ID_LENGTH = 64;
+/**
+ * A clientMsgId is 1-64 characters of printable ASCII without the space (U+0021-U+007E): what every SDK generates
+ * (UUIDs, counters), and nothing that Postgres or a log could read differently (no NUL, no controls, no lone
+ * surrogates that UTF-8 would fold into one U+FFFD). Keys the server makes for itself hold a space, so no client
+ * id can collide with them.
+ */
+export const CLIENT_MSG_ID_PATTERN = '^[!-~]{1,64}$';
+/** Seqs, and every other integer a client sends, stay in the range JavaScript and JSON carry exactly. */
+export const MAX_SAFE_SEQ = Number.MAX_SAFE_INTEGER;
 export const MAX_ROOM_NAME_CODE_POINTS = 64;
 export const MAX_HISTORY_LIMIT = 200;
 export const DEFAULT_HISTORY_LIMIT = 50;
@@ -9,6 +18,17 @@ export const MAX_POLL_TIMEOUT_SECONDS = 30;
 export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
 const UUID_RE = new RegExp(UUID_PATTERN);
+const CLIENT_MSG_ID_RE = new RegExp(CLIENT_MSG_ID_PATTERN);
+
+export function isClientMsgId(value: string): boolean {
+  return CLIENT_MSG_ID_RE.test(value);
+}
+
+/** The server's own dedupe key for deleting message `seq` over HTTP: idempotent per message, and unlike any client id. */
+export function serverDeleteKey(seq: number): string {
+  return `delete ${seq}`;
+}
+
 export function isUuid(value: string): boolean {
   return UUID_RE.test(value);
 }

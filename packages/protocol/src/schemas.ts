@@ -5,10 +5,11 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import {
-  MAX_CLIENT_MSG_ID_LENGTH,
+  CLIENT_MSG_ID_PATTERN,
   MAX_HISTORY_LIMIT,
   MAX_POLL_TIMEOUT_SECONDS,
   MAX_ROOM_NAME_CODE_POINTS,
+  MAX_SAFE_SEQ,
   MAX_TEXT_CODE_POINTS,
   USERNAME_PATTERN,
   UUID_PATTERN,
@@ -17,7 +18,7 @@ import {
 const strict = { additionalProperties: false } as const;
 
 export const RoomId = Type.String({ pattern: UUID_PATTERN });
-export const ClientMsgId = Type.String({ minLength: 1, maxLength: MAX_CLIENT_MSG_ID_LENGTH });
+export const ClientMsgId = Type.String({ pattern: CLIENT_MSG_ID_PATTERN });
 /** Length in code points is checked again by checkMessageText; this bound keeps parsing cheap. */
 export const MessageText = Type.String({ minLength: 1, maxLength: MAX_TEXT_CODE_POINTS * 2 });
 
@@ -36,8 +37,8 @@ export type SendMessageBody = Static<typeof SendMessageBody>;
 export const RoomParams = Type.Object({ roomId: Type.String({ minLength: 1, maxLength: 64 }) }, strict);
 export type RoomParams = Static<typeof RoomParams>;
 
-const Seq = Type.Integer({ minimum: 0 });
-const TargetSeq = Type.Integer({ minimum: 1 });
+const Seq = Type.Integer({ minimum: 0, maximum: MAX_SAFE_SEQ });
+const TargetSeq = Type.Integer({ minimum: 1, maximum: MAX_SAFE_SEQ });
 
 export const MessageParams = Type.Object({ roomId: Type.String({ minLength: 1, maxLength: 64 }), seq: TargetSeq }, strict);
 export type MessageParams = Static<typeof MessageParams>;
