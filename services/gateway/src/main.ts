@@ -1,7 +1,7 @@
 import { createPool } from '@chat/db';
 import { createKafka, kafkaConnection, topicNames, type PresenceRecord } from '@chat/kafka';
 import type { UserRef } from '@chat/protocol';
-import { createLogger, onShutdownSignal } from '@chat/runtime';
+import { createLogger, installProcessPolicy, onShutdownSignal } from '@chat/runtime';
 import { buildGatewayApp } from './app';
 import { Authenticator } from './auth/authenticate';
 import { TicketStore } from './auth/tickets';
@@ -43,6 +43,7 @@ const tokens = new TokenService(
 );
 const tickets = new TicketStore(pool);
 const registry = new Registry();
+installProcessPolicy(logger, registry);
 const producer = new GatewayProducer(kafka, topicNames(config.topicPrefix), registry);
 const hub = new Hub();
 const memberCache = new MembershipCache(store);
@@ -73,7 +74,10 @@ const presence = new PresenceView(
   kafka,
   topicNames(config.topicPrefix).presence,
   config.instanceId,
-  (record) => void fanOutPresence(record),
+  (record) => {
+    // Postgres down or its pool saturated: this change is not shown here, and the next one of the user is.
+    fanOutPresence(record).catch((error: unknown) => logger.warn({ err: error, user: record.user.id }, 'presence fan-out failed'));
+  },
   logger,
 );
 

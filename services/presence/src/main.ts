@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { BatchingProducer, ConsumerLag, createKafka, decodeHeartbeat, encodePresence, kafkaConnection, kafkaConnectionConfigSpec, topicNames, type PresenceRecord } from '@chat/kafka';
-import { createLogger, createServiceApp, int, onShutdownSignal, readConfig, str } from '@chat/runtime';
+import { createLogger, createServiceApp, installProcessPolicy, int, onShutdownSignal, readConfig, str } from '@chat/runtime';
 import { hostname } from 'node:os';
 import { PresenceTracker } from './presence-tracker';
 import { readPublishedStatuses } from './status-log';
 import { Gauge, Registry } from 'prom-client';
 
 const logger = createLogger('presence');
+const registry = new Registry();
+installProcessPolicy(logger, registry);
 const config = readConfig({
   host: str('HOST', '127.0.0.1'),
   port: int('PORT', 8082, { min: 0, max: 65535 }),
@@ -26,20 +28,29 @@ let joined = false;
 let draining = false;
 /** Set on every (re)assignment: the state of the newly owned users is rebuilt before heartbeats apply. */
 let rebuilding: Promise<void> | undefined;
+let owned: number[] = [];
 
-const publish = (changes: PresenceRecord[]) =>
-  Promise.all(changes.map((change) => producer.send(topics.presence, { key: change.user.id, value: encodePresence(change) })));
-
-consumer.on(consumer.events.GROUP_JOIN, (event) => {
-  joined = true;
-  const partitions = (event.payload.memberAssignment[topics.heartbeats] ?? []) as number[];
-  rebuilding = (async () => {
+/** Reads the statuses this replica published for its partitions back into a fresh tracker; replaces the tracker once done. */
+function rebuild(partitions: number[]): Promise<void> {
+  const done = (async () => {
     const next = new PresenceTracker();
     const statuses = await readPublishedStatuses(kafka, topics.presence, partitions, `${config.consumerGroup}-restore-${randomUUID()}`);
     for (const status of statuses) next.restore(status, config.ttlMs);
     tracker = next;
     logger.info({ partitions, restored: statuses.length }, 'owning users of these partitions');
   })();
+  // Handled here (logged), and seen again by the batch that awaits it, which starts the rebuild anew.
+  done.catch((error: unknown) => logger.error({ err: error, partitions }, 'rebuilding presence state failed; the next batch tries again'));
+  return done;
+}
+
+const publish = (changes: PresenceRecord[]) =>
+  Promise.all(changes.map((change) => producer.send(topics.presence, { key: change.user.id, value: encodePresence(change) })));
+
+consumer.on(consumer.events.GROUP_JOIN, (event) => {
+  joined = true;
+  owned = (event.payload.memberAssignment[topics.heartbeats] ?? []) as number[];
+  rebuilding = rebuild(owned);
 });
 consumer.on(consumer.events.CRASH, () => (joined = false));
 
@@ -48,7 +59,6 @@ const sweep = setInterval(() => {
   if (changes.length > 0) publish(changes).catch((error: unknown) => logger.error({ err: error }, 'could not publish presence'));
 }, Math.max(100, Math.min(1_000, config.ttlMs / 4)));
 
-const registry = new Registry();
 const producer = new BatchingProducer(kafka, { metrics: registry });
 const lag = new ConsumerLag(registry, config.consumerGroup);
 lag.watch(consumer);
@@ -76,7 +86,13 @@ await consumer.subscribe({ topic: topics.heartbeats, fromBeginning: false });
 await consumer.run({
   eachBatch: async ({ batch }) => {
     lag.observe(batch);
-    await rebuilding;
+    try {
+      await rebuilding;
+    } catch (error) {
+      // kafkajs retries the batch with backoff; by then the new rebuild may be done.
+      rebuilding = rebuild(owned);
+      throw error;
+    }
     const changes: PresenceRecord[] = [];
     for (const message of batch.messages) {
       const heartbeat = decodeHeartbeat(message.value);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
-import { canonicalUuid, isUuid, type UserRef } from '@chat/protocol';
+import { canonicalUuid, isUuid, sanitizeDisplayName, type UserRef } from '@chat/protocol';
 
 export interface Principal {
   user: UserRef;
@@ -77,8 +77,11 @@ export class TokenService {
     if (typeof payload.sub !== 'string' || typeof name !== 'string' || typeof payload.exp !== 'number') {
       throw new AuthError('token lacks sub, name or exp');
     }
+    // The name is the issuer's text and goes to Postgres and every member's screen: controls and lone surrogates out.
+    const displayName = sanitizeDisplayName(name);
+    if (displayName === '' || payload.sub.length > 256) throw new AuthError('token has an unusable sub or name');
     const id = isUuid(payload.sub) ? canonicalUuid(payload.sub) : uuidFromSubject(String(payload.iss), payload.sub);
-    return { user: { id, name: name.slice(0, 64) }, expiresAt: payload.exp * 1000 };
+    return { user: { id, name: displayName }, expiresAt: payload.exp * 1000 };
   }
 }
 

@@ -11,6 +11,7 @@ import {
   ReadBody,
   RoomParams,
   SendMessageBody,
+  serverDeleteKey,
 } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
 import type { GatewayContext } from '../context';
@@ -90,8 +91,8 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
 
   app.delete<{ Params: MessageParams }>('/api/rooms/:roomId/messages/:seq', { schema: { params: MessageParams } }, async (request, reply) => {
     const { roomId, seq } = request.params;
-    // Deleting is idempotent per message: the same clientMsgId for every retry.
-    const clientMsgId = `delete:${seq}`;
+    // Deleting is idempotent per message: the same key for every retry, in the server's own namespace.
+    const clientMsgId = serverDeleteKey(seq);
     await ctx.sender.send(request.principal!.user, { kind: 'message_deleted', room: roomId, target: seq, clientMsgId, text: '' });
     return reply.status(202).send({ clientMsgId });
   });

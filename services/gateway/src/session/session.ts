@@ -83,6 +83,17 @@ export class Session implements RoomListener, MembershipListener {
     await this.catchUp(rooms);
   }
 
+  /**
+   * start() for a transport, which cannot wait for it: a failure ends this stream (its client resumes from its
+   * cursor elsewhere or later), and is never a rejection that nobody handles.
+   */
+  begin(plan: StreamPlan): void {
+    this.start(plan).catch((error: unknown) => {
+      this.deps.logger.error({ err: error, user: this.principal.user.id }, 'a stream failed to start');
+      this.output.fail('the stream could not start; resume with your cursor');
+    });
+  }
+
   async addRooms(positions: ReadonlyMap<string, number>): Promise<void> {
     await this.catchUp(this.register(positions));
   }
@@ -134,7 +145,7 @@ export class Session implements RoomListener, MembershipListener {
     // A hole before this event (e.g. this gateway's feed restarted): fill it from Postgres first.
     state.catchingUp = true;
     state.buffered.push(record);
-    void this.catchUp([record.room]);
+    this.catchUpLater([record.room]);
   }
 
   onEphemeral(event: EphemeralEvent): void {
@@ -151,7 +162,7 @@ export class Session implements RoomListener, MembershipListener {
   onMemberJoined(room: string, lastSeq: number): void {
     if (this.closed || !this.allRooms || this.rooms.has(room)) return;
     // A cursor that already knows the room (it was left and joined again) resumes from there.
-    void this.addRooms(new Map([[room, this.positions.get(room) ?? lastSeq]]));
+    this.catchUpLater(this.register(new Map([[room, this.positions.get(room) ?? lastSeq]])));
   }
 
   close(): void {
@@ -175,6 +186,11 @@ export class Session implements RoomListener, MembershipListener {
       soloEvents.set(entry, event);
     }
     return event;
+  }
+
+  /** A catch-up started from an event rather than awaited: catchUp handles its own failures, and this its last resort. */
+  private catchUpLater(rooms: readonly string[]): void {
+    this.catchUp(rooms).catch((error: unknown) => this.deps.logger.error({ err: error, user: this.principal.user.id }, 'catch-up failed'));
   }
 
   private async catchUp(rooms: readonly string[]): Promise<void> {
@@ -216,7 +232,7 @@ export class Session implements RoomListener, MembershipListener {
         state.holeRounds++;
         state.catchingUp = true;
         state.buffered = buffered.filter((later) => later.seq >= record.seq);
-        void this.catchUp([room]);
+        this.catchUpLater([room]);
         return;
       }
       if (record.seq !== state.position + 1) {

@@ -42,18 +42,23 @@ export async function planStream(
   cursor: ReadonlyMap<string, number>,
 ): Promise<StreamPlan> {
   const positions = new Map<string, number>();
+  const carried = new Map<string, number>();
   if (rooms === undefined) {
+    // Every room the user may read is in the stream: the cursor's other rooms are not the user's, and are dropped.
     for (const room of await store.listRooms(userId)) positions.set(room.id, cursor.get(room.id) ?? room.lastSeq);
   } else {
-    // One read for every room named, however many: a stream or a subscribe frame names up to 1,024.
-    const access = await store.accessMany(rooms, userId);
+    // One read for every room named and every other room of the cursor, however many: a stream or a subscribe
+    // frame names up to 1,024, and so may a cursor.
+    const others = [...cursor.keys()].filter((room) => !rooms.includes(room));
+    const access = await store.accessMany([...rooms, ...others], userId);
     for (const room of rooms) {
       const result = access.get(room)!;
       if (result.membership === 'no_room') throw new ClientError('not_found', `unknown room ${room}`);
       if (result.membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${room}`);
       positions.set(room, cursor.get(room) ?? result.lastSeq);
     }
+    // A cursor is the client's word: positions of rooms the user cannot read are not carried back to it.
+    for (const room of others) if (access.get(room)?.membership === 'member') carried.set(room, cursor.get(room)!);
   }
-  const carried = new Map([...cursor].filter(([room]) => !positions.has(room)));
   return { positions, carried, allRooms: rooms === undefined };
 }

@@ -47,9 +47,11 @@ export class ClientFrameHandler {
     }
     const parsed = parseClientFrame(data.toString());
     if (!parsed.ok) this.sendFrame(parsed.error);
-    else if (parsed.frame.type === 'ping') void this.handleFrame(parsed.frame);
-    else void this.traceFrame(parsed.frame);
+    else (parsed.frame.type === 'ping' ? this.handleFrame(parsed.frame) : this.traceFrame(parsed.frame)).catch(this.onUnanswered);
   }
+
+  /** handleFrame answers every failure with an error frame; this is for one that failed while answering. */
+  private readonly onUnanswered = (error: unknown) => this.ctx.logger.error({ err: error }, 'a frame could not be answered');
 
   private sendFrame(frame: object): void {
     this.writer.text(JSON.stringify(frame));

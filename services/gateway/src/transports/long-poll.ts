@@ -94,6 +94,6 @@ export async function longPollTransport(app: FastifyInstance, { ctx }: { ctx: Ga
     poll.expiry = expiryTimer(principal, () => poll.expire());
     poll.timer = setTimeout(() => poll.answer(), timeoutMs);
     response.once('close', () => poll.finish(499, ''));
-    void poll.session.start(plan);
+    poll.session.begin(plan);
   });
 }

@@ -121,6 +121,6 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
       stream.closed();
     });
     response.on('error', logResponseError);
-    await session.start(plan);
+    session.begin(plan);
   });
 }

@@ -122,7 +122,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       const frames = new ClientFrameHandler(ctx, principal, session, writer);
       socket.on('message', (data, isBinary) => frames.onMessage(data, isBinary));
 
-      void session.start(plan);
+      session.begin(plan);
     },
   );
 }
