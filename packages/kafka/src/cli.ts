@@ -16,12 +16,14 @@ const config = readConfig({
   messagesRetentionMs: int('TOPIC_MESSAGES_RETENTION_MS', 7 * 24 * 3600 * 1000, { min: 60_000 }),
   eventsRetentionMs: int('TOPIC_EVENTS_RETENTION_MS', 24 * 3600 * 1000, { min: 60_000 }),
   heartbeatsRetentionMs: int('TOPIC_HEARTBEATS_RETENTION_MS', 3600 * 1000, { min: 60_000 }),
+  // Long enough for an operator to look at what landed there and replay it (docs/kafka.md).
+  deadLettersRetentionMs: int('TOPIC_DLQ_RETENTION_MS', 30 * 24 * 3600 * 1000, { min: 60_000 }),
 });
 const specs = chatTopicSpecs(topicNames(config.topicPrefix), {
   partitions: config.partitions,
   replicationFactor: config.replicationFactor,
   minInsyncReplicas: config.minInsyncReplicas,
-  retentionMs: { messages: config.messagesRetentionMs, events: config.eventsRetentionMs, heartbeats: config.heartbeatsRetentionMs },
+  retentionMs: { messages: config.messagesRetentionMs, events: config.eventsRetentionMs, heartbeats: config.heartbeatsRetentionMs, deadLetters: config.deadLettersRetentionMs },
 });
 const admin = createKafka({ ...kafkaConnection(config), clientId: 'create-topics' }, logger).admin();
 await admin.connect();

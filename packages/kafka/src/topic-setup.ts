@@ -8,7 +8,7 @@ export interface TopicSettings {
   partitions: number;
   replicationFactor: number;
   minInsyncReplicas: number;
-  retentionMs: { messages: number; events: number; heartbeats: number };
+  retentionMs: { messages: number; events: number; heartbeats: number; deadLetters: number };
 }
 
 export interface TopicSpec {
@@ -35,6 +35,7 @@ export function chatTopicSpecs(names: TopicNames, settings: TopicSettings): Topi
     spec(names.events, { 'retention.ms': String(settings.retentionMs.events) }),
     spec(names.heartbeats, { 'retention.ms': String(settings.retentionMs.heartbeats) }),
     spec(names.presence, { 'cleanup.policy': 'compact' }),
+    spec(names.deadLetters, { 'retention.ms': String(settings.retentionMs.deadLetters) }),
   ];
 }
 

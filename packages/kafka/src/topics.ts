@@ -11,6 +11,11 @@ export interface TopicNames {
   heartbeats: string;
   /** Online/offline per user, key = user id, compacted; read whole by every gateway. Same partition count as heartbeats. */
   presence: string;
+  /**
+   * Send commands messaging cannot store (invalid fields, refused by Postgres), each as it was on chat.messages with
+   * headers saying why and where it came from; written by messaging, read by operators (docs/kafka.md).
+   */
+  deadLetters: string;
 }
 
 export function topicNames(prefix = ''): TopicNames {
@@ -19,5 +24,6 @@ export function topicNames(prefix = ''): TopicNames {
     events: `${prefix}chat.events`,
     heartbeats: `${prefix}chat.presence.heartbeats`,
     presence: `${prefix}chat.presence`,
+    deadLetters: `${prefix}chat.messages.dlq`,
   };
 }

@@ -41,6 +41,7 @@ test('create-topics creates every topic with its partitions and configs, and a r
   assert.equal((await topicConfigs(names.events))['retention.ms'], '7200000');
   assert.equal((await topicConfigs(names.heartbeats))['retention.ms'], '3600000');
   assert.equal((await topicConfigs(names.presence))['cleanup.policy'], 'compact');
+  assert.equal((await topicConfigs(names.deadLetters))['retention.ms'], String(30 * 24 * 3600 * 1000));
   assert.equal((await topicConfigs(names.messages))['min.insync.replicas'], '1');
 
   // The upgrade hook runs it again with new values: nothing is recreated, configs follow.

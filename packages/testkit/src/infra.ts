@@ -69,7 +69,7 @@ export async function createTestTopics(partitions = 3): Promise<TestTopics> {
   try {
     await admin.createTopics({
       waitForLeaders: true,
-      topics: [names.messages, names.events, names.heartbeats, names.presence].map((topic) => ({
+      topics: [names.messages, names.events, names.heartbeats, names.presence, names.deadLetters].map((topic) => ({
         topic,
         numPartitions: partitions,
         replicationFactor: 1,

@@ -1,16 +1,23 @@
 import { createPool } from '@chat/db';
 import { BatchingProducer, ConsumerLag, createKafka, kafkaConnection, LATENCY_BUCKETS_SECONDS, topicNames } from '@chat/kafka';
-import { createLogger, createServiceApp, onShutdownSignal } from '@chat/runtime';
+import { createLogger, createServiceApp, installProcessPolicy, onShutdownSignal } from '@chat/runtime';
 import { loadMessagingConfig } from './config';
 import { PgMessageWriter } from './db/message-writer';
 import { CommandConsumer } from './kafka/command-consumer';
-import { Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 
 const logger = createLogger('messaging');
 const config = loadMessagingConfig();
 const pool = createPool(config.databaseUrl, logger, config.partitionsConcurrently + 2);
 const kafka = createKafka({ ...kafkaConnection(config), clientId: `messaging-${config.instanceId}` }, logger);
 const registry = new Registry();
+installProcessPolicy(logger, registry);
+const deadLetters = new Counter({
+  name: 'chat_dead_letters_total',
+  help: 'Records of chat.messages sent to chat.messages.dlq instead of being stored, by reason',
+  labelNames: ['reason'],
+  registers: [registry],
+});
 const batchSize = new Histogram({
   name: 'chat_persist_batch_size',
   help: 'Commands per Postgres transaction (one fetched batch of one partition)',
@@ -32,6 +39,7 @@ const consumer = new CommandConsumer({
   partitionsConcurrently: config.partitionsConcurrently,
   lag: new ConsumerLag(registry, config.consumerGroup),
   producer: new BatchingProducer(kafka, { metrics: registry }),
+  onDeadLetter: (reason) => deadLetters.inc({ reason }),
   onBatchPersisted: (size, seconds) => {
     batchSize.observe(size);
     batchSeconds.observe(seconds);

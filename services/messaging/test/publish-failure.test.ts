@@ -170,3 +170,31 @@ test('a batch still being stored when the failed one is replayed does not publis
     await setup.stop();
   }
 });
+
+test('a failed publish whose replay finds the consumer restarting (kafkajs refuses the seek) is replayed once it is back, in order', async () => {
+  // The batch after the failed one crashes the consumer at once (an error kafkajs does not retry in place) and holds
+  // its restart off for 4 s, so the replay of the failed publish (after 1 s) comes while kafkajs restarts the consumer,
+  // and consumer.seek throws. Before, that throw was an uncaught exception in a timer, which ended messaging.
+  const real = new PgMessageWriter(db.pool);
+  let crashed = false;
+  const failsOnce: MessageWriter = {
+    async persistBatch(commands) {
+      if (!crashed && commands.some((command) => command.clientMsgId === 'm6')) {
+        crashed = true;
+        throw Object.assign(new Error('injected crash'), { name: 'KafkaJSNoBrokerAvailableError', retriable: true, retryTime: 4_000 });
+      }
+      return real.persistBatch(commands);
+    },
+  };
+  const setup = await setUp(failsOnce);
+  try {
+    await setup.sendCommands(1, 5);
+    await waitUntil(() => setup.publish.failed > 0, 30_000, 'the first publish to fail');
+    await setup.sendCommands(6, 5);
+    await waitUntil(() => setup.published().length >= 10, 60_000, 'both batches published after the restart');
+    assert.ok(crashed, 'the consumer crashed and restarted');
+    assert.deepEqual(setup.published(), oneToTen);
+  } finally {
+    await setup.stop();
+  }
+});

@@ -66,16 +66,25 @@ test('a batch that arrives while a statement runs goes into the next one, with e
   assert.deepEqual(calls.map((call) => call.map((s) => s.clientMsgId)), [['a1'], ['b1', 'c1']]);
 });
 
-test('a failed statement rejects the batches it carried, and the next batches get a statement of their own', async () => {
-  let attempt = 0;
+test('a failed shared statement is tried again batch by batch: only the batch at fault is rejected, the others are stored', async () => {
+  const calls: string[][] = [];
   const sends = new CoalescedSends(async (batch) => {
-    attempt++;
-    if (attempt === 1) throw Object.assign(new Error('deadlock detected'), { code: '40P01' });
+    calls.push(batch.map((s) => s.clientMsgId));
+    if (batch.some((s) => s.clientMsgId === 'bad')) throw Object.assign(new Error('invalid byte sequence'), { code: '22021' });
     return { stored: [], inserted: batch.map((command, i) => row(command, i + 1)) };
+  });
+  const outcomes = await Promise.allSettled([sends.insert([send('r1', 'a1')]), sends.insert([send('r2', 'bad'), send('r2', 'b2')]), sends.insert([send('r3', 'c1')])]);
+  assert.deepEqual(outcomes.map((result) => result.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.deepEqual(calls, [['a1', 'bad', 'b2', 'c1'], ['a1'], ['bad', 'b2'], ['c1']]);
+  assert.deepEqual(clientIds(await sends.insert([send('r1', 'a2')])), ['a2'], 'the next batches get a statement of their own');
+});
+
+test('when Postgres itself fails, every batch of the statement is rejected', async () => {
+  const sends = new CoalescedSends(async () => {
+    throw new Error('Connection terminated unexpectedly');
   });
   const failed = await Promise.allSettled([sends.insert([send('r1', 'a1')]), sends.insert([send('r2', 'b1')])]);
   assert.deepEqual(failed.map((result) => result.status), ['rejected', 'rejected']);
-  assert.deepEqual(clientIds(await sends.insert([send('r1', 'a1')])), ['a1']);
 });
 
 test('a send named by two batches is stored once and reported to both', async () => {

@@ -57,7 +57,13 @@ export class CoalescedSends {
       const outcome = await this.store(dedupeCommands(group.flatMap((waiting) => waiting.sends)));
       for (const [index, part] of split(group, outcome).entries()) group[index]!.resolve(part);
     } catch (error) {
-      for (const waiting of group) waiting.reject(error);
+      if (group.length === 1) {
+        group[0]!.reject(error);
+        return;
+      }
+      // One batch's bad command must not fail the batches of other partitions that shared its statement: each is
+      // stored on its own, and only the one at fault (or all, when Postgres itself failed) sees the error.
+      await Promise.all(group.map((waiting) => this.storeTogether([waiting])));
     }
   }
 }

@@ -1,17 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool, type PoolClient } from '@chat/db';
 import type { SendCommand } from '@chat/kafka';
-import { checkMessageText, isUuid, MAX_CLIENT_MSG_ID_LENGTH, type RoomLogEntry } from '@chat/protocol';
+import { checkDisplayName, checkMessageText, isClientMsgId, isUuid, serverDeleteKey, type RoomLogEntry } from '@chat/protocol';
 import { CoalescedSends } from './coalesced-sends';
 import { insertSends } from './insert-sends';
 import { applicableCommands, assignRoomSeqs, countPerRoom, dedupeCommands, sendKey, targetKey, type TargetState } from './dedupe';
+
+/** A command the writer cannot store, whatever it tries: it goes to the dead-letter topic instead of stalling its partition. */
+export interface RejectedCommand {
+  command: SendCommand;
+  /** `invalid`: fields no gateway would send; `data_error`: Postgres refused it (SQLSTATE in `detail`). */
+  reason: 'invalid' | 'data_error';
+  detail: string;
+}
 
 export interface PersistResult {
   /** Every log entry the batch names, new or already stored, in seq order per room. */
   events: RoomLogEntry[];
   inserted: number;
-  /** Commands dropped: unknown rooms, invalid fields, edits of messages that are not the sender's. */
+  /** Commands dropped: unknown rooms, edits of messages that are not the sender's, deletes of deleted ones. */
   dropped: number;
+  /** Commands that cannot be stored, in the batch's order. */
+  rejected: RejectedCommand[];
 }
 
 /** Where persisted entries go: the port the consumer writes through. */
@@ -24,17 +34,32 @@ function byRoomThenSeq(a: RoomLogEntry, b: RoomLogEntry): number {
   return a.seq - b.seq;
 }
 
-/** Gateways validate commands; this guards the table against any other producer of them. */
-function isStorable(command: SendCommand): boolean {
+/**
+ * Gateways validate commands; this checks them again where they are stored, against any other producer of them (or a
+ * gateway of an older release): why one is unstorable, or null.
+ */
+export function unstorableBecause(command: SendCommand): string | null {
   const kind = command.kind ?? 'message';
-  return (
-    isUuid(command.room) &&
-    isUuid(command.sender.id) &&
-    command.clientMsgId.length >= 1 &&
-    command.clientMsgId.length <= MAX_CLIENT_MSG_ID_LENGTH &&
-    (kind === 'message_deleted' ? command.text === '' : checkMessageText(command.text) === null)
-  );
+  if (!isUuid(command.room) || !isUuid(command.sender.id)) return 'room or sender is not a UUID';
+  const serverDelete = kind === 'message_deleted' && command.target !== undefined && command.clientMsgId === serverDeleteKey(command.target);
+  if (!serverDelete && !isClientMsgId(command.clientMsgId)) return 'clientMsgId is not 1-64 printable ASCII characters';
+  if (checkDisplayName(command.sender.name) !== null) return 'sender name is not a clean display name';
+  if (kind === 'message_deleted') return command.text === '' ? null : 'a delete carries no text';
+  return checkMessageText(command.text);
 }
+
+/**
+ * Errors that say the command is at fault, not the database's state: data exceptions (class 22, e.g. a NUL
+ * character, a number out of range) and integrity violations (class 23) other than the unique key, which the retry
+ * turns into a duplicate. Connection failures, shutdowns, lack of resources and the like carry no such code, or
+ * another class, and are retried by kafkajs with the whole batch.
+ */
+export function isDataError(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code) && code !== '23505';
+}
+
+const describeError = (error: unknown) => `${(error as { code?: string }).code ?? 'no code'}: ${(error as Error).message}`;
 
 // Deadlock (two writers during a rebalance) or a concurrent insert of the same
 // command: the retry sees the other writer's rows and treats them as duplicates.
@@ -43,21 +68,62 @@ const RETRYABLE = new Set(['40P01', '40001', '23505']);
 export class PgMessageWriter implements MessageWriter {
   private readonly sends: CoalescedSends;
 
-  constructor(private readonly pool: Pool, private readonly maxAttempts = 5) {
+  /**
+   * `unstorable`: the check before Postgres; tests pass a laxer one to reach the table's own checks, as a writer of
+   * an older release (or with a check missing) would.
+   */
+  constructor(
+    private readonly pool: Pool,
+    private readonly maxAttempts = 5,
+    private readonly unstorable: (command: SendCommand) => string | null = unstorableBecause,
+  ) {
     this.sends = new CoalescedSends((sends) => insertSends(pool, sends));
   }
 
   async persistBatch(commands: readonly SendCommand[]): Promise<PersistResult> {
-    const storable = commands.filter(isStorable);
-    const invalid = commands.length - storable.length;
-    const valid = dedupeCommands(storable);
-    if (valid.length === 0) return { events: [], inserted: 0, dropped: invalid };
+    const rejected: RejectedCommand[] = [];
+    const storable = commands.filter((command) => {
+      const why = this.unstorable(command);
+      if (why !== null) rejected.push({ command, reason: 'invalid', detail: why });
+      return why === null;
+    });
+    const result = await this.isolatingDataErrors(dedupeCommands(storable));
+    return { ...result, rejected: [...rejected, ...result.rejected] };
+  }
+
+  /**
+   * Stores the commands; when Postgres refuses them for their data, halves them, in order, until each refused
+   * command is alone, and stores all the others. Each room's commands keep their order: the first half is stored
+   * before the second. A command that passed unstorableBecause and still fails is rare (a check missing there), so
+   * the extra statements cost nothing in practice; what matters is that one command never stops its partition.
+   */
+  private async isolatingDataErrors(commands: SendCommand[]): Promise<PersistResult> {
+    if (commands.length === 0) return { events: [], inserted: 0, dropped: 0, rejected: [] };
+    try {
+      return { ...(await this.persistValid(commands)), rejected: [] };
+    } catch (error) {
+      if (!isDataError(error)) throw error;
+      if (commands.length === 1) {
+        return { events: [], inserted: 0, dropped: 0, rejected: [{ command: commands[0]!, reason: 'data_error', detail: describeError(error) }] };
+      }
+      const middle = Math.ceil(commands.length / 2);
+      const first = await this.isolatingDataErrors(commands.slice(0, middle));
+      const second = await this.isolatingDataErrors(commands.slice(middle));
+      return {
+        events: [...first.events, ...second.events].sort(byRoomThenSeq),
+        inserted: first.inserted + second.inserted,
+        dropped: first.dropped + second.dropped,
+        rejected: [...first.rejected, ...second.rejected],
+      };
+    }
+  }
+
+  private persistValid(valid: SendCommand[]): Promise<Omit<PersistResult, 'rejected'>> {
     // Edits and deletes are checked against their targets, in a transaction of several statements;
     // a batch of sends alone (nearly every batch) takes one statement.
-    const result = valid.every((c) => (c.kind ?? 'message') === 'message')
-      ? await this.retried(() => this.persistSends(valid))
-      : await this.retried(() => this.inTransaction((client) => this.persistInTransaction(client, valid)));
-    return { ...result, dropped: result.dropped + invalid };
+    return valid.every((c) => (c.kind ?? 'message') === 'message')
+      ? this.retried(() => this.persistSends(valid))
+      : this.retried(() => this.inTransaction((client) => this.persistInTransaction(client, valid)));
   }
 
   private async retried<T>(attempt: () => Promise<T>): Promise<T> {
@@ -86,7 +152,7 @@ export class PgMessageWriter implements MessageWriter {
     }
   }
 
-  private async persistSends(sends: SendCommand[]): Promise<PersistResult> {
+  private async persistSends(sends: SendCommand[]): Promise<Omit<PersistResult, 'rejected'>> {
     const { stored, inserted } = await this.sends.insert(sends);
     const events = [...stored, ...inserted].map(toLogEntry).sort(byRoomThenSeq);
     // What is neither stored nor inserted names a room that does not exist.
@@ -98,7 +164,7 @@ export class PgMessageWriter implements MessageWriter {
    * deletes against their targets, lock and advance each room's counter, insert
    * the new entries with dense seqs, and apply edits and deletes to their targets.
    */
-  private async persistInTransaction(client: PoolClient, commands: SendCommand[]): Promise<PersistResult> {
+  private async persistInTransaction(client: PoolClient, commands: SendCommand[]): Promise<Omit<PersistResult, 'rejected'>> {
     const existing = await client.query<LogEntryRow>(
       `SELECT ${LOG_ENTRY_COLUMNS.split(', ').map((c) => `m.${c}`).join(', ')}
          FROM messages m

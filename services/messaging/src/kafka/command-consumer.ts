@@ -1,7 +1,7 @@
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { BatchingProducer, decodeSendCommand, encodeLogEntry, OffsetCommitter, type ConsumerLag, type SendCommand, type TopicNames } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
-import type { MessageWriter } from '../db/message-writer';
+import type { MessageWriter, RejectedCommand } from '../db/message-writer';
 import { BatchTrace } from './batch-trace';
 
 /** How often processed offsets are committed; a crash replays at most about this much. */
@@ -16,6 +16,15 @@ export type EventProducer = Pick<BatchingProducer, 'connect' | 'send' | 'disconn
 interface Publish {
   done: Promise<void>;
   firstOffset: string;
+  /** A seek back to this batch that kafkajs refused (it was restarting the consumer), to be tried again. */
+  retryingSeek?: NodeJS.Timeout;
+}
+
+/** A record of chat.messages that cannot be stored, and why: it goes to chat.messages.dlq as it was. */
+interface DeadLetter {
+  message: KafkaMessage;
+  reason: RejectedCommand['reason'] | 'undecodable';
+  detail: string;
 }
 
 export interface CommandConsumerOptions {
@@ -31,6 +40,8 @@ export interface CommandConsumerOptions {
   lag?: ConsumerLag;
   /** What it publishes with; a BatchingProducer without metrics by default (tests inject failures with their own). */
   producer?: EventProducer;
+  /** Told of every record sent to the dead-letter topic. */
+  onDeadLetter?: (reason: DeadLetter['reason']) => void;
 }
 
 /**
@@ -104,12 +115,16 @@ export class CommandConsumer {
     this.options.lag?.observe(batch);
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const commands: SendCommand[] = [];
+    const origins = new Map<SendCommand, KafkaMessage>();
+    const deadLetters: DeadLetter[] = [];
     const spans = new BatchTrace(batch.topic, batch.partition);
     for (const message of batch.messages) {
       const command = decodeSendCommand(message.value);
       spans.record(message, command);
-      if (command) commands.push(command);
-      else this.options.logger.warn({ partition: batch.partition, offset: message.offset }, 'skipping a record that is not a send command');
+      if (command) {
+        commands.push(command);
+        origins.set(command, message);
+      } else deadLetters.push({ message, reason: 'undecodable', detail: 'not a send command' });
     }
     const { topic, partition } = batch;
     const [firstOffset, lastOffset] = [batch.messages[0]!.offset, batch.lastOffset()];
@@ -124,17 +139,20 @@ export class CommandConsumer {
         return persisted;
       });
       this.options.onBatchPersisted?.(commands.length, (performance.now() - started) / 1000);
-      if (result.dropped > 0) this.options.logger.warn({ dropped: result.dropped }, 'dropped sends to unknown rooms or with invalid fields');
+      if (result.dropped > 0) this.options.logger.warn({ dropped: result.dropped }, 'dropped sends to unknown rooms, or edits and deletes that do not apply');
+      for (const { command, reason, detail } of result.rejected) deadLetters.push({ message: origins.get(command)!, reason, detail });
       if (!(await this.previousSucceeded(topic, partition, previous)) || isStale()) {
         // Fetched again after the failed batch; what it stored is found stored then.
         spans.end();
         return;
       }
-      published = Promise.all(
-        result.events.map((event) =>
+      // Dead letters are part of the batch's publish: its offset is committed only once they are durable too.
+      published = Promise.all([
+        ...result.events.map((event) =>
           spans.publishIn(event, () => this.producer.send(this.options.topics.events, { key: event.room, value: encodeLogEntry(event) })),
         ),
-      );
+        ...deadLetters.map((letter) => this.sendToDeadLetters(topic, partition, letter)),
+      ]);
     } catch (error) {
       spans.end();
       throw error;
@@ -158,6 +176,25 @@ export class CommandConsumer {
     await heartbeat();
   }
 
+  /**
+   * The record as it was (key, value, headers with its trace context), with headers that say why and where from: an
+   * operator can read it, fix what is wrong, and produce it to chat.messages again (docs/kafka.md).
+   */
+  private sendToDeadLetters(topic: string, partition: number, { message, reason, detail }: DeadLetter): Promise<void> {
+    this.options.logger.warn({ partition, offset: message.offset, reason, detail }, 'a record of chat.messages cannot be stored: sent to the dead-letter topic');
+    this.options.onDeadLetter?.(reason);
+    return this.producer.send(this.options.topics.deadLetters, {
+      key: message.key,
+      value: message.value,
+      headers: {
+        ...message.headers,
+        'chat-dlq-reason': reason,
+        'chat-dlq-detail': detail.slice(0, 1_000),
+        'chat-dlq-source': `${topic}/${partition}/${message.offset}`,
+      },
+    });
+  }
+
   /** Waits for the partition's previous publish: false if it failed, and the partition is on its way back to it. */
   private async previousSucceeded(topic: string, partition: number, previous: Publish | undefined): Promise<boolean> {
     if (!previous) return true;
@@ -177,8 +214,24 @@ export class CommandConsumer {
    */
   private replay(topic: string, partition: number, failed: Publish): void {
     if (this.stopping || this.publishing.get(partition) !== failed) return;
+    try {
+      this.consumer.seek({ topic, partition, offset: failed.firstOffset });
+    } catch (error) {
+      // kafkajs refuses a seek (synchronously) while it restarts the consumer. The failed publish stays the
+      // partition's last, so no later batch publishes before it (each finds it failed and returns), and the seek
+      // is tried again until it is taken.
+      if (failed.retryingSeek === undefined) {
+        this.options.logger.warn({ err: error, partition }, 'could not seek back to a batch whose publish failed; trying again');
+        failed.retryingSeek = setTimeout(() => {
+          failed.retryingSeek = undefined;
+          this.replay(topic, partition, failed);
+        }, REPLAY_AFTER_MS);
+        failed.retryingSeek.unref();
+      }
+      return;
+    }
+    clearTimeout(failed.retryingSeek);
     this.publishing.delete(partition);
-    this.consumer.seek({ topic, partition, offset: failed.firstOffset });
   }
 
   async stop(): Promise<void> {
