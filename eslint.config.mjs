@@ -16,6 +16,27 @@ export default tseslint.config(
     },
   },
   {
+    // Type-aware: a promise nobody awaits or handles (a stream start, a fan-out, a timer's work) is a crash or a
+    // silent loss waiting for its first rejection; packages/runtime's process policy is only the net below this.
+    files: ['**/*.ts', '**/*.tsx', '**/*.mjs'],
+    languageOptions: {
+      parserOptions: {
+        // k6's shared helpers belong to loadtest/scenarios' project, which the nearest tsconfig does not name.
+        projectService: { allowDefaultProject: ['loadtest/lib/chat-load.ts', 'loadtest/lib/k6-sse.d.ts'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        // node:test runs and reports the promises of test() and describe() itself.
+        // `void` is no way out: each promise handles its rejection where it is made.
+        { ignoreVoid: false, allowForKnownSafeCalls: [{ from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] }] },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+    },
+  },
+  {
     files: ['**/*.mjs', 'scripts/**', 'infra/**', 'loadtest/**', '**/bench/**'],
     rules: { 'no-console': 'off' },
   },

@@ -39,7 +39,15 @@ const running = [];
 const stopAll = async () => {
   while (running.length) await running.pop()();
 };
-process.on('SIGINT', () => stopAll().finally(() => process.exit(130)));
+process.on('SIGINT', () => {
+  stopAll().then(
+    () => process.exit(130),
+    (error) => {
+      console.error(error);
+      process.exit(130);
+    },
+  );
+});
 
 /** Consumes until `count` messages arrived, then lingers briefly to catch extras. */
 async function consume(kafka, count) {

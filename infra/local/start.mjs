@@ -54,8 +54,11 @@ async function shutdown(code) {
   say('stopped');
   process.exit(code);
 }
-process.on('SIGINT', () => shutdown(0));
-process.on('SIGTERM', () => shutdown(0));
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => {
+    shutdown(0).catch((error) => console.error(error));
+  });
+}
 
 try {
   say('provisioning (cached after the first run)…');

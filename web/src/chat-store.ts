@@ -79,7 +79,7 @@ export class ChatStore {
     this.client.on('status', (status) => {
       const reopened = status.state === 'open' && this.state.status.state !== 'open';
       this.update({ status });
-      if (reopened) void this.catchUp();
+      if (reopened) this.attempt(this.catchUp());
     });
     this.client.on('message', (message) => {
       this.receive([message]);
@@ -107,7 +107,7 @@ export class ChatStore {
       if (typing !== this.state.typing) this.update({ typing });
     }, 1_000);
     this.client.start();
-    void this.refreshRooms(true);
+    this.attempt(this.refreshRooms(true));
   }
 
   stop(): void {
@@ -116,7 +116,8 @@ export class ChatStore {
     clearTimeout(this.readTimer);
   }
 
-  private attempt(work: Promise<unknown>): void {
+  /** Work started from an event rather than awaited: its failure is shown as the notice. */
+  attempt(work: Promise<unknown>): void {
     work.catch((error: Error) => this.update({ notice: error.message }));
   }
 
@@ -138,7 +139,7 @@ export class ChatStore {
       );
     }
     this.update({ logs, rooms });
-    if (unknownRoom) void this.refreshRooms(false);
+    if (unknownRoom) this.attempt(this.refreshRooms(false));
     this.scheduleRead();
   }
 
@@ -148,7 +149,7 @@ export class ChatStore {
       const rooms = (await this.api.rooms()).map((room) => (room.id === this.state.activeRoomId ? { ...room, unread: 0 } : room));
       this.update({ rooms });
       this.scheduleRead();
-      for (const room of rooms) if (room.kind === 'dm' && !this.state.online.has(room.id)) void this.loadOnline(room.id);
+      for (const room of rooms) if (room.kind === 'dm' && !this.state.online.has(room.id)) this.attempt(this.loadOnline(room.id));
       const wanted = location.hash.slice(1);
       if (selectFirst && !this.state.activeRoomId && rooms.length > 0) {
         this.select(rooms.find((room) => room.id === wanted)?.id ?? rooms[0]!.id);

@@ -119,10 +119,10 @@ export class ChatClient {
         if (this.connection || this.stopped) return;
         clearTimeout(this.retryTimer);
         this.attempt = 0;
-        void this.connect();
+        this.connectNow();
       },
     );
-    void this.connect();
+    this.connectNow();
   }
 
   stop(): void {
@@ -138,7 +138,7 @@ export class ChatClient {
   send(room: string, text: string, clientMsgId: string = randomId()): Promise<string> {
     return new Promise((resolve, reject) => {
       this.queue.push({ room, text, clientMsgId, resolve: () => resolve(clientMsgId), reject });
-      void this.pump();
+      this.pumpNow();
     });
   }
 
@@ -169,6 +169,16 @@ export class ChatClient {
     return typeof this.options.baseUrl === 'function' ? this.options.baseUrl() : this.options.baseUrl;
   }
 
+  /** connect() from a callback: a transport that throws while opening (a bad base URL, say) is one more failed attempt. */
+  private connectNow(): void {
+    this.connect().catch((error: unknown) => this.scheduleReconnect({ reason: `could not connect: ${(error as Error).message}`, established: false }));
+  }
+
+  /** pump() from a callback; it settles each send's failure itself, so a rejection here means the queue stopped: retry. */
+  private pumpNow(): void {
+    this.pump().catch(() => setTimeout(() => this.pumpNow(), 1_000));
+  }
+
   private async connect(): Promise<void> {
     if (this.stopped) return;
     const kind = this.transports[this.transportIndex]!;
@@ -196,7 +206,7 @@ export class ChatClient {
         this.attempt = 0;
         this.failuresWithoutOpen = 0;
         this.setStatus({ state: 'open', transport: kind });
-        void this.pump();
+        this.pumpNow();
       },
       onFrame: (frame) => this.handleFrame(frame),
       onCursor: (cursor) => {
@@ -235,7 +245,7 @@ export class ChatClient {
       retryAt: Date.now() + delay,
       reason: info.reason,
     });
-    this.retryTimer = setTimeout(() => void this.connect(), delay);
+    this.retryTimer = setTimeout(() => this.connectNow(), delay);
   }
 
   private handleFrame(frame: IncomingFrame): void {
@@ -291,7 +301,7 @@ export class ChatClient {
           }
           // Kept at the head of the queue with its clientMsgId; retried after a pause or the next reconnect.
           const wait = code === 'rate_limited' ? 1_000 : backoffDelay(1, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
-          setTimeout(() => void this.pump(), wait);
+          setTimeout(() => this.pumpNow(), wait);
           return;
         }
       }

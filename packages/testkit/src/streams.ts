@@ -51,8 +51,9 @@ export class SseStream extends RecordingStream {
     const stream = new SseStream();
     const response = await fetch(url, { headers: { accept: 'text/event-stream', ...headers }, signal: stream.controller.signal });
     if (response.status !== 200) throw new Error(`sse refused: ${response.status} ${await response.text()}`);
-    void stream.read(response.body!);
-    await waitUntil(() => stream.frames.some((f) => f.type === 'ready'), 5_000, 'the ready event');
+    // A read that fails (the stream aborted by close()) ends the stream like the server's end does.
+    stream.read(response.body!).catch(() => (stream.ended = true));
+    await waitUntil(() => stream.frames.some((f) => f.type === 'ready'), 15_000, 'the ready event');
     return stream;
   }
 

@@ -36,13 +36,13 @@ export function MessageList({ store, state, roomId, log }: { store: ChatStore; s
     else if (fromBottom.current < NEAR_EDGE_PX) element.scrollTop = element.scrollHeight;
     fromBottom.current = element.scrollHeight - element.clientHeight - element.scrollTop;
     // A page that does not fill the screen gives nothing to scroll: fetch the next one.
-    if (loaded && older && !state.loadingOlder && element.scrollHeight <= element.clientHeight) void store.loadOlder();
+    if (loaded && older && !state.loadingOlder && element.scrollHeight <= element.clientHeight) store.attempt(store.loadOlder());
   }, [log, pending.length, loaded, older, state.loadingOlder, store]);
 
   const onScroll = () => {
     const element = scroller.current!;
     fromBottom.current = element.scrollHeight - element.clientHeight - element.scrollTop;
-    if (element.scrollTop < NEAR_EDGE_PX && loaded && older && !state.loadingOlder) void store.loadOlder();
+    if (element.scrollTop < NEAR_EDGE_PX && loaded && older && !state.loadingOlder) store.attempt(store.loadOlder());
   };
 
   return (

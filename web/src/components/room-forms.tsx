@@ -6,16 +6,14 @@ function InlineForm({ label, placeholder, action, run }: { label: string; placeh
   const [value, setValue] = useState('');
   const [error, setError] = useState<string>();
   const id = `form-${action.toLowerCase().replace(/\W+/g, '-')}`;
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
     if (!value.trim()) return;
     setError(undefined);
-    try {
-      await run(value.trim());
-      setValue('');
-    } catch (failure) {
-      setError((failure as Error).message);
-    }
+    run(value.trim()).then(
+      () => setValue(''),
+      (failure: unknown) => setError((failure as Error).message),
+    );
   };
   return (
     <form class="inline-form" onSubmit={submit}>

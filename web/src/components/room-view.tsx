@@ -20,10 +20,15 @@ export function RoomView({ store, state, room }: { store: ChatStore; state: Chat
   const [copied, setCopied] = useState(false);
   const title = roomTitle(room, state.me.name);
   const typing = [...(state.typing.get(room.id)?.values() ?? [])].map((entry) => entry.name);
-  const copyId = async () => {
-    await navigator.clipboard?.writeText(room.id).catch(() => undefined);
-    setCopied(true);
-    setTimeout(() => setCopied(false), 1500);
+  const copyId = () => {
+    // Without clipboard access there is nothing to copy to; the id stays in the button's title.
+    (navigator.clipboard?.writeText(room.id) ?? Promise.resolve()).then(
+      () => {
+        setCopied(true);
+        setTimeout(() => setCopied(false), 1500);
+      },
+      () => undefined,
+    );
   };
 
   return (

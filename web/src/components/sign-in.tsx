@@ -6,16 +6,14 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
 
-  const submit = async (event: Event) => {
+  const submit = (event: Event) => {
     event.preventDefault();
     setBusy(true);
     setError(undefined);
-    try {
-      onSignedIn(await ChatApi.login(username.trim()));
-    } catch (failure) {
+    ChatApi.login(username.trim()).then(onSignedIn, (failure: unknown) => {
       setError((failure as Error).message);
       setBusy(false);
-    }
+    });
   };
 
   return (

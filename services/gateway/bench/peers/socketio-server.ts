@@ -14,8 +14,8 @@ const http = createServer((request, response) => {
 const io = new Server(http, { transports: ['websocket'], serveClient: false, perMessageDeflate: false });
 io.on('connection', (socket) => {
   socket.on('join', (room: string, ack?: () => void) => {
-    void socket.join(room);
-    ack?.();
+    // The default in-memory adapter joins at once; the promise is the interface's, for adapters that do not.
+    Promise.resolve(socket.join(room)).then(() => ack?.(), () => undefined);
   });
   socket.on('send', (message: { room: string; text: string }) => {
     io.to(message.room).emit('message', message);
@@ -25,6 +25,8 @@ http.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   console.log(`socket.io listening on ${(http.address() as AddressInfo).port}`);
 });
 process.on('SIGTERM', () => {
-  void io.close();
-  process.exit(0);
+  io.close().then(
+    () => process.exit(0),
+    () => process.exit(1),
+  );
 });
