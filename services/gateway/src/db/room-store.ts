@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ClientError } from '@chat/runtime';
 import { LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool } from '@chat/db';
 import { isUuid, type Room, type RoomLogEntry, type RoomSummary, type UserRef } from '@chat/protocol';
 
@@ -128,7 +129,9 @@ export class PgRoomStore implements RoomStore {
        RETURNING m.last_read_seq, r.last_seq`,
       [roomId, userId, seq],
     );
-    const row = rows[0]!;
+    const row = rows[0];
+    // The membership check passed (from the cache) but the caller has left since: as for any non-member.
+    if (!row) throw new ClientError('forbidden', `not a member of room ${roomId}`);
     return { lastReadSeq: row.last_read_seq, unread: row.last_seq - row.last_read_seq };
   }
 
