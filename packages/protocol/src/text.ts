@@ -55,8 +55,12 @@ export function sanitizeDisplayName(name: string): string {
   return Array.from(cleaned).slice(0, MAX_DISPLAY_NAME_CODE_POINTS).join('').trim();
 }
 
+// Printable ASCII, trimmed, at most 64: nearly every name, checked without the general path's copies.
+const PLAIN_NAME = /^[!-~](?:[ -~]{0,62}[!-~])?$/;
+
 /** Returns why a stored display name is unacceptable (a record from another producer), or null when it is fine. */
 export function checkDisplayName(name: string): string | null {
+  if (PLAIN_NAME.test(name)) return null;
   return name.length > 0 && sanitizeDisplayName(name) === name ? null : 'name must be 1-64 characters, trimmed, without controls';
 }
 
