@@ -27,7 +27,8 @@ test(`${seconds} s of hostile frames, bodies, queries, cursors and headers on ev
       },
       { seconds },
     );
-    console.log(`fuzz report: ${JSON.stringify(report)}`);
+    // The figures of the run, for the log (what was tried per kind and transport).
+    console.warn(`fuzz report: ${JSON.stringify(report)}`);
     const total = Object.values(report.tried).reduce((sum, n) => sum + n, 0);
     assert.ok(total > 1_000, `tried ${total} inputs`);
     assert.deepEqual(report.exited, [], 'no service exited');
