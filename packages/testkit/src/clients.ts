@@ -89,14 +89,15 @@ export class WsStream {
   static async open(baseUrl: string, query: Record<string, string | undefined>, headers: Record<string, string> = {}): Promise<WsStream> {
     const url = new URL('/ws', baseUrl.replace(/^http/, 'ws'));
     for (const [key, value] of Object.entries(query)) if (value !== undefined) url.searchParams.set(key, value);
-    const socket = new WebSocket(url, { headers });
+    // handshakeTimeout: an upgrade that never answers fails the open instead of hanging the test.
+    const socket = new WebSocket(url, { headers, handshakeTimeout: 15_000 });
     const stream = new WsStream(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once('open', () => resolve());
       socket.once('unexpected-response', (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
       socket.once('error', reject);
     });
-    await waitUntil(() => stream.frames.some((frame) => frame.type === 'ready'), 5_000, 'the ready frame');
+    await waitUntil(() => stream.frames.some((frame) => frame.type === 'ready'), 15_000, 'the ready frame');
     return stream;
   }
 
@@ -139,6 +140,9 @@ export class WsStream {
     if (this.socket.readyState === WebSocket.CLOSED) return;
     const closed = new Promise((resolve) => this.socket.once('close', resolve));
     this.socket.close();
+    // A server that never answers the close frame: end the socket after a deadline instead of waiting for ever.
+    const timer = setTimeout(() => this.socket.terminate(), 10_000);
     await closed;
+    clearTimeout(timer);
   }
 }
