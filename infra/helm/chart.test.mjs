@@ -192,6 +192,7 @@ test('setup Jobs are idempotent hooks: before install with external infra, after
   const topics = envOf(find(production, 'Job', 'chat-topics').spec.template.spec.containers[0]);
   assert.deepEqual([topics.TOPIC_PARTITIONS, topics.TOPIC_REPLICATION_FACTOR, topics.TOPIC_MIN_INSYNC_REPLICAS], ['24', '3', '2']);
   assert.equal(topics.TOPIC_MESSAGES_RETENTION_MS, '604800000');
+  assert.equal(topics.TOPIC_DLQ_RETENTION_MS, '2592000000', 'the dead letters kept 30 days');
   const trialTopics = envOf(find(render(examples.trial), 'Job', 'chat-topics').spec.template.spec.containers[0]);
   assert.deepEqual([trialTopics.TOPIC_REPLICATION_FACTOR, trialTopics.TOPIC_MIN_INSYNC_REPLICAS, trialTopics.KAFKA_BROKERS], ['1', '1', 'chat-kafka.chat.svc:9092']);
 });
