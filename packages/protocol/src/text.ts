@@ -19,30 +19,38 @@ export function codePointLength(value: string): number {
 // eslint-disable-next-line no-control-regex
 const FORBIDDEN_CONTROLS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
-/** True when every surrogate is half of a pair: the string has one UTF-8 encoding, which Postgres stores as it is. */
-export function isWellFormed(value: string): boolean {
-  for (let i = 0; i < value.length; i++) {
+/**
+ * Length in code points, as codePointLength, in the same single pass that finds a lone surrogate: -1 then. A string
+ * with none has one UTF-8 encoding, which Postgres stores as it is.
+ */
+export function wellFormedLength(value: string): number {
+  let length = 0;
+  for (let i = 0; i < value.length; i++, length++) {
     const unit = value.charCodeAt(i);
     if (unit < 0xd800 || unit > 0xdfff) continue;
-    if (unit > 0xdbff || i + 1 >= value.length) return false;
+    if (unit > 0xdbff || i + 1 >= value.length) return -1;
     const next = value.charCodeAt(i + 1);
-    if (next < 0xdc00 || next > 0xdfff) return false;
+    if (next < 0xdc00 || next > 0xdfff) return -1;
     i++;
   }
-  return true;
+  return length;
 }
+
+export const isWellFormed = (value: string): boolean => wellFormedLength(value) >= 0;
 
 /** Returns why a message text is unacceptable, or null when it is fine. */
 export function checkMessageText(text: string): string | null {
-  const length = codePointLength(text);
+  const length = wellFormedLength(text);
+  if (length < 0) return 'text must be well-formed Unicode (no lone surrogates)';
   if (length < 1 || text.trim().length === 0) return 'text must not be empty';
   if (length > MAX_TEXT_CODE_POINTS) return `text must be at most ${MAX_TEXT_CODE_POINTS} characters`;
   if (FORBIDDEN_CONTROLS.test(text)) return 'text must not contain control characters';
-  if (!isWellFormed(text)) return 'text must be well-formed Unicode (no lone surrogates)';
   return null;
 }
 
 export const MAX_DISPLAY_NAME_CODE_POINTS = 64;
+// Printable ASCII, trimmed, at most 64: nearly every name, checked without the general path's copies.
+const PLAIN_NAME = /^[!-~](?:[ -~]{0,62}[!-~])?$/;
 // eslint-disable-next-line no-control-regex
 const NAME_UNWANTED = /[\u0000-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
@@ -51,16 +59,13 @@ const NAME_UNWANTED = /[\u0000-\u001F\u007F-\u009F]|[\uD800-\uDBFF](?![\uDC00-\u
  * surrogates removed, white space trimmed, at most 64 code points (never half of a pair). Empty means unusable.
  */
 export function sanitizeDisplayName(name: string): string {
+  if (PLAIN_NAME.test(name)) return name;
   const cleaned = name.replace(NAME_UNWANTED, '').trim();
   return Array.from(cleaned).slice(0, MAX_DISPLAY_NAME_CODE_POINTS).join('').trim();
 }
 
-// Printable ASCII, trimmed, at most 64: nearly every name, checked without the general path's copies.
-const PLAIN_NAME = /^[!-~](?:[ -~]{0,62}[!-~])?$/;
-
 /** Returns why a stored display name is unacceptable (a record from another producer), or null when it is fine. */
 export function checkDisplayName(name: string): string | null {
-  if (PLAIN_NAME.test(name)) return null;
   return name.length > 0 && sanitizeDisplayName(name) === name ? null : 'name must be 1-64 characters, trimmed, without controls';
 }
 

@@ -49,7 +49,8 @@ export async function planStream(
   } else {
     // One read for every room named and every other room of the cursor, however many: a stream or a subscribe
     // frame names up to 1,024, and so may a cursor.
-    const others = [...cursor.keys()].filter((room) => !rooms.includes(room));
+    const named = new Set(rooms);
+    const others = [...cursor.keys()].filter((room) => !named.has(room));
     const access = await store.accessMany([...rooms, ...others], userId);
     for (const room of rooms) {
       const result = access.get(room)!;

@@ -79,12 +79,15 @@ test('a failed shared statement is tried again batch by batch: only the batch at
   assert.deepEqual(clientIds(await sends.insert([send('r1', 'a2')])), ['a2'], 'the next batches get a statement of their own');
 });
 
-test('when Postgres itself fails, every batch of the statement is rejected', async () => {
+test('when Postgres itself fails, every batch of the statement is rejected, with no statement per batch after it', async () => {
+  let statements = 0;
   const sends = new CoalescedSends(async () => {
+    statements++;
     throw new Error('Connection terminated unexpectedly');
   });
   const failed = await Promise.allSettled([sends.insert([send('r1', 'a1')]), sends.insert([send('r2', 'b1')])]);
   assert.deepEqual(failed.map((result) => result.status), ['rejected', 'rejected']);
+  assert.equal(statements, 1);
 });
 
 test('a send named by two batches is stored once and reported to both', async () => {

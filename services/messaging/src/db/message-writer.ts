@@ -4,6 +4,7 @@ import type { SendCommand } from '@chat/kafka';
 import { checkDisplayName, checkMessageText, isClientMsgId, isUuid, serverDeleteKey, type RoomLogEntry } from '@chat/protocol';
 import { CoalescedSends } from './coalesced-sends';
 import { insertSends } from './insert-sends';
+import { isDataError } from './sql-errors';
 import { applicableCommands, assignRoomSeqs, countPerRoom, dedupeCommands, sendKey, targetKey, type TargetState } from './dedupe';
 
 /** A command the writer cannot store, whatever it tries: it goes to the dead-letter topic instead of stalling its partition. */
@@ -46,17 +47,6 @@ export function unstorableBecause(command: SendCommand): string | null {
   if (checkDisplayName(command.sender.name) !== null) return 'sender name is not a clean display name';
   if (kind === 'message_deleted') return command.text === '' ? null : 'a delete carries no text';
   return checkMessageText(command.text);
-}
-
-/**
- * Errors that say the command is at fault, not the database's state: data exceptions (class 22, e.g. a NUL
- * character, a number out of range) and integrity violations (class 23) other than the unique key, which the retry
- * turns into a duplicate. Connection failures, shutdowns, lack of resources and the like carry no such code, or
- * another class, and are retried by kafkajs with the whole batch.
- */
-export function isDataError(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code) && code !== '23505';
 }
 
 const describeError = (error: unknown) => `${(error as { code?: string }).code ?? 'no code'}: ${(error as Error).message}`;
