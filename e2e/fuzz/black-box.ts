@@ -118,6 +118,8 @@ export async function runBlackBoxFuzz(target: FuzzTarget, { seconds, users = 4 }
     await poll?.text().catch(() => undefined);
     // A WebSocket with a hostile query; those that open get hostile frames, then close.
     const socket = new WebSocket(`${base.replace('http', 'ws')}/ws?${streamQuery()}`, { headers: auth });
+    // Errors after the open (the server closing on a hostile frame) are part of the run, not a crash of the fuzzer.
+    socket.on('error', () => undefined);
     const opened = await new Promise<boolean>((resolve) => {
       socket.once('open', () => resolve(true));
       socket.once('unexpected-response', (_request, response) => {

@@ -10,7 +10,8 @@ export function SignIn({ onSignedIn }: { onSignedIn: (session: Session) => void 
     event.preventDefault();
     setBusy(true);
     setError(undefined);
-    ChatApi.login(username.trim()).then(onSignedIn, (failure: unknown) => {
+    // catch after then: a failure of onSignedIn itself is shown too, as the try/catch did.
+    ChatApi.login(username.trim()).then(onSignedIn).catch((failure: unknown) => {
       setError((failure as Error).message);
       setBusy(false);
     });
