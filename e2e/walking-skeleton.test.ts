@@ -178,3 +178,15 @@ test("/metrics shows connections, messages in and out, delivery latency, batch s
     'the closed stream to leave the gauge',
   );
 });
+
+test('every service runs on Node 24 or newer, the one the test run itself was given (scripts/node24.mjs)', async () => {
+  const major = (version: string) => Number(/^v?(\d+)\./.exec(version)?.[1]);
+  assert.ok(major(process.version) >= 24, `the test process runs on ${process.version}`);
+  for (const service of [stack.gateways[0]!, stack.messaging]) {
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    // prom-client's default metrics: nodejs_version_info{version="v24.22.3",major="24",minor="22",patch="3"} 1
+    const version = /^nodejs_version_info\{version="(v[\d.]+)"/m.exec(text)?.[1];
+    assert.equal(version, process.version, `${service.name} reports Node ${version ?? 'nothing'}`);
+    assert.ok(major(version!) >= 24);
+  }
+});

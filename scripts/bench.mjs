@@ -5,7 +5,7 @@
 // `npm run bench -- presence` runs only the benchmarks whose path contains that text.
 // It holds /tmp/chat-heavy.lock for the whole run (taking it unless an ancestor holds it),
 // and raises the open-file limit of every benchmark process and the servers they start.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,24 @@ import { ensureCentrifugo, ensureRsvgConvert, openFileLimit, reexecUnderHeavyLoc
 reexecUnderHeavyLock();
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const filters = process.argv.slice(2);
+const options = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
+const filters = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+// `--node=<binary>[@<flags>]`, repeated: each benchmark runs on each of these in turn, `--rounds=N` times over
+// (alternated, so that the machine's noise falls on all alike), its servers on the same Node, with the flags as
+// BENCH_NODE_OPTIONS. `--node=default` is the Node this script runs on. Without it: this Node, once.
+const runtimes = options
+  .filter((arg) => arg.startsWith('--node='))
+  .map((arg) => {
+    const [binary, flags = ''] = arg.slice('--node='.length).split('@');
+    const path = binary === 'default' ? process.execPath : binary;
+    const version = spawnSync(path, ['--version'], { encoding: 'utf8' }).stdout?.trim();
+    if (!version) throw new Error(`${arg}: ${path} does not run`);
+    return { path, flags, label: `Node ${version}${flags ? ` with ${flags}` : ''}` };
+  });
+if (runtimes.length === 0) runtimes.push({ path: process.execPath, flags: process.env.BENCH_NODE_OPTIONS ?? '', label: `Node ${process.version}` });
+const rounds = Number(options.find((arg) => arg.startsWith('--rounds='))?.slice('--rounds='.length) ?? 1);
+if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds= takes a whole number of at least 1');
+const compared = runtimes.length > 1 || rounds > 1;
 const benches = [
   'services/messaging/bench/pipeline.bench.ts',
   'services/presence/bench/presence.bench.ts',
@@ -33,12 +50,12 @@ const NOFILE = ['prlimit', `--nofile=${nofile}:${nofile}`];
 const decode = (line, tag) => Buffer.from(line.slice(tag.length + 1), 'base64').toString();
 
 let current;
-function runBench(file, env) {
+function runBench(file, env, runtime) {
   return new Promise((resolve) => {
     let output = '';
-    const child = (current = spawn(NOFILE[0], [...NOFILE.slice(1), process.execPath, '--import', 'tsx', file], {
+    const child = (current = spawn(NOFILE[0], [...NOFILE.slice(1), runtime.path, '--import', 'tsx', file], {
       cwd: root,
-      env,
+      env: { ...env, BENCH_NODE_OPTIONS: runtime.flags },
       stdio: ['ignore', 'pipe', 'inherit'],
       // A process group of its own (the servers and load processes it starts included), stopped as one on an interrupt.
       detached: true,
@@ -93,20 +110,26 @@ try {
     BENCH_KAFKA_PID: String(infra.kafkaPid),
     BENCH_POSTGRES_PID: String(infra.postgresPid),
   };
-  for (const file of benches) {
-    if (interrupted) break;
-    const result = await runBench(file, env);
-    if (interrupted) break;
-    if (!result) {
-      console.error(`${file} failed`);
-      process.exitCode = 1;
-      break;
+  runs: for (const file of benches) {
+    for (let round = 1; round <= rounds; round++) {
+      for (const runtime of runtimes) {
+        if (interrupted) break runs;
+        if (compared) console.log(`${file} on ${runtime.label}, round ${round} of ${rounds}`);
+        const result = await runBench(file, env, runtime);
+        if (interrupted) break runs;
+        if (!result) {
+          console.error(`${file} failed on ${runtime.label}`);
+          process.exitCode = 1;
+          break runs;
+        }
+        // A comparison's charts would overwrite one another: the single runs draw them.
+        for (const { name, svg } of compared ? [] : result.charts) {
+          writePng(svg, `${root}/docs/benchmarks/${name}.png`);
+          console.log(`chart: docs/benchmarks/${name}.png`);
+        }
+        sections.push(compared ? result.markdown.replace(/^(## .*)$/m, `$1 — ${runtime.label}, round ${round} of ${rounds}`) : result.markdown);
+      }
     }
-    for (const { name, svg } of result.charts) {
-      writePng(svg, `${root}/docs/benchmarks/${name}.png`);
-      console.log(`chart: docs/benchmarks/${name}.png`);
-    }
-    sections.push(result.markdown);
   }
 } finally {
   await infra.stop();
@@ -114,8 +137,9 @@ try {
 if (interrupted) process.exit(130);
 if (process.exitCode) process.exit();
 
-const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
-const command = `npm run bench${filters.length ? ` -- ${filters.join(' ')}` : ''}`;
+const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${runtimes.map((r) => r.label).join(' and ')}`;
+const args = process.argv.slice(2);
+const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
 const minutes = ((Date.now() - startedAt) / 60_000).toFixed(1);
 const run = `# Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
 
