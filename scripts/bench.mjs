@@ -77,7 +77,9 @@ function runBench(file, env, runtime) {
 }
 
 if (benches.some((file) => file.startsWith('services/gateway/'))) {
-  ensureCentrifugo(root);
+  // Built only when a benchmark will run it (BENCH_SYSTEMS=ours, say, needs no Go build).
+  const wanted = (variable) => (process.env[variable] ?? 'centrifugo').includes('centrifugo');
+  if (wanted('BENCH_SYSTEMS') || wanted('BENCH_IDLE_CASES')) ensureCentrifugo(root);
   ensureRsvgConvert();
 }
 const startedAt = Date.now();
