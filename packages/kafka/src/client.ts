@@ -1,3 +1,4 @@
+import './kafkajs-fixes';
 import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConnection } from './connection';

@@ -1,0 +1,22 @@
+// The parts of kafkajs' internals that kafkajs-fixes.ts replaces (kafkajs 2.2.4, src/network/requestQueue).
+declare module 'kafkajs/src/network/requestQueue/index.js' {
+  export default class RequestQueue {
+    constructor(options: {
+      maxInFlightRequests: number | null;
+      requestTimeout: number;
+      enforceRequestTimeout: boolean;
+      clientId: string;
+      broker: string;
+      logger: { debug(...args: unknown[]): void; info(...args: unknown[]): void; warn(...args: unknown[]): void; error(...args: unknown[]): void };
+      isConnected?: () => boolean;
+    });
+    pending: unknown[];
+    inflight: Map<number, unknown>;
+    throttledUntil: number;
+    throttleCheckTimeoutId: ReturnType<typeof setTimeout> | null;
+    sendSocketRequest(request: unknown): void;
+    checkPendingRequests(): void;
+    scheduleCheckPendingRequests(): void;
+    destroy(): void;
+  }
+}
