@@ -77,9 +77,13 @@ function runBench(file, env, runtime) {
 }
 
 if (benches.some((file) => file.startsWith('services/gateway/'))) {
-  // Built only when a benchmark will run it (BENCH_SYSTEMS=ours, say, needs no Go build).
-  const wanted = (variable) => (process.env[variable] ?? 'centrifugo').includes('centrifugo');
-  if (wanted('BENCH_SYSTEMS') || wanted('BENCH_IDLE_CASES')) ensureCentrifugo(root);
+  // Built only when a chosen benchmark runs it: idle picks its systems by BENCH_IDLE_CASES, fanout and latency by
+  // BENCH_SYSTEMS (both name every system when unset).
+  const runsCentrifugo = (bench, variable) =>
+    benches.some((file) => file.includes(bench)) && (process.env[variable] ?? 'centrifugo').includes('centrifugo');
+  if (runsCentrifugo('idle', 'BENCH_IDLE_CASES') || runsCentrifugo('fanout', 'BENCH_SYSTEMS') || runsCentrifugo('latency', 'BENCH_SYSTEMS')) {
+    ensureCentrifugo(root);
+  }
   ensureRsvgConvert();
 }
 const startedAt = Date.now();
