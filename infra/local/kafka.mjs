@@ -173,7 +173,7 @@ export async function startKafka({ root, dataDir, port, controllerPort, logFile,
   closeSync(logFd);
   writeFileSync(pidFile, `${server.child.pid}\n`);
   const brokers = `127.0.0.1:${port}`;
-  const { Kafka, logLevel } = requireFromRepo(root, 'kafkajs');
+  const { Kafka, logLevel } = await kafkajs(root);
   const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = kafka.admin();
   try {
@@ -208,9 +208,18 @@ export async function startKafka({ root, dataDir, port, controllerPort, logFile,
   return { brokers, port, controllerPort, pid: server.child.pid, stop: () => server.stop() };
 }
 
+/**
+ * kafkajs from the repo's node_modules with the services' fixes to it applied (packages/kafka/src/kafkajs-fixes.ts,
+ * loaded by Node 24's type stripping): without them every admin client here would spin a 1 ms timer per connection.
+ */
+async function kafkajs(root) {
+  await import('../../packages/kafka/src/kafkajs-fixes.ts');
+  return requireFromRepo(root, 'kafkajs');
+}
+
 /** Creates topics that are missing (existing ones are left as they are) and waits for their leaders. */
 export async function createTopics({ root = repoRoot, brokers, topics }) {
-  const { Kafka, logLevel } = requireFromRepo(root, 'kafkajs');
+  const { Kafka, logLevel } = await kafkajs(root);
   const admin = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {

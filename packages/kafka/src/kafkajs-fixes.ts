@@ -1,4 +1,7 @@
-// Fixes to kafkajs 2.2.4 (its last release, 2023) applied where the client is made, for every process that imports
+// The declaration travels with this file into every workspace that compiles it (an ambient module cannot be imported).
+// eslint-disable-next-line @typescript-eslint/triple-slash-reference
+/// <reference path="./kafkajs-internals.d.ts" />
+// Fixes to kafkajs 2.2.4 (its last release) applied where the client is made, for every process that imports
 // @chat/kafka. docs/kafka.md lists them with the upstream issues; each has a test in kafkajs-fixes.test.ts.
 import RequestQueue from 'kafkajs/src/network/requestQueue/index.js';
 

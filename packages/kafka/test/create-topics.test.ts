@@ -1,3 +1,4 @@
+import '../src/kafkajs-fixes';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

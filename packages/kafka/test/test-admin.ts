@@ -1,3 +1,4 @@
+import '../src/kafkajs-fixes';
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
