@@ -54,7 +54,7 @@ async function messageTrace(traceId: string, gatewaysDelivering: number): Promis
       `the spans of trace ${traceId} from every hop`,
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message}; so far:\n${describe(spansOf())}`);
+    throw new Error(`${(error as Error).message}; so far:\n${describe(spansOf())}`, { cause: error });
   }
 }
 

@@ -73,7 +73,7 @@ if (tests.some(isIntegration)) ensureWebBuilt({ root });
 // One-time builds from the Go module proxy (minutes on a cold Go cache) happen here, before any test's timeout runs.
 if (tests.some((file) => file.startsWith('infra/helm/'))) ensureHelmTools({ root });
 if (tests.some((file) => file.startsWith('loadtest/'))) ensureK6();
-let code = 1;
+let code;
 try {
   if (tests.some(isIntegration)) {
     const started = Date.now();

@@ -221,7 +221,7 @@ test('by default the gateway has no development login, images carry the app vers
   const objects = render([]);
   const gateway = find(objects, 'Deployment', 'chat-gateway').spec.template.spec.containers[0];
   assert.equal(envOf(gateway).DEV_LOGIN, 'false');
-  assert.equal(gateway.image, 'ghcr.io/chat-platform/chat-gateway:0.1.0');
+  assert.equal(gateway.image, 'ghcr.io/chat-platform/chat-gateway:0.2.0');
   const secretRefs = Object.fromEntries(gateway.env.filter((variable) => variable.valueFrom?.secretKeyRef).map(({ name, valueFrom }) => [name, valueFrom.secretKeyRef]));
   assert.deepEqual(secretRefs.JWT_SECRET, { name: 'chat-gateway-auth', key: 'jwtSecret' });
   assert.deepEqual(secretRefs.DATABASE_URL, { name: 'chat-database', key: 'url' });

@@ -125,7 +125,7 @@ export async function startNginx({ dir, host = '127.0.0.1', port, upstreams, str
     await waitFor('nginx', () => fetch(`${url}/healthz`).then(() => true), { timeoutMs: 15_000, isDead: server.isDead });
   } catch (error) {
     await server.stop();
-    throw new Error(`${error.message}\n${tail(errorLog)}`);
+    throw new Error(`${error.message}\n${tail(errorLog)}`, { cause: error });
   }
   return { url, port, configFile, stop: server.stop };
 }

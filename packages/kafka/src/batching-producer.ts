@@ -71,7 +71,9 @@ export class BatchingProducer {
       if (!this.flushing) {
         this.flushing = true;
         // After the current task, so that records sent together in one tick share a request.
-        setImmediate(() => void this.flush());
+        setImmediate(() => {
+          this.flush().catch((error: unknown) => this.abandon(error));
+        });
       }
     });
     const { span } = traced;
@@ -108,6 +110,12 @@ export class BatchingProducer {
       }
     }
     this.flushing = false;
+  }
+
+  /** A flush that threw outside its per-batch handling (a bug): what still waits fails now instead of never. */
+  private abandon(error: unknown): void {
+    this.flushing = false;
+    for (const item of this.queue.splice(0)) item.reject(error instanceof Error ? error : new Error(String(error)));
   }
 
   private observeAcked(byTopic: Map<string, Pending[]>): void {

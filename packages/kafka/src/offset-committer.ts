@@ -27,7 +27,9 @@ export class OffsetCommitter {
   }
 
   start(): void {
-    this.timer ??= setInterval(() => void this.commit(), this.intervalMs);
+    this.timer ??= setInterval(() => {
+      this.commit().catch((error: unknown) => this.onError(error));
+    }, this.intervalMs);
     this.timer.unref();
   }
 

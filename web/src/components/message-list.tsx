@@ -46,11 +46,12 @@ export function MessageList({ store, state, roomId, log }: { store: ChatStore; s
   };
 
   return (
-    <div class="message-scroller" ref={scroller} onScroll={onScroll} data-testid="message-scroller">
+    // The scroller is the log (ARIA in HTML allows no `log` role on an <ol>); the list inside stays a list.
+    <div class="message-scroller" role="log" aria-label="Messages" ref={scroller} onScroll={onScroll} data-testid="message-scroller">
       <div class="history-edge" aria-live="polite">
         {!loaded || state.loadingOlder ? 'Loading…' : older ? '' : 'This is the beginning of the room.'}
       </div>
-      <ol class="message-list" role="log" aria-label="Messages" data-testid="message-list">
+      <ol class="message-list" data-testid="message-list">
         {log.messages.map((message, index) => (
           <MessageItem
             key={message.seq}

@@ -40,7 +40,13 @@ export class CoalescedSends {
       this.waiting.push({ sends, resolve, reject });
       if (this.flushing) return;
       this.flushing = true;
-      setImmediate(() => void this.flush());
+      setImmediate(() => {
+        // A flush that threw outside its per-statement handling (a bug): what still waits fails now instead of never.
+        this.flush().catch((error: unknown) => {
+          this.flushing = false;
+          for (const waiting of this.waiting.splice(0)) waiting.reject(error);
+        });
+      });
     });
   }
 
