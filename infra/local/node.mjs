@@ -9,6 +9,17 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const MIN_NODE_MAJOR = 24;
+
+/**
+ * V8 settings every service runs with, in the images (their ENTRYPOINT) and here (npm start, the tests' services, the
+ * benchmarks): Node 24's young generation grows to 64 MiB semi-spaces where Node 20's stopped at 16, and with it the
+ * memory an idle connection holds (WebSocket 14–16 KiB instead of 7, SSE 25 instead of 10–17 on the idle benchmark of
+ * 2026-12-03, docs/benchmarks.md); 16 MiB brings it back. They go first in NODE_OPTIONS, so flags given after them win.
+ */
+export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=16';
+
+/** NODE_OPTIONS for a service process: ours, then whatever the caller adds. */
+export const serviceNodeOptions = (extra) => [SERVICE_NODE_OPTIONS, extra].filter(Boolean).join(' ');
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const manifestDir = join(root, 'infra/local/node');
 const installDir = join(root, '.local/node');

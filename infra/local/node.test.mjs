@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import semver from 'semver';
-import { MIN_NODE_MAJOR, pinnedNodeVersion } from './node.mjs';
+import { MIN_NODE_MAJOR, pinnedNodeVersion, SERVICE_NODE_OPTIONS } from './node.mjs';
 
 const root = new URL('../../', import.meta.url);
 const json = (path) => JSON.parse(readFileSync(new URL(path, root), 'utf8'));
@@ -36,4 +36,14 @@ test('every installed package admits the Node the project runs on, and the root 
     .filter(([, entry]) => !semver.satisfies(pinnedNodeVersion(), entry.engines.node))
     .map(([path, entry]) => `${path} (${entry.engines.node})`);
   assert.deepEqual(refusing, []);
+});
+
+test('the images start their service with the V8 settings the local stack and the tests use', () => {
+  for (const service of ['gateway', 'messaging', 'presence']) {
+    const entrypoint = /^ENTRYPOINT (\[.*\])$/m.exec(readFileSync(new URL(`services/${service}/Dockerfile`, root), 'utf8'))?.[1];
+    assert.ok(entrypoint, `services/${service}/Dockerfile has an ENTRYPOINT`);
+    const argv = JSON.parse(entrypoint);
+    assert.equal(argv[0], 'node');
+    for (const flag of SERVICE_NODE_OPTIONS.split(' ')) assert.ok(argv.includes(flag), `${service}'s ENTRYPOINT passes ${flag}`);
+  }
 });

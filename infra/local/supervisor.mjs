@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
+import { serviceNodeOptions } from './node.mjs';
 
 /** One service line for the console; the full JSON goes to the log file. */
 function summarize(name, line) {
@@ -35,7 +36,7 @@ export function createSupervisor({ root, logDir, env = process.env, say }) {
       // The telemetry bootstrap comes before the service: it exports traces when OTEL_EXPORTER_OTLP_ENDPOINT is set.
       child = spawn(process.execPath, ['--import', 'tsx', '--import', '@chat/telemetry/register', `services/${service}/src/main.ts`], {
         cwd: root,
-        env: { ...env, ...serviceEnv },
+        env: { ...env, ...serviceEnv, NODE_OPTIONS: serviceNodeOptions(serviceEnv.NODE_OPTIONS ?? env.NODE_OPTIONS) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const launchedAt = Date.now();

@@ -3,6 +3,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { serviceNodeOptions } from '../../../infra/local/node.mjs';
 import { testLogFolder } from '../../../infra/local/test-logs.mjs';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -45,7 +46,7 @@ function logFileFor(name: ServiceName): string | undefined {
 export async function startService(name: ServiceName, env: Record<string, string>, readyTimeoutMs = 60_000): Promise<RunningService> {
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', '@chat/telemetry/register', `services/${name}/src/main.ts`], {
     cwd: REPO_ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env, NODE_OPTIONS: serviceNodeOptions(env.NODE_OPTIONS ?? process.env.NODE_OPTIONS) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { serviceNodeOptions } from '../../../../infra/local/node.mjs';
 import { ApiClient, createTestDatabase, createTestTopics, isolatedServiceEnv, startService, type RunningService } from '@chat/testkit';
 import type { SystemName, Target } from '../load/connectors';
 import type { CpuGroups } from '../load/generator';
@@ -37,7 +38,8 @@ const SOCKET_IO_SERVER = fileURLToPath(new URL('../peers/socketio-server.ts', im
 /**
  * Node servers under test collect garbage on SIGUSR2 (gc-on-signal.mjs), so memory is read after GC settles.
  * BENCH_NODE_OPTIONS adds flags for them (e.g. `--heapsnapshot-signal=SIGUSR1`; Node 20 refuses `--cpu-prof` there, so
- * a CPU profile takes an `--import` of a script that drives `node:inspector`).
+ * a CPU profile takes an `--import` of a script that drives `node:inspector`), after the services' own V8 settings
+ * (infra/local/node.mjs), which the Socket.IO server gets too: both Node servers run on the same runtime settings.
  */
 export const NODE_SERVER_OPTIONS = `--import=${GC_PRELOAD} ${process.env.BENCH_NODE_OPTIONS ?? ''}`.trim();
 
@@ -106,7 +108,7 @@ export async function startOurs(options: { rooms: number; messaging: boolean }):
 
 export async function startSocketIo(rooms: number): Promise<RunningSystem> {
   const child = spawn(process.execPath, ['--import', 'tsx', SOCKET_IO_SERVER], {
-    env: { ...process.env, NODE_OPTIONS: NODE_SERVER_OPTIONS },
+    env: { ...process.env, NODE_OPTIONS: serviceNodeOptions(NODE_SERVER_OPTIONS) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
