@@ -37,8 +37,8 @@ const GC_PRELOAD = fileURLToPath(new URL('../gc-on-signal.mjs', import.meta.url)
 const SOCKET_IO_SERVER = fileURLToPath(new URL('../peers/socketio-server.ts', import.meta.url));
 /**
  * Node servers under test collect garbage on SIGUSR2 (gc-on-signal.mjs), so memory is read after GC settles.
- * BENCH_NODE_OPTIONS adds flags for them (e.g. `--heapsnapshot-signal=SIGUSR1`; Node 20 refuses `--cpu-prof` there, so
- * a CPU profile takes an `--import` of a script that drives `node:inspector`), after the services' own V8 settings
+ * BENCH_NODE_OPTIONS adds flags for them (e.g. `--heapsnapshot-signal=SIGUSR1`, or `--cpu-prof`, which Node 24 takes in
+ * NODE_OPTIONS), after the services' own V8 settings
  * (infra/local/node.mjs), which the Socket.IO server gets too: both Node servers run on the same runtime settings.
  */
 export const NODE_SERVER_OPTIONS = `--import=${GC_PRELOAD} ${process.env.BENCH_NODE_OPTIONS ?? ''}`.trim();
