@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 export const MIN_NODE_MAJOR = 24;
 
 /**
- * V8 settings every service runs with, in the images (their ENTRYPOINT) and here (npm start, the tests' services, the
+ * V8 settings every service runs with, in the images (ENV NODE_OPTIONS) and here (npm start, the tests' services, the
  * benchmarks): Node 24's young generation grows to 64 MiB semi-spaces where Node 20's stopped at 16, and with it the
  * memory an idle connection holds (WebSocket 14.5 KiB instead of 6.4, SSE 23.5–23.9 instead of 16.2–16.5 on the idle
- * benchmark of 2026-12-03, docs/benchmarks.md). The larger young generation bought 25–40 % more fan-out deliveries a
+ * benchmark of 2026-12-03, docs/benchmarks.md). The larger young generation bought 20–45 % more fan-out deliveries a
  * second at 4,000 messages/s in the same run; memory per connection is what a gateway runs out of first, so 16 MiB
  * it is. They go first in NODE_OPTIONS, so flags given after them win; the images set them as ENV NODE_OPTIONS, which
  * a pod's own NODE_OPTIONS (gateway.extraEnv in the chart) replaces.
@@ -23,6 +23,7 @@ export const SERVICE_NODE_OPTIONS = '--max-semi-space-size=16';
 
 /** NODE_OPTIONS for a service process: ours, then whatever the caller adds. */
 export const serviceNodeOptions = (extra) => [SERVICE_NODE_OPTIONS, extra].filter(Boolean).join(' ');
+
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const manifestDir = join(root, 'infra/local/node');
 const installDir = join(root, '.local/node');
