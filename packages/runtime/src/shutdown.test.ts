@@ -42,3 +42,55 @@ process.stdout.write('ready\\n');
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+/** A service whose shutdown takes `drainMs`, started and ready; the caller signals it. */
+async function startDraining(drainMs: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'shutdown-test-'));
+  const script = join(dir, 'service.mts');
+  writeFileSync(
+    script,
+    `import { createLogger, onShutdownSignal } from '${RUNTIME}';
+const logger = createLogger('shutdown-test');
+onShutdownSignal(logger, () => new Promise((resolve) => setTimeout(resolve, ${drainMs})));
+setInterval(() => undefined, 1000);
+process.stdout.write('ready\\n');
+`,
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let logs = '';
+  child.stderr!.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  child.stdout!.on('data', (chunk: Buffer) => (logs += chunk.toString()));
+  await once(child.stdout!, 'data');
+  const exit = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const cleanup = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return { child, exit, logs: () => logs, cleanup };
+}
+
+test("Ctrl-C under npm start (SIGINT from the terminal, SIGTERM from the supervisor at once) still drains gracefully", async () => {
+  const service = await startDraining(500);
+  try {
+    service.child.kill('SIGINT');
+    service.child.kill('SIGTERM');
+    assert.deepEqual(await service.exit, [0, null], service.logs());
+    assert.match(service.logs(), /shut down cleanly/);
+    assert.doesNotMatch(service.logs(), /second signal/);
+  } finally {
+    service.cleanup();
+  }
+});
+
+test('a second signal well after the first exits at once, without waiting for the drain', async () => {
+  const service = await startDraining(20_000);
+  try {
+    service.child.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    service.child.kill('SIGTERM');
+    assert.deepEqual(await service.exit, [1, null], service.logs());
+    assert.match(service.logs(), /second signal, exiting now/);
+  } finally {
+    service.cleanup();
+  }
+});
