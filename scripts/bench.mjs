@@ -23,7 +23,10 @@ const filters = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const runtimes = options
   .filter((arg) => arg.startsWith('--node='))
   .map((arg) => {
-    const [binary, flags = ''] = arg.slice('--node='.length).split('@');
+    // At the first @ only: the flags may hold one of their own (--import=@scope/package).
+    const spec = arg.slice('--node='.length);
+    const at = spec.includes('@') ? spec.indexOf('@') : spec.length;
+    const [binary, flags] = [spec.slice(0, at), spec.slice(at + 1)];
     const path = binary === 'default' ? process.execPath : binary;
     const version = spawnSync(path, ['--version'], { encoding: 'utf8' }).stdout?.trim();
     if (!version) throw new Error(`${arg}: ${path} does not run`);

@@ -14,7 +14,7 @@ try {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 }
-const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH ?? ''}`, CHAT_NODE: node };
+const env = { ...process.env, PATH: `${dirname(node)}:${process.env.PATH ?? ''}` };
 const child = spawn(node, process.argv.slice(2), { stdio: 'inherit', env });
 // Ctrl-C reaches the child from the terminal as well; the scripts stop once however often they are told.
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {

@@ -10,39 +10,6 @@ import { fileURLToPath } from 'node:url';
 const RUNTIME = new URL('./index.ts', import.meta.url).href;
 const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
-test('a service whose log reader has gone still exits on SIGTERM', async () => {
-  // A supervisor that dies leaves its services writing logs into a closed pipe: the last log line
-  // must not keep the process from exiting, or it lingers and holds its port.
-  const dir = mkdtempSync(join(tmpdir(), 'shutdown-test-'));
-  const script = join(dir, 'service.mts');
-  writeFileSync(
-    script,
-    `import { createLogger, onShutdownSignal } from '${RUNTIME}';
-const logger = createLogger('shutdown-test');
-onShutdownSignal(logger, async () => logger.info('draining'));
-setInterval(() => undefined, 1000);
-process.stdout.write('ready\\n');
-`,
-  );
-  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  try {
-    await once(child.stdout!, 'data');
-    child.stdout!.destroy();
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    child.kill('SIGTERM');
-    const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-    const timeout = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000).unref());
-    const outcome = await Promise.race([exited, timeout]);
-    assert.notEqual(outcome, 'hung', `the process was still running 10 s after SIGTERM; stderr:\n${stderr}`);
-    assert.deepEqual(outcome, [0, null], `exit code and signal; stderr:\n${stderr}`);
-  } finally {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
-
 /** A service whose shutdown takes `drainMs`, started and ready; the caller signals it. */
 async function startDraining(drainMs: number) {
   const dir = mkdtempSync(join(tmpdir(), 'shutdown-test-'));
@@ -51,7 +18,10 @@ async function startDraining(drainMs: number) {
     script,
     `import { createLogger, onShutdownSignal } from '${RUNTIME}';
 const logger = createLogger('shutdown-test');
-onShutdownSignal(logger, () => new Promise((resolve) => setTimeout(resolve, ${drainMs})));
+onShutdownSignal(logger, async () => {
+  logger.info('draining');
+  await new Promise((resolve) => setTimeout(resolve, ${drainMs}));
+});
 setInterval(() => undefined, 1000);
 process.stdout.write('ready\\n');
 `,
@@ -68,6 +38,23 @@ process.stdout.write('ready\\n');
   };
   return { child, exit, logs: () => logs, cleanup };
 }
+
+test('a service whose log reader has gone still exits on SIGTERM', async () => {
+  // A supervisor that dies leaves its services writing logs into a closed pipe: the last log line
+  // must not keep the process from exiting, or it lingers and holds its port.
+  const service = await startDraining(0);
+  try {
+    service.child.stdout!.destroy();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    service.child.kill('SIGTERM');
+    const timeout = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 10_000).unref());
+    const outcome = await Promise.race([service.exit, timeout]);
+    assert.notEqual(outcome, 'hung', `the process was still running 10 s after SIGTERM; output:\n${service.logs()}`);
+    assert.deepEqual(outcome, [0, null], `exit code and signal; output:\n${service.logs()}`);
+  } finally {
+    service.cleanup();
+  }
+});
 
 test("Ctrl-C under npm start (SIGINT from the terminal, SIGTERM from the supervisor at once) still drains gracefully", async () => {
   const service = await startDraining(500);
