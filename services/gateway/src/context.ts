@@ -1,13 +1,13 @@
 import type { Logger } from '@chat/runtime';
 import type { Authenticator } from './auth/authenticate';
-import type { TicketStore } from './auth/tickets';
+import type { TicketStore } from './ports/ticket-store';
 import type { TokenService } from './auth/tokens';
 import type { GatewayConfig } from './config';
-import type { RoomStore } from './db/room-store';
+import type { RoomStore } from './ports/room-store';
 import type { Hub } from './session/hub';
 import type { MessageSender } from './session/message-sender';
 import type { MembershipCache } from './session/membership-cache';
-import type { MembershipLog } from './kafka/gateway-producer';
+import type { MembershipLog } from './ports/membership-log';
 import type { ConnectionRegistry } from './session/connections';
 import type { TypingNotifier } from './session/typing';
 import type { SessionDeps } from './session/session';

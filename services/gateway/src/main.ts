@@ -1,14 +1,14 @@
 import { createPool } from '@chat/db';
-import { createKafka, kafkaConnection, topicNames, type PresenceRecord } from '@chat/kafka';
-import type { UserRef } from '@chat/protocol';
+import { createKafka, kafkaConnection, topicNames } from '@chat/kafka';
 import { createLogger, installProcessPolicy, onShutdownSignal } from '@chat/runtime';
 import { buildGatewayApp } from './app';
 import { Authenticator } from './auth/authenticate';
-import { TicketStore } from './auth/tickets';
+import { PgTicketStore } from './db/ticket-store';
 import { TokenService } from './auth/tokens';
 import { loadGatewayConfig } from './config';
 import type { GatewayContext } from './context';
 import { PgRoomStore } from './db/room-store';
+import { FeedRouter } from './feed-router';
 import { EventFeed } from './kafka/event-feed';
 import { GatewayProducer } from './kafka/gateway-producer';
 import { ConnectionRegistry } from './session/connections';
@@ -41,28 +41,21 @@ const tokens = new TokenService(
         ttlSeconds: config.tokenTtlSeconds,
       },
 );
-const tickets = new TicketStore(pool);
+const tickets = new PgTicketStore(pool);
 const registry = new Registry();
 installProcessPolicy(logger, registry);
 const producer = new GatewayProducer(kafka, topicNames(config.topicPrefix), registry);
 const hub = new Hub();
 const memberCache = new MembershipCache(store);
-const feed = new EventFeed(
-  kafka,
-  topicNames(config.topicPrefix).events,
-  config.instanceId,
-  (record) => {
-    if (record.kind === 'entry') metrics.observeDelivery(record.sentAt);
-    else if (record.kind === 'member_left') memberCache.forget(record.room, record.userId);
-    const reached = hub.publish(record);
-    if (record.kind === 'member_joined' || record.kind === 'member_left') {
-      announceMembership(record.room, record.userId, record.kind === 'member_joined' ? 'online' : 'offline');
-    }
-    return reached;
-  },
+const router = new FeedRouter({
+  hub,
+  memberCache,
+  store,
+  presence: { onlineUser: (userId) => presence.onlineUser(userId) },
+  observeDelivery: (sentAt) => metrics.observeDelivery(sentAt),
   logger,
-  registry,
-);
+});
+const feed = new EventFeed(kafka, topicNames(config.topicPrefix).events, config.instanceId, (record) => router.route(record), logger, registry);
 const sendRate = new SendRateLimiter(config.sendRatePerSecond, config.sendBurst);
 const reporter = new PresenceReporter(producer, {
   gateway: config.instanceId,
@@ -70,37 +63,7 @@ const reporter = new PresenceReporter(producer, {
   ttlMs: config.presenceTtlMs,
   pollGraceMs: config.presencePollGraceMs,
 });
-const presence = new PresenceView(
-  kafka,
-  topicNames(config.topicPrefix).presence,
-  config.instanceId,
-  (record) => {
-    // Postgres down or its pool saturated: this change is not shown here, and the next one of the user is.
-    fanOutPresence(record).catch((error: unknown) => logger.warn({ err: error, user: record.user.id }, 'presence fan-out failed'));
-  },
-  logger,
-);
-
-/** One presence event per room of the user that has streams here, serialised once per room. */
-async function fanOutPresence(record: PresenceRecord): Promise<void> {
-  // Reading the whole status table at start-up must not cost a query per user while nobody is connected.
-  if (hub.roomCount === 0) return;
-  const rooms = (await store.roomIdsOf(record.user.id)).filter((room) => hub.hasListeners(room));
-  for (const room of rooms) broadcastPresence(room, record.user, record.status);
-}
-
-/**
- * Someone online who joins a room is news to its members (online there), and so is one who leaves it (offline
- * there), though no status changed and so no presence record says it.
- */
-function announceMembership(room: string, userId: string, status: PresenceRecord['status']): void {
-  const user = presence.onlineUser(userId);
-  if (user && hub.hasListeners(room)) broadcastPresence(room, user, status);
-}
-
-function broadcastPresence(room: string, user: UserRef, status: PresenceRecord['status']): void {
-  hub.broadcast({ type: 'presence', room, userId: user.id, json: JSON.stringify({ type: 'presence', room, user, status }) });
-}
+const presence = new PresenceView(kafka, topicNames(config.topicPrefix).presence, config.instanceId, (record) => router.presenceChanged(record), logger);
 const typing = new TypingNotifier(memberCache, producer);
 const sweep = setInterval(() => {
   sendRate.sweep();

@@ -1,8 +1,9 @@
 import type { FastifyRequest } from 'fastify';
 import { ClientError } from '@chat/runtime';
-import { AuthError, bearerToken, type Principal, type TokenService } from './tokens';
-import type { TicketStore } from './tickets';
-import type { RoomStore } from '../db/room-store';
+import type { Principal } from '../ports/principal';
+import { AuthError, bearerToken, type TokenService } from './tokens';
+import type { TicketStore } from '../ports/ticket-store';
+import type { RoomStore } from '../ports/room-store';
 
 declare module 'fastify' {
   interface FastifyRequest {

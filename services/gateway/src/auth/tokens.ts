@@ -1,12 +1,8 @@
 import { createHash } from 'node:crypto';
 import { createRemoteJWKSet, errors as joseErrors, importSPKI, jwtVerify, SignJWT, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { canonicalUuid, isUuid, sanitizeDisplayName, type UserRef } from '@chat/protocol';
+import type { Principal } from '../ports/principal';
 
-export interface Principal {
-  user: UserRef;
-  /** Token expiry, epoch milliseconds: open streams are closed then. */
-  expiresAt: number;
-}
 
 export class AuthError extends Error {
   constructor(message: string) {

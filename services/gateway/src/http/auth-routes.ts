@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { LoginBody } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
 import type { GatewayContext } from '../context';
-import { TICKET_TTL_SECONDS } from '../auth/tickets';
+import { TICKET_TTL_SECONDS } from '../ports/ticket-store';
 
 export async function authRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayContext }): Promise<void> {
   app.post<{ Body: LoginBody }>('/api/login', { schema: { body: LoginBody } }, async (request) => {

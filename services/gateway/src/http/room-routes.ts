@@ -15,6 +15,8 @@ import {
 } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
 import type { GatewayContext } from '../context';
+import { requireMembership } from '../ports/access';
+import { roomCommand } from '../session/message-sender';
 
 export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayContext }): Promise<void> {
   app.addHook('preHandler', async (request: FastifyRequest) => {
@@ -26,9 +28,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
 
   /** A member of an existing room, or the contract's 404/403. */
   async function requireMember(request: FastifyRequest, roomId: string): Promise<void> {
-    const { membership } = await ctx.store.access(roomId, request.principal!.user.id);
-    if (membership === 'no_room') throw new ClientError('not_found', `unknown room ${roomId}`);
-    if (membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${roomId}`);
+    requireMembership((await ctx.store.access(roomId, request.principal!.user.id)).membership, roomId);
   }
 
   app.get('/api/rooms', async (request) => ({ rooms: await ctx.store.listRooms(request.principal!.user.id) }));
@@ -73,7 +73,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     { schema: { params: RoomParams, body: SendMessageBody } },
     async (request, reply) => {
       const { clientMsgId, text } = request.body;
-      await ctx.sender.send(request.principal!.user, { room: request.params.roomId, clientMsgId, text });
+      await ctx.sender.send(request.principal!.user, roomCommand({ type: 'send', room: request.params.roomId, clientMsgId, text }));
       return reply.status(202).send({ clientMsgId });
     },
   );
@@ -84,7 +84,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     async (request, reply) => {
       const { roomId, seq } = request.params;
       const { clientMsgId, text } = request.body;
-      await ctx.sender.send(request.principal!.user, { kind: 'message_edited', room: roomId, target: seq, clientMsgId, text });
+      await ctx.sender.send(request.principal!.user, roomCommand({ type: 'edit', room: roomId, target: seq, clientMsgId, text }));
       return reply.status(202).send({ clientMsgId });
     },
   );
@@ -93,7 +93,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     const { roomId, seq } = request.params;
     // Deleting is idempotent per message: the same key for every retry, in the server's own namespace.
     const clientMsgId = serverDeleteKey(seq);
-    await ctx.sender.send(request.principal!.user, { kind: 'message_deleted', room: roomId, target: seq, clientMsgId, text: '' });
+    await ctx.sender.send(request.principal!.user, roomCommand({ type: 'delete', room: roomId, target: seq, clientMsgId }));
     return reply.status(202).send({ clientMsgId });
   });
 

@@ -13,24 +13,12 @@ import {
 } from '@chat/kafka';
 import type { Registry } from 'prom-client';
 import type { TypingEvent } from '@chat/protocol';
-import type { PresenceLog } from '../presence/reporter';
+import type { CommandLog } from '../ports/command-log';
+import type { EphemeralLog } from '../ports/ephemeral-log';
+import type { MembershipLog } from '../ports/membership-log';
+import type { PresenceLog } from '../ports/presence-log';
 
-/** Where accepted sends go. Resolves once the send is durable (acks=all). */
-export interface CommandLog {
-  append(command: SendCommand): Promise<void>;
-}
-
-/** Tells every gateway that a user joined a room, so their open all-rooms streams add it. */
-export interface MembershipLog {
-  memberJoined(record: MembershipRecord): Promise<void>;
-  memberLeft(record: Omit<MembershipRecord, 'lastSeq'>): Promise<void>;
-}
-
-/** Ephemeral room events: every gateway delivers them to its streams of the room, nothing stores them. */
-export interface EphemeralLog {
-  typing(event: TypingEvent): Promise<void>;
-}
-
+/** Every port the gateway writes to Kafka through: one batching producer for all of them. */
 export class GatewayProducer implements CommandLog, MembershipLog, EphemeralLog, PresenceLog {
   private readonly producer: BatchingProducer;
 

@@ -1,5 +1,5 @@
-import type { HeartbeatRecord } from '@chat/kafka';
 import type { UserRef } from '@chat/protocol';
+import type { PresenceLog } from '../ports/presence-log';
 import type { TransportName } from '../session/connections';
 
 interface Local {
@@ -7,11 +7,6 @@ interface Local {
   connections: number;
   /** A long poller counts as connected between its polls until then (epoch ms). */
   pollingUntil: number;
-}
-
-/** Where connection counts go: the heartbeats topic. */
-export interface PresenceLog {
-  heartbeat(record: HeartbeatRecord): Promise<void>;
 }
 
 export interface ReporterSettings {

@@ -1,4 +1,4 @@
-import type { FeedRecord, RoomEventRecord } from '@chat/kafka';
+import type { RoomEventRecord } from '@chat/kafka';
 
 export interface RoomListener {
   onRoomEvent(record: RoomEventRecord): void;
@@ -38,7 +38,10 @@ function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
   if (values.size === 0) index.delete(key);
 }
 
-/** Who on this gateway listens to which room, and to which user's new memberships. Knows nothing of transports. */
+/**
+ * Who on this gateway listens to which room, and to which user's memberships. Knows nothing of transports, nor of
+ * the feed's record kinds: the feed router decides what each record means and calls the method for it.
+ */
 export class Hub {
   private readonly rooms = new Map<string, Set<RoomListener>>();
   private readonly members = new Map<string, Set<MembershipListener>>();
@@ -59,25 +62,28 @@ export class Hub {
     removeFrom(this.members, userId, listener);
   }
 
-  /** Hands one record, parsed once, to every local listener it concerns; returns how many that was. */
-  publish(record: FeedRecord): number {
-    if (record.kind === 'typing') {
-      return this.broadcast({ type: 'typing', room: record.room, userId: record.userId, json: record.json });
-    }
-    if (record.kind === 'entry') {
-      const listeners = this.rooms.get(record.room);
-      if (listeners) for (const listener of listeners) listener.onRoomEvent(record);
-      return listeners?.size ?? 0;
-    }
-    const listeners = this.members.get(record.userId);
-    if (!listeners) return 0;
-    for (const listener of listeners) {
-      if (record.kind === 'member_joined') listener.onMemberJoined(record.room, record.lastSeq);
-      else listener.onMemberLeft(record.room);
-    }
-    return listeners.size;
+  /** Hands one log entry, parsed once, to every local listener of its room; returns how many that was. */
+  deliver(record: RoomEventRecord): number {
+    const listeners = this.rooms.get(record.room);
+    if (listeners) for (const listener of listeners) listener.onRoomEvent(record);
+    return listeners?.size ?? 0;
   }
 
+  /** Tells the user's local streams that they joined `room`; returns how many streams were told. */
+  memberJoined(userId: string, room: string, lastSeq: number): number {
+    const listeners = this.members.get(userId);
+    if (listeners) for (const listener of listeners) listener.onMemberJoined(room, lastSeq);
+    return listeners?.size ?? 0;
+  }
+
+  /** Tells the user's local streams that they left `room`; returns how many streams were told. */
+  memberLeft(userId: string, room: string): number {
+    const listeners = this.members.get(userId);
+    if (listeners) for (const listener of listeners) listener.onMemberLeft(room);
+    return listeners?.size ?? 0;
+  }
+
+  /** Hands an event outside the log to every local listener of its room; returns how many that was. */
   broadcast(event: EphemeralEvent): number {
     const listeners = this.rooms.get(event.room);
     if (listeners) for (const listener of listeners) listener.onEphemeral(event);

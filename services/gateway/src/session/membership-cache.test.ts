@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Membership } from '../db/room-store';
+import type { Membership } from '../ports/access';
 import { MembershipCache } from './membership-cache';
 
 /** A membership table that counts its reads; `answer` can be held back to model a slow query. */

@@ -1,9 +1,5 @@
-import type { Membership, RoomStore } from '../db/room-store';
-
-/** Whether a user may write to a room, as sends and typing ask it. */
-export interface MemberCheck {
-  membership(roomId: string, userId: string): Promise<Membership>;
-}
+import type { Membership, MemberCheck } from '../ports/access';
+import type { RoomStore } from '../ports/room-store';
 
 const MEMBER: Promise<Membership> = Promise.resolve('member');
 

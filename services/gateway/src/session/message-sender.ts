@@ -1,13 +1,21 @@
-import { checkMessageText, type UserRef } from '@chat/protocol';
+import { checkMessageText, type DeleteFrame, type EditFrame, type SendFrame, type UserRef } from '@chat/protocol';
 import type { SendCommand } from '@chat/kafka';
 import { ClientError, type Logger } from '@chat/runtime';
-import type { RoomStore } from '../db/room-store';
-import type { MemberCheck } from './membership-cache';
-import type { CommandLog } from '../kafka/gateway-producer';
+import type { RoomStore } from '../ports/room-store';
+import { requireMembership, type MemberCheck } from '../ports/access';
+import type { CommandLog } from '../ports/command-log';
 import type { SendRateLimiter } from './send-rate';
 
 /** A send, edit or delete as a transport hands it over. */
 export type RoomCommand = Pick<SendCommand, 'kind' | 'room' | 'clientMsgId' | 'text' | 'target'>;
+
+/** The command a frame asks for; the HTTP routes name theirs as the same frames. */
+export function roomCommand(frame: SendFrame | EditFrame | DeleteFrame): RoomCommand {
+  const { room, clientMsgId } = frame;
+  if (frame.type === 'send') return { room, clientMsgId, text: frame.text };
+  if (frame.type === 'edit') return { kind: 'message_edited', room, target: frame.target, clientMsgId, text: frame.text };
+  return { kind: 'message_deleted', room, target: frame.target, clientMsgId, text: '' };
+}
 
 /**
  * The one send path of every transport: access check, then the command log.
@@ -43,9 +51,7 @@ export class MessageSender {
     }
     const waitMs = this.rate.take(sender.id);
     if (waitMs > 0) throw new ClientError('rate_limited', `too many messages; retry in ${waitMs} ms`, waitMs);
-    const membership = await this.members.membership(command.room, sender.id);
-    if (membership === 'no_room') throw new ClientError('not_found', `unknown room ${command.room}`);
-    if (membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${command.room}`);
+    requireMembership(await this.members.membership(command.room, sender.id), command.room);
     if (kind !== 'message') {
       const target = await this.store.messageTarget(command.room, command.target!);
       if (!target || target.deleted) throw new ClientError('not_found', `no message ${command.target} in room ${command.room}`);

@@ -4,7 +4,7 @@ import * as ws from 'ws';
 import type { FeedRecord } from '@chat/kafka';
 import { decodeCursor } from '@chat/protocol';
 import type { Logger } from '@chat/runtime';
-import type { RoomStore } from '../db/room-store';
+import type { RoomStore } from '../ports/room-store';
 import { Hub } from './hub';
 import { OutgoingEvent, websocketTextFrame } from './outgoing-event';
 import { Session } from './session';
@@ -62,7 +62,7 @@ test('streams that cover only the event’s room share one encoded event; a stre
   const soloTwo = await openSession(hub, [[ROOM_A, 4]]);
   const both = await openSession(hub, [[ROOM_A, 4], [ROOM_B, 9]]);
   const record: FeedRecord = { kind: 'entry', type: 'message', room: ROOM_A, seq: 5, json: '{"type":"message","seq":5}' };
-  assert.equal(hub.publish(record), 3);
+  assert.equal(hub.deliver(record), 3);
 
   const [one, two, mixed] = [soloOne.at(-1)!, soloTwo.at(-1)!, both.at(-1)!];
   assert.equal(one, two, 'one object, so one encoding, for both single-room streams');

@@ -1,8 +1,8 @@
 import { encodeCursor, type RoomLogEntry } from '@chat/protocol';
 import type { RoomEventRecord } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
-import type { RoomStore } from '../db/room-store';
-import type { Principal } from '../auth/tokens';
+import type { RoomStore } from '../ports/room-store';
+import type { Principal } from '../ports/principal';
 import type { EphemeralEvent, Hub, MembershipListener, RoomListener } from './hub';
 import { OutgoingEvent } from './outgoing-event';
 import type { StreamPlan } from './stream-plan';

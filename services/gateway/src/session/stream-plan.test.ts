@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { RoomAccess, RoomStore } from '../db/room-store';
+import type { RoomAccess } from '../ports/access';
+import type { RoomStore } from '../ports/room-store';
 import { parseRoomList, planStream } from './stream-plan';
 
 const rooms = Array.from({ length: 1_024 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);

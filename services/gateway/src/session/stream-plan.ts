@@ -1,6 +1,7 @@
 import { canonicalUuid, CursorError, decodeCursor, MAX_CURSOR_ROOMS } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
-import type { RoomStore } from '../db/room-store';
+import { requireMembership } from '../ports/access';
+import type { RoomStore } from '../ports/room-store';
 
 export interface StreamPlan {
   /** Rooms the stream covers, each with the seq to continue after. */
@@ -54,8 +55,7 @@ export async function planStream(
     const access = await store.accessMany([...rooms, ...others], userId);
     for (const room of rooms) {
       const result = access.get(room)!;
-      if (result.membership === 'no_room') throw new ClientError('not_found', `unknown room ${room}`);
-      if (result.membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${room}`);
+      requireMembership(result.membership, room);
       positions.set(room, cursor.get(room) ?? result.lastSeq);
     }
     // A cursor is the client's word: positions of rooms the user cannot read are not carried back to it.

@@ -1,7 +1,6 @@
 import type { UserRef } from '@chat/protocol';
-import { ClientError } from '@chat/runtime';
-import type { EphemeralLog } from '../kafka/gateway-producer';
-import type { MemberCheck } from './membership-cache';
+import type { EphemeralLog } from '../ports/ephemeral-log';
+import { requireMembership, type MemberCheck } from '../ports/access';
 
 /**
  * Typing indicators: checked like a send, throttled to one per user and room
@@ -24,9 +23,7 @@ export class TypingNotifier {
     // Only a member ever gets a throttle entry, so a non-member is always refused below.
     const key = `${user.id}\u0000${room}`;
     if (this.now() - (this.lastSent.get(key) ?? -Infinity) < this.intervalMs) return false;
-    const membership = await this.members.membership(room, user.id);
-    if (membership === 'no_room') throw new ClientError('not_found', `unknown room ${room}`);
-    if (membership === 'not_member') throw new ClientError('forbidden', `not a member of room ${room}`);
+    requireMembership(await this.members.membership(room, user.id), room);
     this.lastSent.set(key, this.now());
     await this.log.typing({ type: 'typing', room, user });
     return true;

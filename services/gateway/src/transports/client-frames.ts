@@ -3,9 +3,9 @@ import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { parseClientFrame, type ClientFrame, type ErrorFrame } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
 import { inSpan } from '@chat/telemetry';
-import type { Principal } from '../auth/tokens';
+import type { Principal } from '../ports/principal';
 import type { GatewayContext } from '../context';
-import type { RoomCommand } from '../session/message-sender';
+import { roomCommand } from '../session/message-sender';
 import type { Session } from '../session/session';
 import { planStream } from '../session/stream-plan';
 import { CLOSE } from './close-codes';
@@ -78,12 +78,7 @@ export class ClientFrameHandler {
         case 'send':
         case 'edit':
         case 'delete': {
-          const command: RoomCommand =
-            frame.type === 'send'
-              ? { room: frame.room, clientMsgId: frame.clientMsgId, text: frame.text }
-              : frame.type === 'edit'
-                ? { kind: 'message_edited', room: frame.room, target: frame.target, clientMsgId: frame.clientMsgId, text: frame.text }
-                : { kind: 'message_deleted', room: frame.room, target: frame.target, clientMsgId: frame.clientMsgId, text: '' };
+          const command = roomCommand(frame);
           const accepted = this.acceptTurn.then(() => ctx.sender.accept(principal.user, command));
           this.acceptTurn = accepted.catch(() => undefined);
           await (await accepted).durable;

@@ -2,7 +2,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { StreamQuery } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
-import type { Principal } from '../auth/tokens';
+import type { Principal } from '../ports/principal';
 import type { GatewayContext } from '../context';
 import { parseCursor, parseRoomList, planStream, type StreamPlan } from '../session/stream-plan';
 

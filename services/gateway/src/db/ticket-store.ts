@@ -1,8 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Pool } from '@chat/db';
-import type { Principal } from './tokens';
-
-export const TICKET_TTL_SECONDS = 30;
+import type { Principal } from '../ports/principal';
+import { TICKET_TTL_SECONDS, type TicketStore } from '../ports/ticket-store';
 
 function hash(ticket: string): Buffer {
   return createHash('sha256').update(ticket).digest();
@@ -12,7 +11,7 @@ function hash(ticket: string): Buffer {
  * Single-use, short-lived stream tickets, kept in Postgres so that a ticket
  * issued by one gateway replica can be redeemed at any other.
  */
-export class TicketStore {
+export class PgTicketStore implements TicketStore {
   constructor(private readonly pool: Pool) {}
 
   async issue(principal: Principal): Promise<string> {
@@ -26,7 +25,6 @@ export class TicketStore {
     return ticket;
   }
 
-  /** Returns the principal once; a second redeem, or a late one, returns null. */
   async redeem(ticket: string): Promise<Principal | null> {
     const { rows } = await this.pool.query<{ user_id: string; user_name: string; token_expires_at: Date }>(
       `DELETE FROM stream_tickets WHERE ticket_hash = $1 AND expires_at > now()
