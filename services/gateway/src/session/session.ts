@@ -4,6 +4,7 @@ import type { Logger } from '@chat/runtime';
 import type { RoomStore } from '../ports/room-store';
 import type { Principal } from '../ports/principal';
 import type { EphemeralEvent, Hub, MembershipListener, RoomListener } from './hub';
+import { catchUpStep } from './catch-up';
 import { OutgoingEvent } from './outgoing-event';
 import type { StreamPlan } from './stream-plan';
 
@@ -34,8 +35,6 @@ interface RoomState {
   /** Catch-ups in a row that ended before a hole; bounded so a lost row cannot loop forever. */
   holeRounds: number;
 }
-
-const MAX_HOLE_ROUNDS = 3;
 const READY_JSON = '{"type":"ready"}';
 
 type DeliveredEntry = { type: RoomLogEntry['type']; seq: number; json: string };
@@ -199,17 +198,18 @@ export class Session implements RoomListener, MembershipListener {
       while (pending.length > 0 && !this.closed) {
         const positions = pending.map((room) => [room, this.rooms.get(room)!.position] as const);
         const page = await this.deps.store.messagesAfterMany(positions, this.pageSize);
-        const served = new Map<string, number>();
+        const served = new Map<string, DeliveredEntry[]>();
         for (const message of page) {
-          const state = this.rooms.get(message.room);
-          served.set(message.room, (served.get(message.room) ?? 0) + 1);
-          if (state && message.seq === state.position + 1) {
-            this.deliver(message.room, state, { type: message.type, seq: message.seq, json: JSON.stringify(message) });
-          }
+          const entries = served.get(message.room) ?? [];
+          entries.push({ type: message.type, seq: message.seq, json: JSON.stringify(message) });
+          served.set(message.room, entries);
         }
-        const full = pending.filter((room) => served.get(room) === this.pageSize);
-        for (const room of pending) if (!full.includes(room)) this.releaseBuffer(room);
-        pending = full.filter((room) => this.rooms.get(room)?.catchingUp);
+        const again: string[] = [];
+        for (const room of pending) {
+          const entries = served.get(room) ?? [];
+          if (this.applyPage(room, entries, entries.length === this.pageSize)) again.push(room);
+        }
+        pending = again;
       }
     } catch (error) {
       if (this.closed) return;
@@ -218,28 +218,23 @@ export class Session implements RoomListener, MembershipListener {
     }
   }
 
-  /** Delivers the live events that waited during catch-up, and goes live. */
-  private releaseBuffer(room: string): void {
+  /**
+   * Delivers what one page served of a room and, once history is exhausted, the live events that waited meanwhile
+   * (catchUpStep holds the rule). True when the room needs another read: a full page, or a hole before a live event.
+   */
+  private applyPage(room: string, served: DeliveredEntry[], full: boolean): boolean {
     const state = this.rooms.get(room);
-    if (!state || !state.catchingUp || this.closed) return;
-    const buffered = state.buffered.sort((a, b) => a.seq - b.seq);
-    state.buffered = [];
-    state.catchingUp = false;
-    for (const record of buffered) {
-      if (record.seq <= state.position) continue;
-      if (record.seq !== state.position + 1 && state.holeRounds < MAX_HOLE_ROUNDS) {
-        // Postgres commits before Kafka publishes, so the hole is in Postgres by now: serve it first.
-        state.holeRounds++;
-        state.catchingUp = true;
-        state.buffered = buffered.filter((later) => later.seq >= record.seq);
-        this.catchUpLater([room]);
-        return;
+    if (!state || !state.catchingUp || this.closed) return false;
+    const step = catchUpStep(state, served, full);
+    state.buffered = step.buffered;
+    state.holeRounds = step.holeRounds;
+    state.catchingUp = step.next !== 'live';
+    for (const { entry, skippedFrom } of step.deliver) {
+      if (skippedFrom !== undefined) {
+        this.deps.logger.error({ room, from: skippedFrom, to: entry.seq }, 'seqs missing from Postgres; skipping ahead');
       }
-      if (record.seq !== state.position + 1) {
-        this.deps.logger.error({ room, from: state.position, to: record.seq }, 'seqs missing from Postgres; skipping ahead');
-      }
-      state.holeRounds = 0;
-      this.deliver(record.room, state, record);
+      this.deliver(room, state, entry);
     }
+    return state.catchingUp;
   }
 }
