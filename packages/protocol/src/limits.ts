@@ -15,6 +15,8 @@ export const MAX_ROOM_NAME_CODE_POINTS = 64;
 export const MAX_HISTORY_LIMIT = 200;
 export const DEFAULT_HISTORY_LIMIT = 50;
 export const MAX_POLL_TIMEOUT_SECONDS = 30;
+/** The largest WebSocket frame or HTTP body a server reads; a bigger one is refused (413, or close 1009). */
+export const MAX_FRAME_BYTES = 64 * 1024;
 export const UUID_PATTERN = '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$';
 
 const UUID_RE = new RegExp(UUID_PATTERN);

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_FRAME_BYTES } from '@chat/protocol';
 import { createServiceApp } from '@chat/runtime';
 import type { GatewayContext } from './context';
 import { authRoutes } from './http/auth-routes';
@@ -11,9 +12,8 @@ import { roomRoutes } from './http/room-routes';
 import { trustProxyOption } from './http/trusted-proxies';
 import { longPollTransport } from './transports/long-poll';
 import { sseTransport } from './transports/sse';
+import { canTakeOverResponses } from './transports/stream-request';
 import { websocketTransport } from './transports/websocket';
-
-export const MAX_FRAME_BYTES = 64 * 1024;
 
 const WEB_NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Chat</title>
 <h1>The web app is not built</h1>
@@ -28,6 +28,9 @@ export async function buildGatewayApp(ctx: GatewayContext, isReady: () => boolea
     metrics,
     fastify: { trustProxy: trustProxyOption(ctx.config.trustedProxies) },
   });
+  if (!(await canTakeOverResponses())) {
+    ctx.logger.warn("Fastify's response listener is no longer named onResFinished: each SSE stream and long poll keeps its request objects (about 1 KiB) and ends its request span only when it closes (transports/stream-request.ts)");
+  }
   await app.register(fastifyWebsocket, {
     // ws accepts 100 MiB frames by default; compression is off so a small frame cannot inflate into a big one.
     options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },

@@ -5,12 +5,6 @@ import { AuthError, bearerToken, type TokenService } from './tokens';
 import type { TicketStore } from '../ports/ticket-store';
 import type { RoomStore } from '../ports/room-store';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal?: Principal;
-  }
-}
-
 /** Users this process has already recorded; bounded, since forgetting one costs only a no-op insert. */
 const MAX_KNOWN_USERS = 100_000;
 

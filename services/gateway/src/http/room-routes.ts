@@ -16,11 +16,12 @@ import {
 import { ClientError } from '@chat/runtime';
 import type { GatewayContext } from '../context';
 import { requireMembership } from '../ports/access';
+import { authenticated, principalOf } from './authenticated';
 import { roomCommand } from '../session/message-sender';
 
 export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayContext }): Promise<void> {
+  authenticated(app, ctx.auth);
   app.addHook('preHandler', async (request: FastifyRequest) => {
-    request.principal = await ctx.auth.fromHeader(request);
     // Validated by now; from here on the room id is the one Postgres, Kafka and the streams key by.
     const params = request.params as { roomId?: string };
     if (params.roomId !== undefined) params.roomId = canonicalUuid(params.roomId);
@@ -28,25 +29,25 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
 
   /** A member of an existing room, or the contract's 404/403. */
   async function requireMember(request: FastifyRequest, roomId: string): Promise<void> {
-    requireMembership((await ctx.store.access(roomId, request.principal!.user.id)).membership, roomId);
+    requireMembership((await ctx.store.access(roomId, principalOf(request).user.id)).membership, roomId);
   }
 
-  app.get('/api/rooms', async (request) => ({ rooms: await ctx.store.listRooms(request.principal!.user.id) }));
+  app.get('/api/rooms', async (request) => ({ rooms: await ctx.store.listRooms(principalOf(request).user.id) }));
 
   app.post<{ Body: CreateRoomBody }>('/api/rooms', { schema: { body: CreateRoomBody } }, async (request, reply) => {
     const name = request.body.name.trim();
     const problem = checkRoomName(name);
     if (problem) throw new ClientError('invalid_input', problem);
-    const room = await ctx.store.createRoom(name, request.principal!.user);
-    await ctx.memberships.memberJoined({ room: room.id, userId: request.principal!.user.id, lastSeq: 0 });
+    const room = await ctx.store.createRoom(name, principalOf(request).user);
+    await ctx.memberships.memberJoined({ room: room.id, userId: principalOf(request).user.id, lastSeq: 0 });
     return reply.status(201).send({ room });
   });
 
   app.post<{ Params: RoomParams }>('/api/rooms/:roomId/join', { schema: { params: RoomParams } }, async (request) => {
-    const joined = await ctx.store.joinRoom(request.params.roomId, request.principal!.user);
+    const joined = await ctx.store.joinRoom(request.params.roomId, principalOf(request).user);
     if (!joined) throw new ClientError('not_found', `unknown room ${request.params.roomId}`);
     if (joined.kind === 'dm') await requireMember(request, joined.room.id);
-    await ctx.memberships.memberJoined({ room: joined.room.id, userId: request.principal!.user.id, lastSeq: joined.lastSeq });
+    await ctx.memberships.memberJoined({ room: joined.room.id, userId: principalOf(request).user.id, lastSeq: joined.lastSeq });
     return { room: joined.room };
   });
 
@@ -73,7 +74,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     { schema: { params: RoomParams, body: SendMessageBody } },
     async (request, reply) => {
       const { clientMsgId, text } = request.body;
-      await ctx.sender.send(request.principal!.user, roomCommand({ type: 'send', room: request.params.roomId, clientMsgId, text }));
+      await ctx.sender.send(principalOf(request).user, roomCommand({ type: 'send', room: request.params.roomId, clientMsgId, text }));
       return reply.status(202).send({ clientMsgId });
     },
   );
@@ -84,7 +85,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     async (request, reply) => {
       const { roomId, seq } = request.params;
       const { clientMsgId, text } = request.body;
-      await ctx.sender.send(request.principal!.user, roomCommand({ type: 'edit', room: roomId, target: seq, clientMsgId, text }));
+      await ctx.sender.send(principalOf(request).user, roomCommand({ type: 'edit', room: roomId, target: seq, clientMsgId, text }));
       return reply.status(202).send({ clientMsgId });
     },
   );
@@ -93,7 +94,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     const { roomId, seq } = request.params;
     // Deleting is idempotent per message: the same key for every retry, in the server's own namespace.
     const clientMsgId = serverDeleteKey(seq);
-    await ctx.sender.send(request.principal!.user, roomCommand({ type: 'delete', room: roomId, target: seq, clientMsgId }));
+    await ctx.sender.send(principalOf(request).user, roomCommand({ type: 'delete', room: roomId, target: seq, clientMsgId }));
     return reply.status(202).send({ clientMsgId });
   });
 
@@ -104,13 +105,13 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
   });
 
   app.post<{ Params: RoomParams }>('/api/rooms/:roomId/typing', { schema: { params: RoomParams } }, async (request, reply) => {
-    await ctx.typing.notify(request.principal!.user, request.params.roomId);
+    await ctx.typing.notify(principalOf(request).user, request.params.roomId);
     return reply.status(202).send({});
   });
 
   app.post<{ Params: RoomParams }>('/api/rooms/:roomId/leave', { schema: { params: RoomParams } }, async (request) => {
     const { roomId } = request.params;
-    const user = request.principal!.user;
+    const user = principalOf(request).user;
     if (!(await ctx.store.leaveRoom(roomId, user.id))) await requireMember(request, roomId);
     // At once here; other gateways forget it when the member_left event reaches them.
     ctx.memberCache.forget(roomId, user.id);
@@ -123,12 +124,12 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     { schema: { params: RoomParams, body: ReadBody } },
     async (request) => {
       await requireMember(request, request.params.roomId);
-      return ctx.store.markRead(request.params.roomId, request.principal!.user.id, request.body.seq);
+      return ctx.store.markRead(request.params.roomId, principalOf(request).user.id, request.body.seq);
     },
   );
 
   app.post<{ Body: DirectMessageBody }>('/api/dms', { schema: { body: DirectMessageBody } }, async (request, reply) => {
-    const user = request.principal!.user;
+    const user = principalOf(request).user;
     const otherId = canonicalUuid(request.body.userId);
     if (otherId === user.id) throw new ClientError('invalid_input', 'a direct conversation needs another user');
     const opened = await ctx.store.openDirectRoom(user, otherId);

@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { get, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
-import { expiryDelayMs, takeOverResponse } from './stream-request';
+import { canTakeOverResponses, expiryDelayMs, takeOverResponse } from './stream-request';
 
 test('a taken-over response ends Fastify\'s part at once: its onResponse hooks run while the stream stays open', async () => {
   const app = Fastify();
@@ -44,4 +44,8 @@ test('a stream expires within the second after its token does: delays are whole 
   assert.equal(expiryDelayMs(expiresAt, expiresAt - 60_001), 61_000, 'never before the token expires');
   assert.equal(expiryDelayMs(expiresAt, expiresAt + 5), 0, 'already expired: at once');
   assert.equal(expiryDelayMs(Infinity, 0), 2 ** 31 - 1, 'capped at what setTimeout takes');
+});
+
+test('the start-up probe finds the response listener that takeOverResponse runs', async () => {
+  assert.equal(await canTakeOverResponses(), true);
 });

@@ -1,4 +1,4 @@
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { StreamQuery } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
@@ -55,7 +55,32 @@ export function takeOverResponse(reply: FastifyReply): ServerResponse {
   reply.hijack();
   const response = reply.raw;
   for (const listener of response.listeners('finish')) {
-    if (listener.name === 'onResFinished') (listener as () => void)();
+    if (listener.name === RESPONSE_LISTENER) (listener as () => void)();
   }
   return response;
+}
+
+/** Fastify's private name for it (lib/reply.js), which takeOverResponse depends on. */
+const RESPONSE_LISTENER = 'onResFinished';
+
+/**
+ * Whether this Fastify still names its response listener as takeOverResponse expects: asked once at start-up of
+ * a throwaway instance, so that an upgrade that renamed it is a warning in the log rather than a silent cost.
+ * Without it streams still work; each keeps Fastify's request objects, and its onResponse hooks run at its end.
+ */
+export async function canTakeOverResponses(): Promise<boolean> {
+  const probe = Fastify();
+  // Fastify listens for the end of a response only when something waits for it: a logger or an onResponse hook.
+  probe.addHook('onResponse', async () => undefined);
+  let found = false;
+  probe.get('/', (_request, reply) => {
+    found = reply.raw.listeners('finish').some((listener) => listener.name === RESPONSE_LISTENER);
+    return reply.send('');
+  });
+  try {
+    await probe.inject('/');
+  } finally {
+    await probe.close();
+  }
+  return found;
 }
