@@ -9,7 +9,8 @@ const end = (bench) => `<!-- /bench ${bench} -->`;
 
 /** `document` with the section of `bench` (its file) replaced by `section`, or with `section` appended if it has none. */
 export function replaceBenchSection(document, bench, section) {
-  const block = `${start(bench)}\n${section.trim()}\n${end(bench)}`;
+  // Blank lines about the markers, so that no markdown block (a table above all) runs into them.
+  const block = `${start(bench)}\n\n${section.trim()}\n\n${end(bench)}`;
   const from = document.indexOf(start(bench));
   if (from === -1) return `${document.trimEnd()}\n\n${block}\n`;
   const to = document.indexOf(end(bench), from);
@@ -19,15 +20,24 @@ export function replaceBenchSection(document, bench, section) {
 
 /**
  * A benchmark's section: its heading, `runLine` (when, the command, the machine), then its figures. `results` are the
- * markdown the benchmark printed, one per runtime and round; a comparison gets a subsection for each, and no charts,
- * which only single runs draw (docs/benchmarks/*.png would show another run's figures).
+ * markdown the benchmark printed, one per runtime and round; a comparison gets a subsection for each, which explains
+ * only what the subsections before it did not (their prose is the same, their tables are not), and no charts, which
+ * only single runs draw (docs/benchmarks/*.png would show another run's figures).
  */
 export function benchSection(runLine, results) {
   const heading = results[0].markdown.match(/^## .*$/m)?.[0] ?? '## (a benchmark without a heading)';
   const figures = (markdown) => markdown.replace(/^## .*\n/m, '').trim();
   if (results.length === 1) return `${heading}\n\n${runLine}\n\n${figures(results[0].markdown)}\n`;
-  const withoutCharts = (markdown) => figures(markdown).replace(/^!\[[^\]]*\]\(benchmarks\/[^)]*\)\n*/gm, '').trim();
-  return `${[heading, runLine, ...results.flatMap(({ label, markdown }) => [`### ${label}`, withoutCharts(markdown)])].join('\n\n')}\n`;
+  const said = new Set();
+  const subsection = ({ label, markdown }) => {
+    const paragraphs = figures(markdown)
+      .split(/\n{2,}/)
+      .filter((paragraph) => !/^!\[[^\]]*\]\(benchmarks\/[^)]*\)$/.test(paragraph));
+    const told = paragraphs.filter((paragraph) => paragraph.startsWith('|') || !said.has(paragraph));
+    for (const paragraph of paragraphs) said.add(paragraph);
+    return [`### ${label}`, ...told];
+  };
+  return `${[heading, runLine, ...results.flatMap(subsection)].join('\n\n')}\n`;
 }
 
 /** The command as it was typed, its BENCH_* settings included: a run with other settings measures something else. */

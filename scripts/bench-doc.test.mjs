@@ -9,17 +9,21 @@ const page = `# Benchmarks
 A summary, written by hand.
 
 <!-- bench services/a/bench/a.bench.ts -->
+
 ## A
 
 Run of yesterday: 10 messages/s.
+
 <!-- /bench services/a/bench/a.bench.ts -->
 
 History of A, written by hand.
 
 <!-- bench services/b/bench/b.bench.ts -->
+
 ## B
 
 Run of yesterday: 20 messages/s.
+
 <!-- /bench services/b/bench/b.bench.ts -->
 
 History of B.
@@ -37,12 +41,12 @@ test('running the same benchmark again keeps one section for it, not one per run
   }
   assert.equal(updated.split('<!-- bench services/b/bench/b.bench.ts -->').length, 2);
   assert.equal(updated.length, page.length - 'Run of yesterday: 20 messages/s.'.length + 'Run: 13 messages/s.'.length);
-  assert.match(updated, /## B\n\nRun: 13 messages\/s\.\n<!-- \/bench services\/b\/bench\/b\.bench\.ts -->\n\nHistory of B\.\n$/);
+  assert.match(updated, /## B\n\nRun: 13 messages\/s\.\n\n<!-- \/bench services\/b\/bench\/b\.bench\.ts -->\n\nHistory of B\.\n$/);
 });
 
 test('a benchmark the page does not have yet is appended after everything else', () => {
   const updated = replaceBenchSection(page, 'services/c/bench/c.bench.ts', '## C\n\nRun: 30 messages/s.\n');
-  assert.equal(updated, `${page}\n<!-- bench services/c/bench/c.bench.ts -->\n## C\n\nRun: 30 messages/s.\n<!-- /bench services/c/bench/c.bench.ts -->\n`);
+  assert.equal(updated, `${page}\n<!-- bench services/c/bench/c.bench.ts -->\n\n## C\n\nRun: 30 messages/s.\n\n<!-- /bench services/c/bench/c.bench.ts -->\n`);
 });
 
 test('a section whose end marker is gone is refused rather than overwriting the rest of the page', () => {
@@ -55,13 +59,13 @@ test('a single run is its heading, the run line and its figures', () => {
   assert.equal(benchSection('Run of today.', [{ label: 'Node v24', markdown }]), '## Fan-out\n\nRun of today.\n\nThe setup.\n\n| a | b |\n|---|---|\n\n![chart](benchmarks/fanout.png)\n');
 });
 
-test('a comparison has one heading and a subsection per runtime and round, without the charts it did not draw', () => {
-  const markdown = (n) => `## Fan-out\n\nThe setup.\n\n| ${n} |\n\n![chart](benchmarks/fanout.png)\n\nMore.\n`;
+test('a comparison has one heading, a subsection per runtime and round with its own tables, each explanation once, and no charts', () => {
+  const markdown = (n, note) => `## Fan-out\n\nThe setup.\n\n| ${n} |\n\n![chart](benchmarks/fanout.png)\n\n${note}\n`;
   const section = benchSection('Run of today.', [
-    { label: 'Node v20, round 1 of 1', markdown: markdown(1) },
-    { label: 'Node v24, round 1 of 1', markdown: markdown(2) },
+    { label: 'Node v20, round 1 of 1', markdown: markdown(1, 'More.') },
+    { label: 'Node v24, round 1 of 1', markdown: markdown(1, 'Other.') },
   ]);
-  assert.equal(section, '## Fan-out\n\nRun of today.\n\n### Node v20, round 1 of 1\n\nThe setup.\n\n| 1 |\n\nMore.\n\n### Node v24, round 1 of 1\n\nThe setup.\n\n| 2 |\n\nMore.\n');
+  assert.equal(section, '## Fan-out\n\nRun of today.\n\n### Node v20, round 1 of 1\n\nThe setup.\n\n| 1 |\n\nMore.\n\n### Node v24, round 1 of 1\n\n| 1 |\n\nOther.\n');
 });
 
 test('the command carries its BENCH_* settings, quoted where the shell needs it', () => {
