@@ -9,7 +9,7 @@ const end = (bench) => `<!-- /bench ${bench} -->`;
 
 /** `document` with the section of `bench` (its file) replaced by `section`, or with `section` appended if it has none. */
 export function replaceBenchSection(document, bench, section) {
-  // Blank lines about the markers, so that no markdown block (a table above all) runs into them.
+  // Blank lines around the markers, so that no markdown block (a table above all) runs into them.
   const block = `${start(bench)}\n\n${section.trim()}\n\n${end(bench)}`;
   const from = document.indexOf(start(bench));
   if (from === -1) return `${document.trimEnd()}\n\n${block}\n`;
@@ -44,7 +44,7 @@ export function benchSection(runLine, results) {
 export function commandLine(args, env) {
   const quote = (word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", "'\\''")}'`);
   const settings = Object.entries(env)
-    .filter(([name, value]) => name.startsWith('BENCH_') && value !== undefined)
+    .filter(([name]) => name.startsWith('BENCH_'))
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([name, value]) => `${name}=${quote(value)}`);
   return [...settings, 'npm run bench', ...(args.length ? ['--', ...args.map(quote)] : [])].join(' ');
