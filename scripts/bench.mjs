@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // `npm run bench`: benchmarks (not tests) against a throwaway Kafka and Postgres on
 // loopback. Each prints its figures; this script records them, with the command,
-// machine and date, at the top of docs/benchmarks.md.
-// `npm run bench -- presence` runs only the benchmarks whose path contains that text.
+// machine and date, in docs/benchmarks.md, where they replace that benchmark's previous run.
+// `npm run bench -- presence` runs only the benchmarks whose path contains that text; `--list` names them and runs none.
 // It holds /tmp/chat-heavy.lock for the whole run (taking it unless an ancestor holds it),
 // and raises the open-file limit of every benchmark process and the servers they start.
 import { spawn, spawnSync } from 'node:child_process';
@@ -10,13 +10,32 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { canKeepKafkaInMemory, startEphemeralInfra } from '../infra/local/ephemeral.mjs';
+import { HEADER, benchSection, commandLine, replaceBenchSection } from './bench-doc.mjs';
 import { ensureCentrifugo, ensureRsvgConvert, openFileLimit, reexecUnderHeavyLock, writePng } from './bench-tools.mjs';
+
+const BENCHES = [
+  'services/messaging/bench/pipeline.bench.ts',
+  'services/presence/bench/presence.bench.ts',
+  'services/gateway/bench/idle-connections.bench.ts',
+  'services/gateway/bench/fanout.bench.ts',
+  'services/gateway/bench/latency.bench.ts',
+  'services/gateway/bench/tracing-overhead.bench.ts',
+];
+const options = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
+const filters = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+const benches = BENCHES.filter((file) => filters.length === 0 || filters.some((filter) => file.includes(filter)));
+// Before the heavy lock: a listing waits for no one, and a mistyped option must not start a quarter-hour run of all.
+if (options.some((arg) => arg === '--list' || arg === '--help')) {
+  console.log(`npm run bench [-- <filter>...] [--node=<binary>[@<flags>]]... [--rounds=N]; a filter picks the benchmarks whose path contains it:
+${benches.map((file) => `  ${file}`).join('\n')}`);
+  process.exit(0);
+}
+const unknown = options.filter((arg) => !arg.startsWith('--node=') && !arg.startsWith('--rounds='));
+if (unknown.length > 0) throw new Error(`npm run bench: unknown option ${unknown.join(' ')} (--list names the benchmarks)`);
 
 reexecUnderHeavyLock();
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const options = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
-const filters = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 // `--node=<binary>[@<flags>]`, repeated: each benchmark runs on each of these in turn, `--rounds=N` times over
 // (alternated, so that the machine's noise falls on all alike), its servers on the same Node, with the flags as
 // BENCH_NODE_OPTIONS. `--node=default` is the Node this script runs on. Without it: this Node, once.
@@ -36,15 +55,6 @@ if (runtimes.length === 0) runtimes.push({ path: process.execPath, flags: proces
 const rounds = Number(options.find((arg) => arg.startsWith('--rounds='))?.slice('--rounds='.length) ?? 1);
 if (!Number.isInteger(rounds) || rounds < 1) throw new Error('--rounds= takes a whole number of at least 1');
 const compared = runtimes.length > 1 || rounds > 1;
-const benches = [
-  'services/messaging/bench/pipeline.bench.ts',
-  'services/presence/bench/presence.bench.ts',
-  'services/gateway/bench/idle-connections.bench.ts',
-  'services/gateway/bench/fanout.bench.ts',
-  'services/gateway/bench/latency.bench.ts',
-].filter(
-  (file) => filters.length === 0 || filters.some((filter) => file.includes(filter)),
-);
 
 // 20k+ connections per server: every benchmark process, and what it spawns, may hold 200k files
 // where the sandbox lets us raise the limit (CAP_SYS_RESOURCE); else as many as its hard limit.
@@ -79,7 +89,8 @@ function runBench(file, env, runtime) {
   });
 }
 
-if (benches.some((file) => file.startsWith('services/gateway/'))) {
+// The gateway's connection benchmarks run the peers and draw charts; its in-process tracing one does neither.
+if (benches.some((file) => /\/(idle-connections|fanout|latency)\.bench\.ts$/.test(file))) {
   // Built only when a chosen benchmark runs it: idle picks its systems by BENCH_IDLE_CASES, fanout and latency by
   // BENCH_SYSTEMS (both name every system when unset).
   const runsCentrifugo = (bench, variable) =>
@@ -107,7 +118,8 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 // keeps the broker's log on disk.
 const kafkaInMemory = process.env.BENCH_KAFKA_LOG !== 'disk' && canKeepKafkaInMemory();
 const infra = await startEphemeralInfra({ root, kind: 'bench', kafkaInMemory });
-const sections = [];
+/** What each benchmark printed, per runtime and round, in the order they ran. */
+const results = new Map(benches.map((file) => [file, []]));
 try {
   const env = {
     ...process.env,
@@ -136,7 +148,7 @@ try {
           writePng(svg, `${root}/docs/benchmarks/${name}.png`);
           console.log(`chart: docs/benchmarks/${name}.png`);
         }
-        sections.push(compared ? result.markdown.replace(/^(## .*)$/m, `$1 — ${runtime.label}, round ${round} of ${rounds}`) : result.markdown);
+        results.get(file).push({ label: `${runtime.label}, round ${round} of ${rounds}`, markdown: result.markdown });
       }
     }
   }
@@ -147,17 +159,11 @@ if (interrupted) process.exit(130);
 if (process.exitCode) process.exit();
 
 const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${runtimes.map((r) => r.label).join(' and ')}`;
-const args = process.argv.slice(2);
-const command = `npm run bench${args.length ? ` -- ${args.join(' ')}` : ''}`;
 const minutes = ((Date.now() - startedAt) / 60_000).toFixed(1);
-const run = `# Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC
-
-Command: \`${command}\` (${minutes} min). Machine: ${machine}; open files per process ${nofile.toLocaleString('en')};
-Kafka and Postgres on the same machine, shared and noisy; Postgres on disk (fsync on), the broker's log ${kafkaInMemory ? 'in memory (tmpfs)' : 'on the same disk'}.
-
-${sections.map((section) => section.replace(/^## /gm, '### ')).join('\n')}`;
+const runLine = `Run of ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC. Command: \`${commandLine(process.argv.slice(2), process.env)}\` (${minutes} min). Machine: ${machine}; open files per process ${nofile.toLocaleString('en')};
+Kafka and Postgres on the same machine, shared and noisy; Postgres on disk (fsync on), the broker's log ${kafkaInMemory ? 'in memory (tmpfs)' : 'on the same disk'}.`;
 const file = `${root}/docs/benchmarks.md`;
-const header = '# Benchmarks\n\nFigures from `npm run bench`, newest run first.\n\n';
-const previous = existsSync(file) ? readFileSync(file, 'utf8').split('\n').slice(4).join('\n') : '';
-writeFileSync(file, `${header}${run}\n${previous}`);
-console.log('recorded in docs/benchmarks.md');
+let document = existsSync(file) ? readFileSync(file, 'utf8') : HEADER;
+for (const [bench, printed] of results) document = replaceBenchSection(document, bench, benchSection(runLine, printed));
+writeFileSync(file, document);
+console.log(`recorded in docs/benchmarks.md: ${[...results.keys()].join(', ')}`);

@@ -13,7 +13,7 @@ export const MIN_NODE_MAJOR = 24;
 /**
  * V8 settings every service runs with, in the images (ENV NODE_OPTIONS) and here (npm start, the tests' services, the
  * benchmarks): Node 24's young generation grows to 64 MiB semi-spaces where Node 20's stopped at 16, and with it the
- * memory an idle connection holds (WebSocket 14.5 KiB instead of 6.4, SSE 23.5–23.9 instead of 16.2–16.5 on the idle
+ * memory an idle connection holds (WebSocket 14.5 KiB instead of 6.4, SSE 23.4–23.9 instead of 16.2–16.5 on the idle
  * benchmark of 2026-12-03, docs/benchmarks.md). The larger young generation bought 20–45 % more fan-out deliveries a
  * second at 4,000 messages/s in the same run; memory per connection is what a gateway runs out of first, so 16 MiB
  * it is. They go first in NODE_OPTIONS, so flags given after them win; the images set them as ENV NODE_OPTIONS, which
