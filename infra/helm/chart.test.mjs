@@ -201,10 +201,10 @@ test('every environment variable the chart sets is one the services read', () =>
   const sources = [
     'services/gateway/src/config.ts',
     'services/messaging/src/config.ts',
-    'services/presence/src/main.ts',
+    'services/presence/src/config.ts',
     'packages/kafka/src/connection.ts',
-    'packages/kafka/src/cli.ts',
-    'packages/db/src/cli.ts',
+    'packages/kafka/src/topic-setup.ts',
+    'packages/db/src/migrate.ts',
     'packages/runtime/src/logger.ts',
   ].map((file) => readFileSync(join(here, '../..', file), 'utf8'));
   // Read by libraries rather than our config: kafkajs and the OpenTelemetry SDK.
