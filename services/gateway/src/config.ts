@@ -43,8 +43,9 @@ export const gatewayConfigSpec = {
   sseRetryMs: int('SSE_RETRY_MS', 1_000, { min: 0, doc: 'The `retry:` hint: how long an EventSource waits before reconnecting.' }),
   maxStreamsPerUser: int('MAX_STREAMS_PER_USER', 50, { min: 1, doc: 'Open streams one user may hold on this replica.' }),
   maxStreamsPerIp: int('MAX_STREAMS_PER_IP', 20_000, { min: 1, doc: 'Open streams one client address may hold on this replica.' }),
+  // Parsed by http/trusted-proxies.ts.
   trustedProxies: list('TRUSTED_PROXIES', ['loopback'], {
-    doc: 'Proxies whose `X-Forwarded-For` is believed (http/trusted-proxies.ts): addresses, CIDRs, `loopback` (the local nginx) or `none`.',
+    doc: 'Proxies whose `X-Forwarded-For` is believed: addresses, CIDRs, `loopback` (the local nginx) or `none`.',
   }),
   sendRatePerSecond: int('SEND_RATE_PER_SECOND', 20, { min: 1, doc: 'Messages a user may send per second on this replica, once the burst is spent.' }),
   sendBurst: int('SEND_BURST', 50, { min: 1, doc: 'Messages a user may send at once on this replica.' }),
@@ -52,7 +53,10 @@ export const gatewayConfigSpec = {
     min: 50,
     doc: "How often this gateway reports its users' connection counts to the presence service.",
   }),
-  presenceTtlMs: int('PRESENCE_TTL_MS', 60_000, { min: 100, doc: 'A report holds this long: a gateway that dies takes its users offline after it.' }),
+  presenceTtlMs: int('PRESENCE_TTL_MS', 60_000, {
+    min: 100,
+    doc: "A report holds this long: a gateway that dies takes its users offline after it. The same as presence's.",
+  }),
   presencePollGraceMs: int('PRESENCE_POLL_GRACE_MS', 35_000, {
     min: 0,
     doc: 'A long poller is away between polls: it counts as connected this long after each answer (longest poll + margin).',
