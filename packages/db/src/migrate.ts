@@ -1,6 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Pool } from 'pg';
+import { str } from '@chat/runtime';
+
+/** What `migrate` (cli.ts) reads. */
+export const migrateConfigSpec = {
+  databaseUrl: str('DATABASE_URL', 'postgres://postgres@127.0.0.1:5433/chat', { doc: 'The Postgres database to migrate.' }),
+};
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations/', import.meta.url));
 

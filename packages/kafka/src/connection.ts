@@ -8,13 +8,14 @@ import { bool, ConfigError, list, oneOf, str } from '@chat/runtime';
  * secured cluster. Services spread this into their config spec.
  */
 export const kafkaConnectionConfigSpec = {
-  kafkaBrokers: list('KAFKA_BROKERS', ['127.0.0.1:9092']),
-  kafkaSsl: bool('KAFKA_SSL', false),
-  /** A PEM bundle of the brokers' CA; empty trusts the system CAs. */
-  kafkaSslCaFile: str('KAFKA_SSL_CA_FILE', ''),
-  kafkaSaslMechanism: oneOf('KAFKA_SASL_MECHANISM', ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const, 'none'),
-  kafkaSaslUsername: str('KAFKA_SASL_USERNAME', ''),
-  kafkaSaslPassword: str('KAFKA_SASL_PASSWORD', ''),
+  kafkaBrokers: list('KAFKA_BROKERS', ['127.0.0.1:9092'], { doc: 'Brokers to bootstrap from, as `host:port`.' }),
+  kafkaSsl: bool('KAFKA_SSL', false, { doc: 'TLS to the brokers.' }),
+  kafkaSslCaFile: str('KAFKA_SSL_CA_FILE', '', { doc: "A PEM bundle of the brokers' CA (needs `KAFKA_SSL`); empty trusts the system CAs." }),
+  kafkaSaslMechanism: oneOf('KAFKA_SASL_MECHANISM', ['none', 'plain', 'scram-sha-256', 'scram-sha-512'] as const, 'none', {
+    doc: 'SASL authentication to the brokers; any but `none` needs the username and password.',
+  }),
+  kafkaSaslUsername: str('KAFKA_SASL_USERNAME', '', { doc: 'The SASL user.' }),
+  kafkaSaslPassword: str('KAFKA_SASL_PASSWORD', '', { doc: "The SASL user's password." }),
 };
 
 export interface KafkaConnectionConfig {

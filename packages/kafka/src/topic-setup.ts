@@ -1,8 +1,30 @@
 import kafkajs, { type Admin } from 'kafkajs';
+import { int, str } from '@chat/runtime';
+import { kafkaConnectionConfigSpec } from './connection';
 import type { TopicNames } from './topics';
 
 // kafkajs is CommonJS: its enums are reachable through the default export only.
 const { ConfigResourceTypes } = kafkajs;
+
+/** What `create-topics` (cli.ts) reads; the chart's topic Job sets it from values.yaml's kafka.topics. */
+export const createTopicsConfigSpec = {
+  ...kafkaConnectionConfigSpec,
+  topicPrefix: str('KAFKA_TOPIC_PREFIX', '', { doc: 'Prepended to every topic name.' }),
+  partitions: int('TOPIC_PARTITIONS', 6, {
+    min: 1,
+    max: 10_000,
+    doc: 'Partitions of every topic. A topic that has fewer is an error, not grown: adding partitions moves rooms (docs/kafka.md).',
+  }),
+  replicationFactor: int('TOPIC_REPLICATION_FACTOR', 1, { min: 1, max: 32, doc: 'Replicas of each partition, for topics it creates.' }),
+  minInsyncReplicas: int('TOPIC_MIN_INSYNC_REPLICAS', 1, { min: 1, max: 32, doc: "Each topic's `min.insync.replicas`." }),
+  messagesRetentionMs: int('TOPIC_MESSAGES_RETENTION_MS', 7 * 24 * 3600 * 1000, { min: 60_000, doc: 'How long `chat.messages` keeps records (`retention.ms`).' }),
+  eventsRetentionMs: int('TOPIC_EVENTS_RETENTION_MS', 24 * 3600 * 1000, { min: 60_000, doc: 'How long `chat.events` keeps records (`retention.ms`).' }),
+  heartbeatsRetentionMs: int('TOPIC_HEARTBEATS_RETENTION_MS', 3600 * 1000, { min: 60_000, doc: 'How long `chat.presence.heartbeats` keeps records (`retention.ms`).' }),
+  deadLettersRetentionMs: int('TOPIC_DLQ_RETENTION_MS', 30 * 24 * 3600 * 1000, {
+    min: 60_000,
+    doc: 'How long `chat.messages.dlq` keeps records: long enough for an operator to look at what landed there and replay it (docs/kafka.md).',
+  }),
+};
 
 export interface TopicSettings {
   partitions: number;

@@ -3,11 +3,11 @@ import assert from 'node:assert/strict';
 import { bool, ConfigError, int, list, oneOf, readConfig, str } from './config';
 
 const spec = {
-  port: int('PORT', 8080, { min: 0, max: 65535 }),
-  brokers: list('KAFKA_BROKERS', ['127.0.0.1:9092']),
-  secret: str('JWT_SECRET'),
-  devLogin: bool('DEV_LOGIN', true),
-  level: oneOf('LOG_LEVEL', ['info', 'debug'] as const, 'info'),
+  port: int('PORT', 8080, { min: 0, max: 65535, doc: 'Port of the HTTP server.' }),
+  brokers: list('KAFKA_BROKERS', ['127.0.0.1:9092'], { doc: 'Brokers to bootstrap from.' }),
+  secret: str('JWT_SECRET', undefined, { doc: 'Signs the tokens.' }),
+  devLogin: bool('DEV_LOGIN', true, { doc: 'Login by name alone.', shownDefault: 'on' }),
+  level: oneOf('LOG_LEVEL', ['info', 'debug'] as const, 'info', { doc: 'How much is logged.' }),
 };
 
 test('defaults fill what the environment leaves out', () => {
@@ -33,4 +33,19 @@ test('every bad value is named in one error', () => {
       return true;
     },
   );
+});
+
+test('every field says what README shows of it: name, default, accepted values, description', () => {
+  assert.deepEqual(
+    Object.values(spec).map((field) => field.info),
+    [
+      { env: 'PORT', default: '`8080`', values: 'integer from 0 to 65535', doc: 'Port of the HTTP server.' },
+      { env: 'KAFKA_BROKERS', default: '`127.0.0.1:9092`', values: 'comma-separated', doc: 'Brokers to bootstrap from.' },
+      { env: 'JWT_SECRET', default: 'required', values: '', doc: 'Signs the tokens.' },
+      { env: 'DEV_LOGIN', default: 'on', values: '`true` or `false`', doc: 'Login by name alone.' },
+      { env: 'LOG_LEVEL', default: '`info`', values: '`info`, `debug`', doc: 'How much is logged.' },
+    ],
+  );
+  assert.equal(int('N', 1, { min: 1, doc: '' }).info.values, 'integer, at least 1');
+  assert.equal(str('S', '', { doc: '' }).info.default, 'empty');
 });

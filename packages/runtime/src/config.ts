@@ -1,11 +1,31 @@
 /**
  * Environment parsing with one clear error listing every bad or missing value.
- * A service declares its whole config in one object at start-up.
+ * A service declares its whole config in one object at start-up. Each field also
+ * says what it is for, so that README's environment tables are printed from these
+ * definitions (scripts/config-table.mjs) instead of written beside them.
  */
 
 type Env = Record<string, string | undefined>;
 
+/** What a definition says about its field. Markdown: it lands in README's tables as written. */
+export interface FieldDoc {
+  doc: string;
+  /** Stands in for a default that differs per machine (a host name, a path) or is not worth printing. */
+  shownDefault?: string;
+}
+
+/** A field as README's tables show it; markdown. */
+export interface FieldInfo {
+  env: string;
+  /** `required` when there is no default. */
+  default: string;
+  /** What is accepted, where it is more than any text: bounds, choices, a list. */
+  values: string;
+  doc: string;
+}
+
 interface Field<T> {
+  readonly info: FieldInfo;
   read(env: Env, problems: string[]): T;
 }
 
@@ -16,8 +36,15 @@ export class ConfigError extends Error {
   }
 }
 
-export function str(name: string, fallback?: string): Field<string> {
+const code = (text: string) => (text === '' ? 'empty' : `\`${text}\``);
+
+function info(env: string, fallback: string | undefined, values: string, { doc, shownDefault }: FieldDoc): FieldInfo {
+  return { env, default: shownDefault ?? (fallback === undefined ? 'required' : code(fallback)), values, doc };
+}
+
+export function str(name: string, fallback: string | undefined, about: FieldDoc): Field<string> {
   return {
+    info: info(name, fallback, '', about),
     read(env, problems) {
       const value = env[name];
       if (value !== undefined && value !== '') return value;
@@ -28,9 +55,16 @@ export function str(name: string, fallback?: string): Field<string> {
   };
 }
 
-export function int(name: string, fallback: number, bounds: { min?: number; max?: number } = {}): Field<number> {
-  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = bounds;
+function range({ min, max }: { min?: number; max?: number }): string {
+  if (min !== undefined && max !== undefined) return ` from ${min} to ${max}`;
+  if (min !== undefined) return `, at least ${min}`;
+  return max === undefined ? '' : `, at most ${max}`;
+}
+
+export function int(name: string, fallback: number, about: FieldDoc & { min?: number; max?: number }): Field<number> {
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = about;
   return {
+    info: info(name, String(fallback), `integer${range(about)}`, about),
     read(env, problems) {
       const raw = env[name];
       if (raw === undefined || raw === '') return fallback;
@@ -44,8 +78,9 @@ export function int(name: string, fallback: number, bounds: { min?: number; max?
   };
 }
 
-export function bool(name: string, fallback: boolean): Field<boolean> {
+export function bool(name: string, fallback: boolean, about: FieldDoc): Field<boolean> {
   return {
+    info: info(name, String(fallback), '`true` or `false`', about),
     read(env, problems) {
       const raw = env[name]?.toLowerCase();
       if (raw === undefined || raw === '') return fallback;
@@ -57,8 +92,9 @@ export function bool(name: string, fallback: boolean): Field<boolean> {
   };
 }
 
-export function list(name: string, fallback: string[]): Field<string[]> {
+export function list(name: string, fallback: string[], about: FieldDoc): Field<string[]> {
   return {
+    info: info(name, fallback.join(','), 'comma-separated', about),
     read(env) {
       const raw = env[name];
       if (raw === undefined || raw.trim() === '') return fallback;
@@ -70,8 +106,9 @@ export function list(name: string, fallback: string[]): Field<string[]> {
   };
 }
 
-export function oneOf<const T extends string>(name: string, choices: readonly T[], fallback: T): Field<T> {
+export function oneOf<const T extends string>(name: string, choices: readonly T[], fallback: T, about: FieldDoc): Field<T> {
   return {
+    info: info(name, fallback, choices.map(code).join(', '), about),
     read(env, problems) {
       const raw = env[name];
       if (raw === undefined || raw === '') return fallback;

@@ -1,6 +1,12 @@
 import pino, { type Logger } from 'pino';
+import { readConfig, str } from './config';
 
 export type { Logger };
+
+export const loggerConfigSpec = {
+  // Any text: pino refuses an unknown level at start-up itself.
+  logLevel: str('LOG_LEVEL', 'info', { doc: 'The least severe records written: `trace`, `debug`, `info`, `warn`, `error`, `fatal` or `silent`.' }),
+};
 
 /**
  * Structured JSON logs, one line per record, as Fastify writes them. Written synchronously, as Node
@@ -8,7 +14,7 @@ export type { Logger };
  * asynchronous default flushes its buffer once more on exit, a flush that sonic-boom 4 retries forever
  * when the reader has gone (EPIPE), so a service whose supervisor died never exited after SIGTERM.
  */
-export function createLogger(service: string, level = process.env.LOG_LEVEL ?? 'info'): Logger {
+export function createLogger(service: string, level = readConfig(loggerConfigSpec).logLevel): Logger {
   return pino(
     {
       level,

@@ -6,47 +6,62 @@ import { fileURLToPath } from 'node:url';
 const DEV_SECRET = 'dev-only-secret-change-me-0123456789abcdef';
 
 export const gatewayConfigSpec = {
-  host: str('HOST', '127.0.0.1'),
-  port: int('PORT', 8080, { min: 0, max: 65535 }),
-  databaseUrl: str('DATABASE_URL', 'postgres://postgres@127.0.0.1:5433/chat'),
+  host: str('HOST', '127.0.0.1', { doc: 'The address its HTTP server listens on.' }),
+  port: int('PORT', 8080, { min: 0, max: 65535, doc: 'The port of the API, the streams, the web app, `/healthz`, `/readyz` and `/metrics`.' }),
+  databaseUrl: str('DATABASE_URL', 'postgres://postgres@127.0.0.1:5433/chat', { doc: 'The Postgres database of rooms, members and messages.' }),
   ...kafkaConnectionConfigSpec,
-  topicPrefix: str('KAFKA_TOPIC_PREFIX', ''),
-  instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`),
-  /** HS256: a shared secret (the development login issues such tokens). RS256: an identity provider's key. */
-  jwtAlgorithm: oneOf('JWT_ALGORITHM', ['HS256', 'RS256'] as const, 'HS256'),
-  jwtSecret: str('JWT_SECRET', DEV_SECRET),
-  jwtPublicKey: str('JWT_PUBLIC_KEY', ''),
-  jwtJwksUrl: str('JWT_JWKS_URL', ''),
-  jwtIssuer: str('JWT_ISSUER', 'chat-dev'),
-  jwtAudience: str('JWT_AUDIENCE', ''),
-  tokenTtlSeconds: int('TOKEN_TTL_SECONDS', 3600, { min: 1 }),
-  /** `POST /api/login` by username alone: on for the local stack, off in a cluster. */
-  devLogin: bool('DEV_LOGIN', true),
-  /** Origins allowed to open WebSockets; empty means same-origin only. */
-  allowedOrigins: list('ALLOWED_ORIGINS', []),
-  /** The built web app (`npm run build -w web`; `npm start` builds it when missing or stale). */
-  webRoot: str('WEB_ROOT', fileURLToPath(new URL('../../../web/dist/', import.meta.url))),
-  /** A client whose unsent backlog passes this many bytes is cut off (it resumes from its cursor). */
-  maxBufferedBytes: int('WS_MAX_BUFFERED_BYTES', 1024 * 1024, { min: 1024 }),
-  pingIntervalMs: int('WS_PING_INTERVAL_MS', 25_000, { min: 100 }),
-  /** SSE comment lines keep proxies from closing idle streams; the contract asks for at most 15 s. */
-  sseHeartbeatMs: int('SSE_HEARTBEAT_MS', 15_000, { min: 100, max: 15_000 }),
-  /** The `retry:` hint: how long an EventSource waits before reconnecting. */
-  sseRetryMs: int('SSE_RETRY_MS', 1_000, { min: 0 }),
-  maxStreamsPerUser: int('MAX_STREAMS_PER_USER', 50, { min: 1 }),
-  maxStreamsPerIp: int('MAX_STREAMS_PER_IP', 20_000, { min: 1 }),
-  /** Proxies whose X-Forwarded-For is believed (http/trusted-proxies.ts): the local nginx by default. */
-  trustedProxies: list('TRUSTED_PROXIES', ['loopback']),
-  sendRatePerSecond: int('SEND_RATE_PER_SECOND', 20, { min: 1 }),
-  sendBurst: int('SEND_BURST', 50, { min: 1 }),
-  /** How often this gateway reports its users' connection counts to the presence service. */
-  presenceHeartbeatMs: int('PRESENCE_HEARTBEAT_MS', 30_000, { min: 50 }),
-  /** A report holds this long: a gateway that dies takes its users offline after it. */
-  presenceTtlMs: int('PRESENCE_TTL_MS', 60_000, { min: 100 }),
-  /** A long poller is away between polls: it counts as connected this long after each answer (longest poll + margin). */
-  presencePollGraceMs: int('PRESENCE_POLL_GRACE_MS', 35_000, { min: 0 }),
-  /** On SIGTERM, open streams are told to reconnect at random moments over this window. */
-  drainWindowMs: int('DRAIN_WINDOW_MS', 10_000, { min: 0 }),
+  topicPrefix: str('KAFKA_TOPIC_PREFIX', '', { doc: 'Prepended to every topic name (tests give each run its own topics).' }),
+  instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`, {
+    doc: 'Names this replica: its Kafka client id, its own consumer groups and its presence reports; unique per replica.',
+    shownDefault: '`<hostname>-<pid>`',
+  }),
+  jwtAlgorithm: oneOf('JWT_ALGORITHM', ['HS256', 'RS256'] as const, 'HS256', {
+    doc: "`HS256`: a shared secret (the development login issues such tokens). `RS256`: an identity provider's key.",
+  }),
+  jwtSecret: str('JWT_SECRET', DEV_SECRET, { doc: 'The HS256 secret.', shownDefault: 'a development secret (a warning is logged)' }),
+  jwtPublicKey: str('JWT_PUBLIC_KEY', '', { doc: "RS256: the identity provider's public key (PEM)." }),
+  jwtJwksUrl: str('JWT_JWKS_URL', '', { doc: "RS256: the identity provider's JWKS URL, instead of `JWT_PUBLIC_KEY`." }),
+  jwtIssuer: str('JWT_ISSUER', 'chat-dev', { doc: 'The `iss` a token must carry (and the development login writes).' }),
+  jwtAudience: str('JWT_AUDIENCE', '', { doc: 'The `aud` a token must carry (and the development login writes); empty checks none.' }),
+  tokenTtlSeconds: int('TOKEN_TTL_SECONDS', 3600, { min: 1, doc: 'How long a token of the development login holds.' }),
+  devLogin: bool('DEV_LOGIN', true, { doc: '`POST /api/login` by username alone (HS256 only): on for the local stack, off in a cluster.' }),
+  allowedOrigins: list('ALLOWED_ORIGINS', [], { doc: 'Origins allowed to open WebSockets; empty means same-origin only.' }),
+  webRoot: str('WEB_ROOT', fileURLToPath(new URL('../../../web/dist/', import.meta.url)), {
+    doc: 'The built web app (`npm run build -w web`; `npm start` builds it when missing or stale).',
+    shownDefault: '`web/dist/` of this checkout',
+  }),
+  maxBufferedBytes: int('WS_MAX_BUFFERED_BYTES', 1024 * 1024, {
+    min: 1024,
+    doc: 'A client whose unsent backlog passes this many bytes is cut off (it resumes from its cursor).',
+  }),
+  pingIntervalMs: int('WS_PING_INTERVAL_MS', 25_000, { min: 100, doc: 'WebSocket pings; a socket silent for two intervals is dropped.' }),
+  sseHeartbeatMs: int('SSE_HEARTBEAT_MS', 15_000, {
+    min: 100,
+    max: 15_000,
+    doc: 'SSE comment lines keep proxies from closing idle streams; the contract asks for at most 15 s.',
+  }),
+  sseRetryMs: int('SSE_RETRY_MS', 1_000, { min: 0, doc: 'The `retry:` hint: how long an EventSource waits before reconnecting.' }),
+  maxStreamsPerUser: int('MAX_STREAMS_PER_USER', 50, { min: 1, doc: 'Open streams one user may hold on this replica.' }),
+  maxStreamsPerIp: int('MAX_STREAMS_PER_IP', 20_000, { min: 1, doc: 'Open streams one client address may hold on this replica.' }),
+  // Parsed by http/trusted-proxies.ts.
+  trustedProxies: list('TRUSTED_PROXIES', ['loopback'], {
+    doc: 'Proxies whose `X-Forwarded-For` is believed: addresses, CIDRs, `loopback` (the local nginx) or `none`.',
+  }),
+  sendRatePerSecond: int('SEND_RATE_PER_SECOND', 20, { min: 1, doc: 'Messages a user may send per second on this replica, once the burst is spent.' }),
+  sendBurst: int('SEND_BURST', 50, { min: 1, doc: 'Messages a user may send at once on this replica.' }),
+  presenceHeartbeatMs: int('PRESENCE_HEARTBEAT_MS', 30_000, {
+    min: 50,
+    doc: "How often this gateway reports its users' connection counts to the presence service.",
+  }),
+  presenceTtlMs: int('PRESENCE_TTL_MS', 60_000, {
+    min: 100,
+    doc: "A report holds this long: a gateway that dies takes its users offline after it. The same as presence's.",
+  }),
+  presencePollGraceMs: int('PRESENCE_POLL_GRACE_MS', 35_000, {
+    min: 0,
+    doc: 'A long poller is away between polls: it counts as connected this long after each answer (longest poll + margin).',
+  }),
+  drainWindowMs: int('DRAIN_WINDOW_MS', 10_000, { min: 0, doc: 'On SIGTERM, open streams are told to reconnect at random moments over this window.' }),
 };
 
 export type GatewayConfig = ReturnType<typeof loadGatewayConfig>;

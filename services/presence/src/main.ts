@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { BatchingProducer, ConsumerLag, createKafka, decodeHeartbeat, encodePresence, kafkaConnection, kafkaConnectionConfigSpec, topicNames, type PresenceRecord } from '@chat/kafka';
-import { createLogger, createServiceApp, installProcessPolicy, int, onShutdownSignal, readConfig, str } from '@chat/runtime';
-import { hostname } from 'node:os';
+import { BatchingProducer, ConsumerLag, createKafka, decodeHeartbeat, encodePresence, kafkaConnection, topicNames, type PresenceRecord } from '@chat/kafka';
+import { createLogger, createServiceApp, installProcessPolicy, onShutdownSignal, readConfig } from '@chat/runtime';
+import { presenceConfigSpec } from './config';
 import { PresenceTracker } from './presence-tracker';
 import { readPublishedStatuses } from './status-log';
 import { Gauge, Registry } from 'prom-client';
@@ -9,16 +9,7 @@ import { Gauge, Registry } from 'prom-client';
 const logger = createLogger('presence');
 const registry = new Registry();
 installProcessPolicy(logger, registry);
-const config = readConfig({
-  host: str('HOST', '127.0.0.1'),
-  port: int('PORT', 8082, { min: 0, max: 65535 }),
-  ...kafkaConnectionConfigSpec,
-  topicPrefix: str('KAFKA_TOPIC_PREFIX', ''),
-  consumerGroup: str('PRESENCE_CONSUMER_GROUP', 'presence'),
-  /** Offline this long after a gateway's last report (gateways report every PRESENCE_HEARTBEAT_MS). */
-  ttlMs: int('PRESENCE_TTL_MS', 60_000, { min: 100 }),
-  instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`),
-});
+const config = readConfig(presenceConfigSpec);
 const topics = topicNames(config.topicPrefix);
 const kafka = createKafka({ ...kafkaConnection(config), clientId: `presence-${config.instanceId}` }, logger);
 const consumer = kafka.consumer({ groupId: config.consumerGroup, sessionTimeout: 10_000, heartbeatInterval: 2_000, maxWaitTimeInMs: 100 });
