@@ -12,7 +12,7 @@ import { ensureHelmTools } from './tools/install-tools.mjs';
 import { migrateConfigSpec } from '@chat/db';
 import { createTopicsConfigSpec } from '@chat/kafka';
 import { loggerConfigSpec } from '@chat/runtime';
-import { MAX_FRAME_BYTES } from '../../services/gateway/src/app.ts';
+import { MAX_FRAME_BYTES } from '@chat/protocol';
 import { gatewayConfigSpec } from '../../services/gateway/src/config.ts';
 import { messagingConfigSpec } from '../../services/messaging/src/config.ts';
 import { presenceConfigSpec } from '../../services/presence/src/config.ts';
