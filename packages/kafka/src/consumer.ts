@@ -24,7 +24,7 @@ export type ManagedRunConfig = Omit<ConsumerRunConfig, 'eachBatch' | 'eachMessag
 
 /**
  * A kafkajs consumer group member with the one policy every service's consumers share; what each does with its
- * batches (offsets, seeks, tracing) stays with it, through `consumer`.
+ * batches (offsets, seeks, tracing) stays with it, through `kafkajs`.
  *
  * - **Ready** once it has joined its group, and again after every rejoin; not ready from a crash or a stop until
  *   then. A rebalance leaves it ready: it pauses every member of the group at once and the group ends it on its own,
@@ -43,7 +43,7 @@ export type ManagedRunConfig = Omit<ConsumerRunConfig, 'eachBatch' | 'eachMessag
  */
 export class ManagedConsumer {
   /** The kafkajs consumer, for what stays with its user: committing offsets, seeking, its own event listeners. */
-  readonly consumer: Consumer;
+  readonly kafkajs: Consumer;
   readonly group: string;
   private ready = false;
   private stopping = false;
@@ -55,10 +55,10 @@ export class ManagedConsumer {
   constructor(private readonly options: ManagedConsumerOptions) {
     this.group = options.config.groupId;
     this.exit = options.exit ?? ((code) => process.exit(code));
-    this.consumer = options.kafka.consumer(options.config);
+    this.kafkajs = options.kafka.consumer(options.config);
     const { metrics } = options;
     this.lag = new ConsumerLag(metrics, this.group);
-    this.lag.watch(this.consumer);
+    this.lag.watch(this.kafkajs);
     this.readiness = sharedMetric(
       metrics,
       'chat_kafka_consumer_ready',
@@ -82,14 +82,14 @@ export class ManagedConsumer {
         }),
     );
     this.setReady(false);
-    const { GROUP_JOIN, STOP, CRASH } = this.consumer.events;
-    this.consumer.on(GROUP_JOIN, (event) => {
+    const { GROUP_JOIN, STOP, CRASH } = this.kafkajs.events;
+    this.kafkajs.on(GROUP_JOIN, (event) => {
       this.setReady(true);
       options.logger.info({ group: this.group, assignment: event.payload.memberAssignment }, 'joined consumer group');
     });
     // kafkajs stops the consumer before it reports a crash, and on stop() or disconnect().
-    this.consumer.on(STOP, () => this.setReady(false));
-    this.consumer.on(CRASH, (event) => this.crashed(event.payload.error, event.payload.restart));
+    this.kafkajs.on(STOP, () => this.setReady(false));
+    this.kafkajs.on(CRASH, (event) => this.crashed(event.payload.error, event.payload.restart));
   }
 
   get isReady(): boolean {
@@ -97,9 +97,9 @@ export class ManagedConsumer {
   }
 
   async start(run: ManagedRunConfig): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.topic, fromBeginning: this.options.fromBeginning });
-    await this.consumer.run({
+    await this.kafkajs.connect();
+    await this.kafkajs.subscribe({ topic: this.options.topic, fromBeginning: this.options.fromBeginning });
+    await this.kafkajs.run({
       ...run,
       eachBatch: (payload) => {
         this.lag.observe(payload.batch);
@@ -112,7 +112,7 @@ export class ManagedConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     this.setReady(false);
-    await this.consumer.disconnect();
+    await this.kafkajs.disconnect();
   }
 
   private crashed(error: Error, restart: boolean): void {

@@ -79,6 +79,7 @@ const presence = new PresenceView(
     fanOutPresence(record).catch((error: unknown) => logger.warn({ err: error, user: record.user.id }, 'presence fan-out failed'));
   },
   logger,
+  registry,
 );
 
 /** One presence event per room of the user that has streams here, serialised once per room. */
@@ -143,7 +144,7 @@ const ctx: GatewayContext = {
   metrics,
   isAccepting: () => accepting,
 };
-const app = await buildGatewayApp(ctx, () => accepting && feed.isJoined, registry);
+const app = await buildGatewayApp(ctx, () => accepting && feed.isReady && presence.isReady, registry);
 
 onShutdownSignal(
   logger,
