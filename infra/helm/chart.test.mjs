@@ -201,7 +201,7 @@ test('every environment variable the chart sets is one the services read', () =>
   const sources = [
     'services/gateway/src/config.ts',
     'services/messaging/src/config.ts',
-    'services/presence/src/main.ts',
+    'services/presence/src/config.ts',
     'packages/kafka/src/connection.ts',
     'packages/kafka/src/cli.ts',
     'packages/db/src/cli.ts',
