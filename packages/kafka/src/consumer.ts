@@ -44,7 +44,7 @@ export type ManagedRunConfig = Omit<ConsumerRunConfig, 'eachBatch' | 'eachMessag
 export class ManagedConsumer {
   /** The kafkajs consumer, for what stays with its user: committing offsets, seeking, its own event listeners. */
   readonly kafkajs: Consumer;
-  readonly group: string;
+  private readonly group: string;
   private ready = false;
   private stopping = false;
   private readonly lag: ConsumerLag;
