@@ -9,4 +9,5 @@ export type { Kafka, Consumer, EachBatchPayload, Admin } from 'kafkajs';
 export * from './presence-records';
 export * from './tracing';
 export * from './consumer-lag';
+export * from './consumer';
 export * from './metrics';

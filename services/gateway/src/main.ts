@@ -63,7 +63,14 @@ const reporter = new PresenceReporter(producer, {
   ttlMs: config.presenceTtlMs,
   pollGraceMs: config.presencePollGraceMs,
 });
-const presence = new PresenceView(kafka, topicNames(config.topicPrefix).presence, config.instanceId, (record) => router.presenceChanged(record), logger);
+const presence = new PresenceView(
+  kafka,
+  topicNames(config.topicPrefix).presence,
+  config.instanceId,
+  (record) => router.presenceChanged(record),
+  logger,
+  registry,
+);
 const typing = new TypingNotifier(memberCache, producer);
 const sweep = setInterval(() => {
   sendRate.sweep();
@@ -106,7 +113,7 @@ const ctx: GatewayContext = {
   metrics,
   isAccepting: () => accepting,
 };
-const app = await buildGatewayApp(ctx, () => accepting && feed.isJoined, registry);
+const app = await buildGatewayApp(ctx, () => accepting && feed.isReady && presence.isReady, registry);
 
 onShutdownSignal(
   logger,

@@ -1,5 +1,5 @@
 import { createPool } from '@chat/db';
-import { BatchingProducer, ConsumerLag, createKafka, kafkaConnection, LATENCY_BUCKETS_SECONDS, topicNames } from '@chat/kafka';
+import { BatchingProducer, createKafka, kafkaConnection, LATENCY_BUCKETS_SECONDS, topicNames } from '@chat/kafka';
 import { createLogger, createServiceApp, installProcessPolicy, onShutdownSignal } from '@chat/runtime';
 import { loadMessagingConfig } from './config';
 import { PgMessageWriter } from './db/message-writer';
@@ -37,7 +37,7 @@ const consumer = new CommandConsumer({
   writer: new PgMessageWriter(pool),
   logger,
   partitionsConcurrently: config.partitionsConcurrently,
-  lag: new ConsumerLag(registry, config.consumerGroup),
+  metrics: registry,
   producer: new BatchingProducer(kafka, { metrics: registry }),
   onDeadLetter: (reason) => deadLetters.inc({ reason }),
   onBatchPersisted: (size, seconds) => {
@@ -47,7 +47,7 @@ const consumer = new CommandConsumer({
 });
 
 let draining = false;
-const app = createServiceApp({ logger, isReady: () => !draining && consumer.isJoined, metrics: registry });
+const app = createServiceApp({ logger, isReady: () => !draining && consumer.isReady, metrics: registry });
 
 onShutdownSignal(logger, async () => {
   draining = true;

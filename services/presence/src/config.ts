@@ -1,5 +1,5 @@
 import { kafkaConnectionConfigSpec } from '@chat/kafka';
-import { int, str } from '@chat/runtime';
+import { int, readConfig, str } from '@chat/runtime';
 import { hostname } from 'node:os';
 
 export const presenceConfigSpec = {
@@ -14,3 +14,9 @@ export const presenceConfigSpec = {
   }),
   instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`, { doc: 'Names this replica in its Kafka client id.', shownDefault: '`<hostname>-<pid>`' }),
 };
+
+export type PresenceConfig = ReturnType<typeof loadPresenceConfig>;
+
+export function loadPresenceConfig(env: Record<string, string | undefined> = process.env) {
+  return readConfig(presenceConfigSpec, env);
+}

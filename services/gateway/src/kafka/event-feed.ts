@@ -1,7 +1,7 @@
-import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
+import type { Kafka, KafkaMessage } from 'kafkajs';
 import { context, trace } from '@opentelemetry/api';
 import type { Registry } from 'prom-client';
-import { ConsumerLag, decodeFeedRecord, isTraced, OffsetCommitter, startProcessSpan, type FeedRecord } from '@chat/kafka';
+import { decodeFeedRecord, isTraced, ManagedConsumer, OffsetCommitter, startProcessSpan, type FeedRecord } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 
 /**
@@ -15,53 +15,45 @@ import type { Logger } from '@chat/runtime';
  * span per event per gateway, however many members the room has here.
  */
 export class EventFeed {
-  private readonly consumer: Consumer;
+  private readonly consumer: ManagedConsumer;
   private readonly committer: OffsetCommitter;
-  private joined = false;
-  private readonly lag: ConsumerLag;
 
   constructor(
     kafka: Kafka,
-    private readonly topic: string,
+    topic: string,
     instanceId: string,
     /** Returns how many local streams the record reached. */
     private readonly deliver: (record: FeedRecord) => number,
     private readonly logger: Logger,
     metrics: Registry,
   ) {
-    const groupId = `gateway-${instanceId}`;
-    this.lag = new ConsumerLag(metrics, groupId);
-    this.consumer = kafka.consumer({
-      groupId,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 2_000,
-      maxWaitTimeInMs: 250,
-      allowAutoTopicCreation: false,
+    this.consumer = new ManagedConsumer({
+      kafka,
+      config: {
+        groupId: `gateway-${instanceId}`,
+        sessionTimeout: 10_000,
+        heartbeatInterval: 2_000,
+        maxWaitTimeInMs: 250,
+        allowAutoTopicCreation: false,
+      },
+      topic,
+      fromBeginning: false,
+      logger,
+      metrics,
     });
-    this.committer = new OffsetCommitter(this.consumer, 1_000, (error) => logger.warn({ err: error }, 'event feed offset commit failed'));
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
-      this.joined = true;
-    });
-    this.consumer.on(this.consumer.events.CRASH, (event) => {
-      this.joined = false;
-      logger.error({ err: event.payload.error }, 'event feed crashed');
-    });
-    this.lag.watch(this.consumer);
+    this.committer = new OffsetCommitter(this.consumer.kafkajs, 1_000, (error) => logger.warn({ err: error }, 'event feed offset commit failed'));
   }
 
-  get isJoined(): boolean {
-    return this.joined;
+  get isReady(): boolean {
+    return this.consumer.isReady;
   }
 
   async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: false });
-    await this.consumer.run({
+    await this.consumer.start({
       // Committed (each second, off the delivery path) so that a consumer restarting after a crash
       // goes on where it was instead of skipping to the end.
       autoCommit: false,
       eachBatch: async ({ batch }) => {
-        this.lag.observe(batch);
         for (const message of batch.messages) {
           const record = decodeFeedRecord(message.value);
           if (!record) this.logger.warn({ offset: message.offset, partition: batch.partition }, 'skipping an unreadable room event');
@@ -86,6 +78,6 @@ export class EventFeed {
 
   async stop(): Promise<void> {
     await this.committer.stop();
-    await this.consumer.disconnect();
+    await this.consumer.stop();
   }
 }

@@ -1,5 +1,6 @@
-import type { Consumer, Kafka } from 'kafkajs';
-import { decodePresence, type PresenceRecord } from '@chat/kafka';
+import type { Kafka } from 'kafkajs';
+import type { Registry } from 'prom-client';
+import { decodePresence, ManagedConsumer, type PresenceRecord } from '@chat/kafka';
 import type { UserRef } from '@chat/protocol';
 import type { Logger } from '@chat/runtime';
 
@@ -9,16 +10,28 @@ import type { Logger } from '@chat/runtime';
  */
 export class PresenceView {
   private readonly online = new Map<string, UserRef>();
-  private readonly consumer: Consumer;
+  private readonly consumer: ManagedConsumer;
 
   constructor(
     kafka: Kafka,
-    private readonly topic: string,
+    topic: string,
     instanceId: string,
     private readonly onChange: (record: PresenceRecord) => void,
     private readonly logger: Logger,
+    metrics: Registry,
   ) {
-    this.consumer = kafka.consumer({ groupId: `gateway-presence-${instanceId}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000 });
+    this.consumer = new ManagedConsumer({
+      kafka,
+      config: { groupId: `gateway-presence-${instanceId}`, maxWaitTimeInMs: 100, sessionTimeout: 10_000 },
+      topic,
+      fromBeginning: true,
+      logger,
+      metrics,
+    });
+  }
+
+  get isReady(): boolean {
+    return this.consumer.isReady;
   }
 
   isOnline(userId: string): boolean {
@@ -30,29 +43,30 @@ export class PresenceView {
     return this.online.get(userId);
   }
 
-  async start(): Promise<void> {
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.topic, fromBeginning: true });
-    await this.consumer.run({
+  start(): Promise<void> {
+    return this.consumer.start({
       autoCommit: false,
-      eachMessage: async ({ message }) => {
-        const record = decodePresence(message.value);
-        if (!record) return;
-        const wasOnline = this.online.has(record.user.id);
-        if (record.status === 'online') this.online.set(record.user.id, record.user);
-        else this.online.delete(record.user.id);
-        if (wasOnline !== (record.status === 'online')) {
-          try {
-            this.onChange(record);
-          } catch (error) {
-            this.logger.warn({ err: error }, 'presence fan-out failed');
-          }
-        }
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) this.apply(decodePresence(message.value));
       },
     });
   }
 
+  private apply(record: PresenceRecord | null): void {
+    if (!record) return;
+    const wasOnline = this.online.has(record.user.id);
+    if (record.status === 'online') this.online.set(record.user.id, record.user);
+    else this.online.delete(record.user.id);
+    if (wasOnline !== (record.status === 'online')) {
+      try {
+        this.onChange(record);
+      } catch (error) {
+        this.logger.warn({ err: error }, 'presence fan-out failed');
+      }
+    }
+  }
+
   stop(): Promise<void> {
-    return this.consumer.disconnect();
+    return this.consumer.stop();
   }
 }

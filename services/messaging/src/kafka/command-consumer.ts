@@ -1,5 +1,6 @@
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
-import { BatchingProducer, decodeSendCommand, encodeLogEntry, OffsetCommitter, type ConsumerLag, type SendCommand, type TopicNames } from '@chat/kafka';
+import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import { Registry } from 'prom-client';
+import { BatchingProducer, decodeSendCommand, encodeLogEntry, ManagedConsumer, OffsetCommitter, type SendCommand, type TopicNames } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 import type { MessageWriter, RejectedCommand } from '../db/message-writer';
 import { BatchTrace } from './batch-trace';
@@ -36,8 +37,8 @@ export interface CommandConsumerOptions {
   partitionsConcurrently: number;
   /** Told of every persisted batch: its size and how long the Postgres transaction took. */
   onBatchPersisted?: (size: number, seconds: number) => void;
-  /** Told of every fetched batch, for the lag it leaves behind. */
-  lag?: ConsumerLag;
+  /** Where the consumer's lag, readiness and crashes are counted; a registry of its own by default (tests). */
+  metrics?: Registry;
   /** What it publishes with; a BatchingProducer without metrics by default (tests inject failures with their own). */
   producer?: EventProducer;
   /** Told of every record sent to the dead-letter topic. */
@@ -59,47 +60,42 @@ export interface CommandConsumerOptions {
  * replay publishes it and what follows.
  */
 export class CommandConsumer {
-  private readonly consumer: Consumer;
+  private readonly consumer: ManagedConsumer;
   private readonly producer: EventProducer;
   private readonly committer: OffsetCommitter;
   /** Per partition, the publish of its last batch, which may still be in flight. */
   private readonly publishing = new Map<number, Publish>();
-  private joined = false;
   private stopping = false;
 
   constructor(private readonly options: CommandConsumerOptions) {
-    this.consumer = options.kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 2_000,
-      rebalanceTimeout: 20_000,
-      maxWaitTimeInMs: 100,
-      allowAutoTopicCreation: false,
+    this.consumer = new ManagedConsumer({
+      kafka: options.kafka,
+      config: {
+        groupId: options.groupId,
+        sessionTimeout: 10_000,
+        heartbeatInterval: 2_000,
+        rebalanceTimeout: 20_000,
+        maxWaitTimeInMs: 100,
+        allowAutoTopicCreation: false,
+      },
+      topic: options.topics.messages,
+      fromBeginning: true,
+      logger: options.logger,
+      metrics: options.metrics ?? new Registry(),
     });
     this.producer = options.producer ?? new BatchingProducer(options.kafka);
-    this.committer = new OffsetCommitter(this.consumer, COMMIT_INTERVAL_MS, (error) =>
+    this.committer = new OffsetCommitter(this.consumer.kafkajs, COMMIT_INTERVAL_MS, (error) =>
       options.logger.warn({ err: error }, 'offset commit failed; the next one carries it'),
     );
-    this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
-      this.joined = true;
-      options.logger.info({ assignment: event.payload.memberAssignment }, 'joined consumer group');
-    });
-    this.consumer.on(this.consumer.events.CRASH, (event) => {
-      this.joined = false;
-      options.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
-    });
-    options.lag?.watch(this.consumer);
   }
 
-  get isJoined(): boolean {
-    return this.joined;
+  get isReady(): boolean {
+    return this.consumer.isReady;
   }
 
   async start(): Promise<void> {
     await this.producer.connect();
-    await this.consumer.connect();
-    await this.consumer.subscribe({ topic: this.options.topics.messages, fromBeginning: true });
-    await this.consumer.run({
+    await this.consumer.start({
       // A batch's offsets are resolved once it is stored, which only moves the fetch on; they are committed
       // once its events are published, every COMMIT_INTERVAL_MS off the fetch loop: a crash replays a little
       // more, which the unique keys make harmless, and no batch waits for a commit round trip (see OffsetCommitter).
@@ -112,7 +108,6 @@ export class CommandConsumer {
   }
 
   private async processBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload): Promise<void> {
-    this.options.lag?.observe(batch);
     if (batch.messages.length === 0 || !isRunning() || isStale()) return;
     const commands: SendCommand[] = [];
     const origins = new Map<SendCommand, KafkaMessage>();
@@ -215,7 +210,7 @@ export class CommandConsumer {
   private replay(topic: string, partition: number, failed: Publish): void {
     if (this.stopping || this.publishing.get(partition) !== failed) return;
     try {
-      this.consumer.seek({ topic, partition, offset: failed.firstOffset });
+      this.consumer.kafkajs.seek({ topic, partition, offset: failed.firstOffset });
     } catch (error) {
       // kafkajs refuses a seek (synchronously) while it restarts the consumer. The failed publish stays the
       // partition's last, so no later batch publishes before it (each finds it failed and returns), and the seek
@@ -239,7 +234,7 @@ export class CommandConsumer {
     // then leaves the group so a peer takes over at once; publishes still in flight finish before the producer closes.
     this.stopping = true;
     await this.committer.stop();
-    await this.consumer.disconnect();
+    await this.consumer.stop();
     await this.producer.disconnect();
   }
 }
