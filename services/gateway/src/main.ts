@@ -18,7 +18,7 @@ import { MembershipCache } from './session/membership-cache';
 import { SendRateLimiter } from './session/send-rate';
 import { TypingNotifier } from './session/typing';
 import { PresenceReporter } from './presence/reporter';
-import { PresenceView } from './presence/view';
+import { PresenceView } from './kafka/presence-view';
 import { GatewayMetrics } from './metrics';
 import { Registry } from 'prom-client';
 

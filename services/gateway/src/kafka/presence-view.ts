@@ -6,7 +6,7 @@ import type { Logger } from '@chat/runtime';
 
 /**
  * This gateway's copy of everyone's status, read whole from the compacted
- * presence topic; `onChange` fans changes out to local streams.
+ * presence topic; `onChange` (the feed router) fans changes out to local streams.
  */
 export class PresenceView {
   private readonly online = new Map<string, UserRef>();
