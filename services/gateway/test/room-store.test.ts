@@ -5,6 +5,8 @@ import { randomUUID } from 'node:crypto';
 import type { Pool } from '@chat/db';
 import { createTestDatabase, type TestDatabase } from '@chat/testkit';
 import { PgRoomStore } from '../src/db/room-store';
+import { MemoryRoomStore } from '../src/memory/room-store';
+import type { RoomStore } from '../src/ports/room-store';
 
 let db: TestDatabase;
 let store: PgRoomStore;
@@ -46,4 +48,35 @@ test('the most rooms a stream may name, 1,024, take one statement', async () => 
   assert.equal(access.size, 1_024);
   assert.equal(access.get(rooms[0]!)?.membership, 'member');
   assert.equal([...access.values()].filter((a) => a.membership === 'no_room').length, 1_023);
+});
+
+test('the in-memory store, which the session unit tests run on, answers as Postgres does', async () => {
+  /** One story of users, rooms, joins and leaves; ids are replaced by labels, so two stores' answers compare. */
+  async function story(rooms: RoomStore, suffix: string) {
+    const labels = new Map<string, string>();
+    const label = (id: string, name: string) => (labels.set(id, name), name);
+    const named = (value: unknown) => JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' && labels.has(v) ? labels.get(v) : v)));
+    const [ann, ben, cat] = await Promise.all(['ann', 'ben', 'cat'].map((name) => rooms.upsertUser(`${name}-${suffix}`)));
+    label(ann!.id, 'ann');
+    label(ben!.id, 'ben');
+    label(cat!.id, 'cat');
+    const again = await rooms.upsertUser(`ann-${suffix}`);
+    const group = await rooms.createRoom('group', ann!);
+    label(group.id, 'group');
+    const answers: unknown[] = [again.id === ann!.id];
+    answers.push(await rooms.joinRoom(group.id, ben!), await rooms.joinRoom(group.id, ben!));
+    const dm = await rooms.openDirectRoom(ann!, ben!.id);
+    label(dm!.room.id, 'dm');
+    answers.push(dm, await rooms.openDirectRoom(ben!, ann!.id), await rooms.openDirectRoom(ann!, randomUUID()));
+    answers.push(await rooms.joinRoom(dm!.room.id, cat!), await rooms.joinRoom(randomUUID(), cat!));
+    answers.push(await rooms.markRead(group.id, ben!.id, 10));
+    answers.push(await rooms.leaveRoom(group.id, ben!.id), await rooms.leaveRoom(group.id, ben!.id));
+    for (const user of [ann!, ben!, cat!]) answers.push(await rooms.listRooms(user.id), (await rooms.roomIdsOf(user.id)).sort());
+    answers.push(await rooms.members(group.id), [...(await rooms.accessMany([group.id, dm!.room.id], cat!.id))]);
+    answers.push(await rooms.messagesAfter(group.id, 0, 10), await rooms.latestMessages(group.id, 10), await rooms.messageTarget(group.id, 1));
+    await assert.rejects(rooms.markRead(group.id, cat!.id, 1), /not a member/);
+    return named(answers);
+  }
+  const suffix = randomUUID().slice(0, 8);
+  assert.deepEqual(await story(new MemoryRoomStore(), suffix), await story(store, suffix));
 });
