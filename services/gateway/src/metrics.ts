@@ -1,6 +1,7 @@
 import { LATENCY_BUCKETS_SECONDS } from '@chat/kafka';
+import type { TransportName } from '@chat/protocol';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ConnectionRegistry, TransportName } from './session/connections';
+import type { ConnectionRegistry } from './session/connections';
 
 const TRANSPORTS: TransportName[] = ['websocket', 'sse', 'poll'];
 

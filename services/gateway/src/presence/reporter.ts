@@ -1,6 +1,5 @@
 import type { HeartbeatRecord } from '@chat/kafka';
-import type { UserRef } from '@chat/protocol';
-import type { TransportName } from '../session/connections';
+import type { TransportName, UserRef } from '@chat/protocol';
 
 interface Local {
   user: UserRef;
