@@ -1,7 +1,8 @@
 /**
  * Every way the server ends a stream, and what the client does next: one table that the gateway's three transports
  * write from and the SDK reads back (docs/protocol.md §8). A WebSocket says it with a close code and reason; SSE
- * with an `error` event just before the stream ends; a long poll with its answer's status and error body.
+ * with an `error` event just before the stream ends; a long poll with its answer's status and error body. Browsers
+ * import it alone, as `@chat/protocol/disconnect`, without the TypeBox schemas of the package's index.
  */
 import type { ErrorFrame } from './types';
 
