@@ -1,7 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import { ChatClient, type TransportKind } from '@chat/client';
+import { ChatClient, type TransportName } from '@chat/client';
 import type { MessageEvent } from '@chat/protocol';
 import { ApiClient, startTestStack, waitUntil, type TestStack } from '@chat/testkit';
 
@@ -23,7 +23,7 @@ test('SIGTERM drains a gateway: not ready, no new streams, clients of every tran
   let drainingStarted = false;
   const pick = () => (drainingStarted ? staying.url : draining.url);
   const readers = await Promise.all(
-    (['websocket', 'sse', 'poll'] as TransportKind[]).map(async (transport) => {
+    (['websocket', 'sse', 'poll'] as TransportName[]).map(async (transport) => {
       const user = await ApiClient.login(staying.url, `drain_${transport}`);
       await user.joinRoom(room.id);
       const client = new ChatClient({

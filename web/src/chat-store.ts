@@ -1,4 +1,4 @@
-import { ChatClient, type ConnectionStatus, type TransportKind } from '@chat/client';
+import { ChatClient, type ConnectionStatus, type TransportName } from '@chat/client';
 import type { RoomLogEntry, RoomSummary, UserRef } from '@chat/protocol';
 import { ChatApi, newId, type Session } from './api';
 import { applyEntries, emptyLog, type RoomLog } from './room-log';
@@ -48,7 +48,7 @@ export class ChatStore {
   private readonly readSeqs = new Map<string, number>();
   private readonly onlineFetchedAt = new Map<string, number>();
 
-  constructor(session: Session, transports: TransportKind[] | undefined) {
+  constructor(session: Session, transports: TransportName[] | undefined) {
     this.api = new ChatApi(session.token);
     this.client = new ChatClient({ baseUrl: location.origin, getToken: () => session.token, transports });
     this.state = {

@@ -1,6 +1,6 @@
-import type { TransportKind } from '@chat/client';
+import type { TransportName } from '@chat/client';
 
-const NAMES: Record<string, TransportKind> = {
+const NAMES: Record<string, TransportName> = {
   ws: 'websocket',
   websocket: 'websocket',
   sse: 'sse',
@@ -10,12 +10,12 @@ const NAMES: Record<string, TransportKind> = {
 };
 
 /** `?transport=ws|sse|poll` forces one transport; otherwise the SDK's fallback order applies. */
-export function transportsFromQuery(search: string): TransportKind[] | undefined {
+export function transportsFromQuery(search: string): TransportName[] | undefined {
   const forced = NAMES[new URLSearchParams(search).get('transport')?.toLowerCase() ?? ''];
   return forced ? [forced] : undefined;
 }
 
-export const TRANSPORT_LABELS: Record<TransportKind, string> = {
+export const TRANSPORT_LABELS: Record<TransportName, string> = {
   websocket: 'WebSocket',
   sse: 'SSE',
   poll: 'Long polling',

@@ -1,16 +1,16 @@
-import type { Event, MessageDeletedEvent, MessageEditedEvent, MessageEvent } from '@chat/protocol';
+import type { Event, MessageDeletedEvent, MessageEditedEvent, MessageEvent, ServerFrame, TransportName } from '@chat/protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { isOffline, watchNetwork } from './network';
 import { connectLongPoll } from './transports/long-poll';
 import { connectSse } from './transports/sse';
-import type { CloseInfo, ConnectParams, IncomingFrame, TransportConnection, TransportHandlers, TransportKind } from './transports/types';
+import type { CloseInfo, ConnectParams, TransportConnection, TransportHandlers } from './transports/types';
 import { connectWebSocket } from './transports/websocket';
 
 export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'offline' | 'closed';
 
 export interface ConnectionStatus {
   state: ConnectionState;
-  transport: TransportKind | undefined;
+  transport: TransportName | undefined;
   /** When reconnecting: when the next attempt starts (epoch ms). */
   retryAt?: number;
   /** Why the last connection ended. */
@@ -23,7 +23,7 @@ export interface ChatClientOptions {
   /** The bearer token; called again after the server says it expired (4001). */
   getToken: () => string | Promise<string>;
   /** Transports in order of preference; a transport that fails to open twice in a row gives way to the next. */
-  transports?: TransportKind[];
+  transports?: TransportName[];
   rooms?: string[];
   cursor?: string;
   backoff?: BackoffOptions;
@@ -79,7 +79,7 @@ function randomId(): string {
 export class ChatClient {
   status: ConnectionStatus = { state: 'closed', transport: undefined };
   cursor: string | undefined;
-  private readonly transports: TransportKind[];
+  private readonly transports: TransportName[];
   private readonly lastSeq = new Map<string, number>();
   private readonly listeners: { [K in keyof ClientEvents]: Set<Listener<ClientEvents[K]>> } = {
     message: new Set(),
@@ -224,9 +224,11 @@ export class ChatClient {
     this.connection = connection;
   }
 
-  private scheduleReconnect(info: Pick<CloseInfo, 'code' | 'reason' | 'established'>): void {
+  private scheduleReconnect(info: CloseInfo): void {
     if (this.stopped) return;
-    if (info.code === 4003) {
+    // What the server advised; a dropped connection resumes with backoff.
+    const reconnect = info.disconnect?.reconnect ?? 'backoff';
+    if (reconnect === 'never') {
       this.stopped = true;
       this.setStatus({ state: 'closed', transport: undefined, reason: info.reason });
       return;
@@ -238,7 +240,7 @@ export class ChatClient {
       this.transportIndex = (this.transportIndex + 1) % this.transports.length;
     }
     // An expired token is renewed at once; everything else backs off with jitter.
-    const delay = info.code === 4001 ? 0 : backoffDelay(this.attempt++, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
+    const delay = reconnect === 'reauthenticate' ? 0 : backoffDelay(this.attempt++, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
     this.setStatus({
       state: offline ? 'offline' : 'reconnecting',
       transport: this.transports[this.transportIndex],
@@ -248,34 +250,33 @@ export class ChatClient {
     this.retryTimer = setTimeout(() => this.connectNow(), delay);
   }
 
-  private handleFrame(frame: IncomingFrame): void {
-    if (typeof frame.cursor === 'string') this.cursor = frame.cursor;
+  private handleFrame(frame: ServerFrame): void {
+    if ('cursor' in frame) this.cursor = frame.cursor;
     switch (frame.type) {
       case 'message':
       case 'message_edited':
-      case 'message_deleted': {
-        const entry = frame as unknown as MessageEvent | MessageEditedEvent | MessageDeletedEvent;
+      case 'message_deleted':
         // The cursor already prevents repeats; this guards against any that slip through a reconnect.
-        if (entry.seq <= (this.lastSeq.get(entry.room) ?? 0)) return;
-        this.lastSeq.set(entry.room, entry.seq);
-        if (entry.type === 'message') this.emit('message', entry);
-        else if (entry.type === 'message_edited') this.emit('edit', entry);
-        else this.emit('delete', entry);
+        if (frame.seq <= (this.lastSeq.get(frame.room) ?? 0)) return;
+        this.lastSeq.set(frame.room, frame.seq);
+        if (frame.type === 'message') this.emit('message', frame);
+        else if (frame.type === 'message_edited') this.emit('edit', frame);
+        else this.emit('delete', frame);
         return;
-      }
       case 'presence':
-        this.emit('presence', frame as unknown as ClientEvents['presence']);
+        this.emit('presence', frame);
         return;
       case 'typing':
-        this.emit('typing', frame as unknown as ClientEvents['typing']);
+        this.emit('typing', frame);
         return;
       case 'ack':
       case 'error': {
-        const pending = this.acks.get(String(frame.clientMsgId));
+        if (frame.clientMsgId === undefined) return;
+        const pending = this.acks.get(frame.clientMsgId);
         if (!pending) return;
-        this.acks.delete(String(frame.clientMsgId));
+        this.acks.delete(frame.clientMsgId);
         if (frame.type === 'ack') pending.resolve();
-        else pending.reject(new SendError(String(frame.code), String(frame.message)));
+        else pending.reject(new SendError(frame.code, frame.message));
         return;
       }
     }

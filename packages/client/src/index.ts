@@ -1,3 +1,3 @@
 export * from './client';
 export * from './backoff';
-export type { TransportKind } from './transports/types';
+export type { TransportName } from '@chat/protocol';

@@ -1,9 +1,17 @@
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import type { TSchema } from '@sinclair/typebox';
-import { DeleteFrameSchema, EditFrameSchema, PingFrameSchema, SendFrameSchema, SubscriptionFrameSchema, TypingFrameSchema } from './schemas';
+import {
+  DeleteFrameSchema,
+  EditFrameSchema,
+  PingFrameSchema,
+  SendFrameSchema,
+  SubscriptionFrameSchema,
+  TypingFrameSchema,
+  type ClientFrame,
+} from './schemas';
 import { canonicalUuid } from './limits';
 import { checkMessageText } from './text';
-import type { ClientFrame, ErrorFrame } from './types';
+import type { ErrorFrame } from './types';
 
 const validators = {
   send: TypeCompiler.Compile(SendFrameSchema),

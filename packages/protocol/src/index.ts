@@ -4,3 +4,4 @@ export * from './text';
 export * from './cursor';
 export * from './schemas';
 export * from './frames';
+export * from './disconnect';

@@ -1,7 +1,8 @@
 /**
- * JSON schemas of every request body, query and client frame. Fastify validates
- * HTTP input with them; the WebSocket adapter validates frames with the same
- * objects, so there is one definition of valid input. Unknown fields are refused.
+ * JSON schemas of every request body, query and client frame, each with its
+ * type as the schema's Static. Fastify validates HTTP input with them; the
+ * WebSocket adapter validates frames with the same objects, so there is one
+ * definition of valid input. Unknown fields are refused.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import {
@@ -77,6 +78,7 @@ export const SendFrameSchema = Type.Object(
   { type: Type.Literal('send'), room: RoomId, clientMsgId: ClientMsgId, text: MessageText },
   strict,
 );
+export type SendFrame = Static<typeof SendFrameSchema>;
 export const SubscriptionFrameSchema = Type.Object(
   {
     type: Type.Union([Type.Literal('subscribe'), Type.Literal('unsubscribe')]),
@@ -84,13 +86,20 @@ export const SubscriptionFrameSchema = Type.Object(
   },
   strict,
 );
+export type SubscriptionFrame = Static<typeof SubscriptionFrameSchema>;
 export const TypingFrameSchema = Type.Object({ type: Type.Literal('typing'), room: RoomId }, strict);
+export type TypingFrame = Static<typeof TypingFrameSchema>;
 export const PingFrameSchema = Type.Object({ type: Type.Literal('ping') }, strict);
+export type PingFrame = Static<typeof PingFrameSchema>;
 export const EditFrameSchema = Type.Object(
   { type: Type.Literal('edit'), room: RoomId, target: TargetSeq, clientMsgId: ClientMsgId, text: MessageText },
   strict,
 );
+export type EditFrame = Static<typeof EditFrameSchema>;
 export const DeleteFrameSchema = Type.Object(
   { type: Type.Literal('delete'), room: RoomId, target: TargetSeq, clientMsgId: ClientMsgId },
   strict,
 );
+export type DeleteFrame = Static<typeof DeleteFrameSchema>;
+
+export type ClientFrame = SendFrame | SubscriptionFrame | TypingFrame | PingFrame | EditFrame | DeleteFrame;

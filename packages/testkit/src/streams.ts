@@ -1,3 +1,4 @@
+import type { TransportName } from '@chat/protocol';
 import { waitUntil, WsStream, type ApiClient } from './clients';
 
 export interface StreamFrame {
@@ -162,8 +163,6 @@ export class PollStream extends RecordingStream {
   }
 }
 
-export type TransportKind = 'websocket' | 'sse' | 'poll';
-
 /** The part of a stream client the transport-agnostic tests use. */
 export interface TestStream {
   messages(room?: string): Array<{ room: string; seq: number; id: string; clientMsgId: string }>;
@@ -174,7 +173,7 @@ export interface TestStream {
 
 /** Opens a stream of any transport for a user at a gateway, resuming from `cursor` when given. */
 export async function openStream(
-  transport: TransportKind,
+  transport: TransportName,
   client: ApiClient,
   baseUrl: string,
   query: { rooms?: string; cursor?: string },

@@ -1,6 +1,6 @@
 import { LATENCY_BUCKETS_SECONDS } from '@chat/kafka';
+import type { TransportName } from '@chat/protocol';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { ConnectionRegistry, TransportName } from './session/connections';
 
 const TRANSPORTS: TransportName[] = ['websocket', 'sse', 'poll'];
 
@@ -14,7 +14,7 @@ export class GatewayMetrics {
   /** Deliveries not yet added to chat_messages_out_total, which adds them when scraped. */
   private deliveredSinceScrape = 0;
 
-  constructor(registry: Registry, connections: ConnectionRegistry) {
+  constructor(registry: Registry, connections: { count(transport: TransportName): number }) {
     new Gauge({
       name: 'chat_connections_open',
       help: 'Open streams on this gateway, by transport (long polls count while a poll is open)',

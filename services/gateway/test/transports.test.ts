@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiClient, openStream, PollStream, SseStream, startTestStack, waitUntil, type TestStack, type TransportKind } from '@chat/testkit';
+import type { TransportName } from '@chat/protocol';
+import { ApiClient, openStream, PollStream, SseStream, startTestStack, waitUntil, type TestStack } from '@chat/testkit';
 
 let stack: TestStack;
 let urls: [string, string];
@@ -33,7 +34,7 @@ function seqs(stream: { messages(): Array<{ seq: number }> }): number[] {
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-for (const transport of ['websocket', 'sse', 'poll'] as TransportKind[]) {
+for (const transport of ['websocket', 'sse', 'poll'] as TransportName[]) {
   describe(`over ${transport}`, () => {
     test('clients on different gateways see the same messages in the same order', async () => {
       const { alice, bob, room, send } = await roomWithMembers(`${transport}-order`);

@@ -1,5 +1,7 @@
-import type { ConnectParams, IncomingFrame, TransportConnection, TransportHandlers } from './types';
-import { closeCodeForStatus, streamUrl } from './types';
+import { disconnectForStatus, type Disconnect } from '@chat/protocol/disconnect';
+import type { StreamEvent } from '@chat/protocol';
+import type { ConnectParams, TransportConnection, TransportHandlers } from './types';
+import { streamUrl } from './types';
 
 const POLL_TIMEOUT_SECONDS = 25;
 /** The first poll returns quickly, so that a working transport shows as open at once. */
@@ -11,19 +13,19 @@ export function connectLongPoll(params: ConnectParams, handlers: TransportHandle
   let established = false;
   let closed = false;
   let cursor = params.cursor;
-  const finish = (code: number | undefined, reason: string) => {
+  const finish = (disconnect: Disconnect | undefined, reason: string) => {
     if (closed) return;
     closed = true;
     abort.abort();
-    handlers.onClose({ code, reason, established });
+    handlers.onClose({ disconnect, reason, established });
   };
 
   void (async () => {
     while (!closed) {
       const url = streamUrl(params.baseUrl, '/poll', { rooms: params.rooms?.join(','), cursor, timeout: String(established ? POLL_TIMEOUT_SECONDS : FIRST_POLL_TIMEOUT_SECONDS) });
       const response = await params.fetch(url, { headers: { authorization: `Bearer ${params.token}` }, signal: abort.signal });
-      if (response.status !== 200) return finish(closeCodeForStatus(response.status), `poll answered ${response.status}`);
-      const body = (await response.json()) as { events: IncomingFrame[]; cursor: string };
+      if (response.status !== 200) return finish(disconnectForStatus(response.status), `poll answered ${response.status}`);
+      const body = (await response.json()) as { events: StreamEvent[]; cursor: string };
       if (!established) {
         established = true;
         handlers.onOpen();
@@ -37,7 +39,7 @@ export function connectLongPoll(params: ConnectParams, handlers: TransportHandle
   return {
     kind: 'poll',
     close() {
-      finish(1000, 'closed by client');
+      finish(undefined, 'closed by client');
     },
   };
 }

@@ -1,8 +1,8 @@
+import { disconnectForErrorCode, disconnectForStatus, type Disconnect } from '@chat/protocol/disconnect';
+import type { ServerFrame } from '@chat/protocol';
 import { SseParser } from '../sse-parser';
 import type { ConnectParams, TransportConnection, TransportHandlers } from './types';
-import { closeCodeForStatus, streamUrl } from './types';
-
-const CLOSE_FOR_ERROR: Record<string, number> = { unauthenticated: 4001, forbidden: 4003, too_slow: 4008, unavailable: 1012 };
+import { streamUrl } from './types';
 
 /**
  * Server-Sent Events read over fetch, so the bearer token travels in a header
@@ -13,13 +13,14 @@ export function connectSse(params: ConnectParams, handlers: TransportHandlers): 
   const abort = new AbortController();
   let established = false;
   let closed = false;
-  let closeCode: number | undefined;
-  const finish = (code: number | undefined, reason: string) => {
+  /** Said by the error event that ends the stream. */
+  let said: Disconnect | undefined;
+  const finish = (disconnect: Disconnect | undefined, reason: string) => {
     if (closed) return;
     closed = true;
     clearTimeout(openTimer);
     abort.abort();
-    handlers.onClose({ code, reason, established });
+    handlers.onClose({ disconnect, reason, established });
   };
   const openTimer = setTimeout(() => finish(undefined, 'no events arrived: SSE looks blocked or buffered'), params.openTimeoutMs);
 
@@ -30,7 +31,7 @@ export function connectSse(params: ConnectParams, handlers: TransportHandlers): 
       headers,
       signal: abort.signal,
     });
-    if (response.status !== 200 || !response.body) return finish(closeCodeForStatus(response.status), `sse refused: ${response.status}`);
+    if (response.status !== 200 || !response.body) return finish(disconnectForStatus(response.status), `sse refused: ${response.status}`);
     const parser = new SseParser();
     const decoder = new TextDecoder();
     const reader = response.body.getReader();
@@ -39,9 +40,9 @@ export function connectSse(params: ConnectParams, handlers: TransportHandlers): 
       if (done) break;
       for (const event of parser.feed(decoder.decode(value, { stream: true }))) {
         if (!event.data) continue;
-        const frame = JSON.parse(event.data) as { type: string; code?: string };
+        const frame = JSON.parse(event.data) as ServerFrame;
         if (frame.type === 'error') {
-          closeCode = CLOSE_FOR_ERROR[frame.code ?? ''];
+          said = disconnectForErrorCode(frame.code);
           continue;
         }
         if (frame.type === 'ready' && !established) {
@@ -52,13 +53,13 @@ export function connectSse(params: ConnectParams, handlers: TransportHandlers): 
         handlers.onFrame(frame);
       }
     }
-    finish(closeCode, 'sse stream ended');
-  })().catch((error: unknown) => finish(closeCode, `sse failed: ${(error as Error).message}`));
+    finish(said, 'sse stream ended');
+  })().catch((error: unknown) => finish(said, `sse failed: ${(error as Error).message}`));
 
   return {
     kind: 'sse',
     close() {
-      finish(1000, 'closed by client');
+      finish(undefined, 'closed by client');
     },
   };
 }

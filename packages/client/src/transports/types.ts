@@ -1,17 +1,8 @@
-import type { ClientFrame } from '@chat/protocol';
-
-export type TransportKind = 'websocket' | 'sse' | 'poll';
-
-/** Any server frame or event, as parsed JSON. */
-export interface IncomingFrame {
-  type: string;
-  cursor?: string;
-  [key: string]: unknown;
-}
+import type { ClientFrame, Disconnect, ServerFrame, TransportName } from '@chat/protocol';
 
 export interface CloseInfo {
-  /** WebSocket close code, or its equivalent for SSE and long poll (4001 token expired, 4003 forbidden). */
-  code?: number;
+  /** What the server said, read from the catalog; none when the connection dropped or the client closed it. */
+  disconnect?: Disconnect;
   reason: string;
   /** Whether the stream was open (ready) before it closed: a transport that never opens is likely blocked. */
   established: boolean;
@@ -19,7 +10,7 @@ export interface CloseInfo {
 
 export interface TransportHandlers {
   onOpen(): void;
-  onFrame(frame: IncomingFrame): void;
+  onFrame(frame: ServerFrame): void;
   /** A new stream position that came without an event (an empty long-poll answer). */
   onCursor(cursor: string): void;
   onClose(info: CloseInfo): void;
@@ -37,7 +28,7 @@ export interface ConnectParams {
 }
 
 export interface TransportConnection {
-  readonly kind: TransportKind;
+  readonly kind: TransportName;
   /** WebSocket only: false when the socket is not open. */
   sendFrame?(frame: ClientFrame): boolean;
   close(): void;
@@ -47,12 +38,4 @@ export function streamUrl(baseUrl: string, path: string, params: Record<string, 
   const url = new URL(path, baseUrl);
   for (const [key, value] of Object.entries(params)) if (value !== undefined && value !== '') url.searchParams.set(key, value);
   return url;
-}
-
-/** Maps an HTTP status of a stream endpoint to the WebSocket close code a client acts on. */
-export function closeCodeForStatus(status: number): number | undefined {
-  if (status === 401) return 4001;
-  if (status === 403) return 4003;
-  if (status === 429) return 4029;
-  return undefined;
 }

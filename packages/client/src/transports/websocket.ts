@@ -1,5 +1,7 @@
+import { disconnectForCloseCode, disconnectForStatus, type Disconnect } from '@chat/protocol/disconnect';
+import type { ServerFrame } from '@chat/protocol';
 import type { ConnectParams, TransportConnection, TransportHandlers } from './types';
-import { closeCodeForStatus, streamUrl } from './types';
+import { streamUrl } from './types';
 
 /**
  * WebSocket with a single-use ticket in the URL (browsers cannot set headers
@@ -9,11 +11,11 @@ export function connectWebSocket(params: ConnectParams, handlers: TransportHandl
   let socket: WebSocket | undefined;
   let established = false;
   let closed = false;
-  const finish = (code: number | undefined, reason: string) => {
+  const finish = (disconnect: Disconnect | undefined, reason: string) => {
     if (closed) return;
     closed = true;
     clearTimeout(openTimer);
-    handlers.onClose({ code, reason, established });
+    handlers.onClose({ disconnect, reason, established });
   };
   const openTimer = setTimeout(() => {
     socket?.close();
@@ -25,14 +27,14 @@ export function connectWebSocket(params: ConnectParams, handlers: TransportHandl
       method: 'POST',
       headers: { authorization: `Bearer ${params.token}` },
     });
-    if (!response.ok) return finish(closeCodeForStatus(response.status), `ticket refused: ${response.status}`);
+    if (!response.ok) return finish(disconnectForStatus(response.status), `ticket refused: ${response.status}`);
     const { ticket } = (await response.json()) as { ticket: string };
     if (closed) return;
     const url = streamUrl(params.baseUrl, '/ws', { ticket, rooms: params.rooms?.join(','), cursor: params.cursor });
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
     socket = new params.WebSocket(url.toString());
     socket.onmessage = (message) => {
-      const frame = JSON.parse(String(message.data)) as { type: string; cursor?: string };
+      const frame = JSON.parse(String(message.data)) as ServerFrame;
       if (frame.type === 'ready' && !established) {
         established = true;
         clearTimeout(openTimer);
@@ -40,7 +42,7 @@ export function connectWebSocket(params: ConnectParams, handlers: TransportHandl
       }
       handlers.onFrame(frame);
     };
-    socket.onclose = (event) => finish(event.code, event.reason || 'websocket closed');
+    socket.onclose = (event) => finish(disconnectForCloseCode(event.code), event.reason || 'websocket closed');
     socket.onerror = () => undefined; // onclose follows with the code
   })().catch((error: unknown) => finish(undefined, `websocket failed: ${(error as Error).message}`));
 
@@ -53,7 +55,7 @@ export function connectWebSocket(params: ConnectParams, handlers: TransportHandl
     },
     close() {
       socket?.close(1000);
-      finish(1000, 'closed by client');
+      finish(undefined, 'closed by client');
     },
   };
 }

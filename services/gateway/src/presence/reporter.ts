@@ -1,6 +1,5 @@
-import type { UserRef } from '@chat/protocol';
+import type { TransportName, UserRef } from '@chat/protocol';
 import type { PresenceLog } from '../ports/presence-log';
-import type { TransportName } from '../session/connections';
 
 interface Local {
   user: UserRef;

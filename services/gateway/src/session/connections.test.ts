@@ -4,7 +4,7 @@ import { ClientError } from '@chat/runtime';
 import { ConnectionRegistry, type LiveConnection } from './connections';
 
 function connection(userId: string, ip: string, onGoAway: () => void = () => undefined): LiveConnection {
-  return { transport: 'websocket', user: { id: userId, name: userId }, ip, goAway: onGoAway };
+  return { transport: 'websocket', user: { id: userId, name: userId }, ip, close: onGoAway };
 }
 
 test('connections past the per-user or per-IP cap are refused with rate_limited', () => {

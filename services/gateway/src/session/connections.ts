@@ -1,15 +1,13 @@
-import type { UserRef } from '@chat/protocol';
+import { DISCONNECT, type Disconnect, type TransportName, type UserRef } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
-
-export type TransportName = 'websocket' | 'sse' | 'poll';
 
 /** What the registry needs of a live connection, whatever its transport. */
 export interface LiveConnection {
   transport: TransportName;
   user: UserRef;
   ip: string;
-  /** Ends the connection with the transport's "reconnect elsewhere" signal (1012, end of stream, early poll answer). */
-  goAway(): void;
+  /** Ends the connection as the catalog says; a drain sends `restart` (1012, end of stream, early poll answer). */
+  close(disconnect: Disconnect): void;
 }
 
 export interface ConnectionLimits {
@@ -84,7 +82,7 @@ export class ConnectionRegistry {
   async drain(windowMs: number, graceMs = 5_000): Promise<void> {
     if (this.open.size === 0) return;
     const timers: NodeJS.Timeout[] = [];
-    for (const connection of this.open) timers.push(setTimeout(() => connection.goAway(), Math.random() * windowMs));
+    for (const connection of this.open) timers.push(setTimeout(() => connection.close(DISCONNECT.restart), Math.random() * windowMs));
     await new Promise<void>((resolve) => {
       const deadline = setTimeout(resolve, windowMs + graceMs);
       this.idle = () => {

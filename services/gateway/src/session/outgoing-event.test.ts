@@ -50,7 +50,7 @@ async function openSession(hub: Hub, positions: Array<[string, number]>): Promis
   const received: OutgoingEvent[] = [];
   const session = new Session({ user: { id: 'u', name: 'u' }, expiresAt: Infinity }, { hub, store: quietStore, logger }, {
     push: (event) => received.push(event),
-    fail: () => assert.fail('no failure expected'),
+    close: () => assert.fail('no failure expected'),
   });
   await session.start({ positions: new Map(positions), carried: new Map(), allRooms: false });
   return received;

@@ -3,7 +3,7 @@
 // router does, and reads what the stream would have sent.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeCursor, type UserRef } from '@chat/protocol';
+import { decodeCursor, DISCONNECT, type Disconnect, type UserRef } from '@chat/protocol';
 import type { Logger } from '@chat/runtime';
 import { MemoryRoomStore } from '../memory/room-store';
 import { MAX_HOLE_ROUNDS } from './catch-up';
@@ -18,14 +18,14 @@ const bob: UserRef = { id: '00000000-0000-4000-8000-0000000000b0', name: 'bob' }
 /** A stream output that keeps what it was given. */
 class RecordingOutput implements StreamOutput {
   readonly events: OutgoingEvent[] = [];
-  readonly failures: string[] = [];
+  readonly closes: Disconnect[] = [];
 
   push(event: OutgoingEvent): void {
     this.events.push(event);
   }
 
-  fail(reason: string): void {
-    this.failures.push(reason);
+  close(disconnect: Disconnect): void {
+    this.closes.push(disconnect);
   }
 
   /** The seqs of one room's log entries, in the order sent. */
@@ -188,7 +188,7 @@ test('history that cannot be read ends the stream, to be resumed with its cursor
   failing.store.appendMessage(room, bob);
   failing.store.failNextRead();
   await failing.open([room], new Map([[room, 0]]));
-  assert.deepEqual(failing.output.failures, ['history is unavailable; resume with your cursor']);
+  assert.deepEqual(failing.output.closes, [DISCONNECT.unavailable]);
   assert.deepEqual(failing.output.seqs(room), []);
 
   const closing = setUp();

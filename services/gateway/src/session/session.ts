@@ -1,4 +1,4 @@
-import { encodeCursor, type RoomLogEntry } from '@chat/protocol';
+import { DISCONNECT, encodeCursor, type Disconnect, type RoomLogEntry } from '@chat/protocol';
 import type { RoomEventRecord } from '@chat/kafka';
 import type { Logger } from '@chat/runtime';
 import type { RoomStore } from '../ports/room-store';
@@ -12,8 +12,8 @@ import type { StreamPlan } from './stream-plan';
 export interface StreamOutput {
   /** One event at the stream position after it; possibly the same object other streams are sent. */
   push(event: OutgoingEvent): void;
-  /** The session cannot go on (e.g. Postgres unreachable); the client should resume with its cursor. */
-  fail(reason: string): void;
+  /** Ends the stream as the catalog says; the session gives up with `unavailable` (e.g. Postgres unreachable). */
+  close(disconnect: Disconnect): void;
 }
 
 export interface SessionDeps {
@@ -89,7 +89,7 @@ export class Session implements RoomListener, MembershipListener {
   begin(plan: StreamPlan): void {
     this.start(plan).catch((error: unknown) => {
       this.deps.logger.error({ err: error, user: this.principal.user.id }, 'a stream failed to start');
-      this.output.fail('the stream could not start; resume with your cursor');
+      this.output.close({ ...DISCONNECT.unavailable, reason: 'the stream could not start; resume with your cursor' });
     });
   }
 
@@ -214,7 +214,7 @@ export class Session implements RoomListener, MembershipListener {
     } catch (error) {
       if (this.closed) return;
       this.deps.logger.warn({ err: error, user: this.principal.user.id }, 'catch-up from Postgres failed');
-      this.output.fail('history is unavailable; resume with your cursor');
+      this.output.close(DISCONNECT.unavailable);
     }
   }
 

@@ -1,6 +1,6 @@
 import type { RawData } from 'ws';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import { parseClientFrame, type ClientFrame, type ErrorFrame } from '@chat/protocol';
+import { DISCONNECT, parseClientFrame, type ClientFrame, type Disconnect, type ErrorFrame } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
 import { inSpan } from '@chat/telemetry';
 import type { Principal } from '../ports/principal';
@@ -8,12 +8,11 @@ import type { GatewayContext } from '../context';
 import { roomCommand } from '../session/message-sender';
 import type { Session } from '../session/session';
 import { planStream } from '../session/stream-plan';
-import { CLOSE } from './close-codes';
 
 /** Shared by every handler until its first send: a settled promise carries no state. */
 const NO_SEND_PENDING: Promise<unknown> = Promise.resolve();
 
-/** Past this many refused sends in a row, the client is not backing off: close with 4029. */
+/** Past this many refused sends in a row, the client is not backing off: close with `rateLimited` (4029). */
 const MAX_REFUSED_SENDS_IN_A_ROW = 20;
 
 function errorFrame(error: unknown): ErrorFrame {
@@ -37,7 +36,7 @@ export class ClientFrameHandler {
     private readonly ctx: GatewayContext,
     private readonly principal: Principal,
     private readonly session: Session,
-    private readonly writer: { text(text: string): void; close(code: number, reason: string): void },
+    private readonly writer: { text(text: string): void; close(disconnect: Disconnect): void },
   ) {}
 
   onMessage(data: RawData, isBinary: boolean): void {
@@ -100,12 +99,12 @@ export class ClientFrameHandler {
       }
     } catch (error) {
       if (!(error instanceof ClientError)) ctx.logger.error({ err: error, frame: frame.type }, 'frame handling failed');
-      const failure: ErrorFrame & { retryAfterMs?: number } = errorFrame(error);
+      const failure = errorFrame(error);
       if ('clientMsgId' in frame) failure.clientMsgId = frame.clientMsgId;
       trace.getActiveSpan()?.setStatus({ code: SpanStatusCode.ERROR, message: failure.code });
       if (error instanceof ClientError && error.code === 'rate_limited') {
         failure.retryAfterMs = error.retryAfterMs;
-        if (++this.refusedInARow > MAX_REFUSED_SENDS_IN_A_ROW) this.writer.close(CLOSE.rateLimited, 'rate limited: slow down');
+        if (++this.refusedInARow > MAX_REFUSED_SENDS_IN_A_ROW) this.writer.close(DISCONNECT.rateLimited);
       }
       this.sendFrame(failure);
     }

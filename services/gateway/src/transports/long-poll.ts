@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { StreamQuery, type UserRef } from '@chat/protocol';
+import { DISCONNECT, StreamQuery, type Disconnect, type UserRef } from '@chat/protocol';
 import type { GatewayContext } from '../context';
 import type { LiveConnection } from '../session/connections';
 import type { OutgoingEvent } from '../session/outgoing-event';
@@ -17,7 +17,7 @@ const MAX_EVENTS_PER_POLL = 500;
  * per-poll closure costs its own context, and a named one (tsx keeps names) a
  * few hundred bytes more.
  */
-class PendingPoll implements StreamOutput, LiveConnection {
+export class PendingPoll implements StreamOutput, LiveConnection {
   readonly transport = 'poll';
   private readonly events: string[] = [];
   private cursor = '';
@@ -42,20 +42,17 @@ class PendingPoll implements StreamOutput, LiveConnection {
     if (this.events.length === 1) setImmediate(() => this.answer());
   }
 
-  fail(reason: string): void {
-    this.finish(503, JSON.stringify({ error: { code: 'unavailable', message: reason } }));
-  }
-
-  goAway(): void {
-    this.answer();
+  /** Ends the poll as the catalog says: an error status and body, or an early answer with what it holds. */
+  close(disconnect: Disconnect): void {
+    if (disconnect.pollStatus === 200) {
+      this.answer();
+      return;
+    }
+    this.finish(disconnect.pollStatus, JSON.stringify({ error: { code: disconnect.errorCode, message: disconnect.reason } }));
   }
 
   answer(): void {
     this.finish(200, `{"events":[${this.events.join(',')}],"cursor":"${this.cursor}"}`);
-  }
-
-  expire(): void {
-    this.finish(401, JSON.stringify({ error: { code: 'unauthenticated', message: 'token expired' } }));
   }
 
   /** Answers (status 499: the client went away, nobody to answer) and lets go of the session. */
@@ -91,7 +88,7 @@ export async function longPollTransport(app: FastifyInstance, { ctx }: { ctx: Ga
     // The answer is written by the poll itself, so Fastify's request ends here rather than with the wait.
     const response = takeOverResponse(reply);
     poll.session = new Session(principal, sessionDeps, poll);
-    poll.expiry = expiryTimer(principal, () => poll.expire());
+    poll.expiry = expiryTimer(principal, () => poll.close(DISCONNECT.expired));
     poll.timer = setTimeout(() => poll.answer(), timeoutMs);
     response.once('close', () => poll.finish(499, ''));
     poll.session.begin(plan);

@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
+import { DISCONNECT, type Disconnect } from '@chat/protocol';
 import type { GatewayContext } from '../context';
 import { websocketTextFrame, type OutgoingEvent } from '../session/outgoing-event';
 import type { StreamOutput } from '../session/session';
-import { CLOSE } from './close-codes';
 import { WriteBurst } from './write-burst';
 
 /**
@@ -33,14 +33,10 @@ export class SocketWriter implements StreamOutput {
     this.write(event.websocketFrame);
   }
 
-  fail(reason: string): void {
-    this.close(CLOSE.internalError, reason);
-  }
-
   /** Closes after the frames written so far, which would otherwise follow the close frame and be lost. */
-  close(code: number, reason: string): void {
+  close(disconnect: Disconnect): void {
     this.burst.flush();
-    this.socket.close(code, reason);
+    this.socket.close(disconnect.closeCode, disconnect.reason);
   }
 
   /** A frame of our own: an ack, an error, a pong. */
@@ -52,7 +48,7 @@ export class SocketWriter implements StreamOutput {
     if (!this.open) return;
     if (this.burst.backlog > this.ctx.config.maxBufferedBytes) {
       this.ctx.metrics.slowConsumerCuts.inc({ transport: 'websocket' });
-      this.close(CLOSE.tooSlow, 'too slow: resume with your cursor');
+      this.close(DISCONNECT.tooSlow);
       return;
     }
     this.burst.write(frame);

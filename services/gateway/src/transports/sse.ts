@@ -1,18 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
-import { StreamQuery, type UserRef } from '@chat/protocol';
+import { DISCONNECT, StreamQuery, type Disconnect, type ErrorFrame, type UserRef } from '@chat/protocol';
 import type { GatewayContext } from '../context';
 import type { LiveConnection } from '../session/connections';
 import type { OutgoingEvent } from '../session/outgoing-event';
 import { Session, type StreamOutput } from '../session/session';
 import { expiryTimer, openStreamRequest, takeOverResponse } from './stream-request';
 import { WriteBurst } from './write-burst';
-
-/** An `error` event, then the end of the stream: EventSource reconnects by itself after `retry`. */
-function endWithError(response: ServerResponse, code: string, message: string): void {
-  if (response.writableEnded) return;
-  response.end(`event: error\ndata: ${JSON.stringify({ type: 'error', code, message })}\n\n`);
-}
 
 /**
  * One open event stream: the session's output and the registry's handle on
@@ -44,28 +38,21 @@ export class SseStream implements StreamOutput, LiveConnection {
     if (!this.open) return;
     if (this.burst.backlog > this.ctx.config.maxBufferedBytes) {
       this.ctx.metrics.slowConsumerCuts.inc({ transport: 'sse' });
-      this.end('too_slow', 'too slow: resume with your cursor');
+      this.close(DISCONNECT.tooSlow);
       return;
     }
     this.burst.write(event.sseEvent);
   }
 
-  fail(reason: string): void {
-    this.end('unavailable', reason);
-  }
-
-  goAway(): void {
-    this.end('unavailable', 'server restarting: reconnect');
-  }
-
-  expire(): void {
-    this.end('unauthenticated', 'token expired');
-  }
-
-  /** Ends after the events written so far: written after the end, they would be an error and lost. */
-  end(code: string, message: string): void {
+  /**
+   * An `error` event, then the end of the stream (EventSource reconnects by itself after `retry`). After the events
+   * written so far: written after the end, they would be an error and lost.
+   */
+  close(disconnect: Disconnect): void {
     this.burst.flush();
-    endWithError(this.response, code, message);
+    if (this.response.writableEnded) return;
+    const error: ErrorFrame = { type: 'error', code: disconnect.errorCode, message: disconnect.reason };
+    this.response.end(`event: error\ndata: ${JSON.stringify(error)}\n\n`);
   }
 
   /** The response closed (ended by us or by the client): let go of everything the stream held. */
@@ -89,7 +76,8 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
   heartbeat.unref();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
-    for (const stream of open) stream.end('unavailable', 'server shutting down: reconnect');
+    // An SSE client sees only `unavailable`, so the message says to reconnect (a WebSocket's 1001 says it by itself).
+    for (const stream of open) stream.close({ ...DISCONNECT.shutdown, reason: 'server shutting down: reconnect' });
   });
   // One listener for every stream's response, not one closure each.
   const logResponseError = (error: Error) => ctx.logger.debug({ err: error }, 'sse response error');
@@ -114,7 +102,7 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
 
     const session = new Session(principal, ctx.sessionDeps, stream);
     stream.session = session;
-    stream.expiry = expiryTimer(principal, () => stream.expire());
+    stream.expiry = expiryTimer(principal, () => stream.close(DISCONNECT.expired));
     // A ServerResponse closes after it finishes too, so this covers both ends.
     response.once('close', () => {
       open.delete(stream);

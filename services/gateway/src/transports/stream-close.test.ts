@@ -4,9 +4,9 @@ import { once } from 'node:events';
 import { createServer, get, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
+import { DISCONNECT } from '@chat/protocol';
 import type { GatewayContext } from '../context';
 import { OutgoingEvent } from '../session/outgoing-event';
-import { CLOSE } from './close-codes';
 import { SocketWriter } from './socket-writer';
 import { SseStream } from './sse';
 
@@ -21,7 +21,7 @@ test('frames written just before a WebSocket close reach the client ahead of the
     // All in one task, as when a batch of refusals ends in a close: the frames are still held in the burst.
     writer.push(event(1));
     writer.text('{"type":"error","code":"rate_limited"}');
-    writer.close(CLOSE.rateLimited, 'rate limited: slow down');
+    writer.close(DISCONNECT.rateLimited);
     writer.text('{"type":"error","code":"too late"}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -33,7 +33,7 @@ test('frames written just before a WebSocket close reach the client ahead of the
       received.push(frame.code ? `${frame.type} ${frame.code}` : frame.type);
     });
     const [code] = (await once(client, 'close')) as [number];
-    assert.equal(code, CLOSE.rateLimited);
+    assert.equal(code, DISCONNECT.rateLimited.closeCode);
     assert.deepEqual(received, ['message', 'error rate_limited'], 'the frames before the close, and none after it');
   } finally {
     wss.close();
@@ -47,7 +47,7 @@ test('events written just before an SSE stream ends reach the client ahead of it
     const stream = new SseStream(response, { id: 'u', name: 'u' }, '127.0.0.1', ctx);
     stream.push(event(1));
     stream.push(event(2));
-    stream.expire();
+    stream.close(DISCONNECT.expired);
     stream.push(event(3));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -1,12 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
-import { StreamQuery } from '@chat/protocol';
+import { DISCONNECT, StreamQuery } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
 import type { GatewayContext } from '../context';
 import { Session } from '../session/session';
 import { ClientFrameHandler } from './client-frames';
-import { CLOSE } from './close-codes';
 import { isOriginAllowed } from './origin';
 import { SocketWriter } from './socket-writer';
 import { expiryTimer, openStreamRequest, type StreamRequest } from './stream-request';
@@ -62,7 +61,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
 
   app.addHook('onClose', async () => {
     heartbeat.stop();
-    for (const socket of sockets) socket.close(CLOSE.goingAway, 'server shutting down');
+    for (const socket of sockets) socket.close(DISCONNECT.shutdown.closeCode, DISCONNECT.shutdown.reason);
   });
   // One error listener for every socket, not a closure each (ws closes the socket itself).
   const logSocketError = (error: Error) => ctx.logger.debug({ err: error }, 'websocket error');
@@ -89,6 +88,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       socket.on('error', logSocketError);
       request.upgradeResponse!.detachSocket(connection);
       request.upgradeResponse = undefined;
+      const writer = new SocketWriter(socket, connection, ctx);
       let release: () => void;
       try {
         release = ctx.connections.admit({
@@ -97,20 +97,19 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
           ip: request.ip,
           // Methods, not arrow properties, here and below: tsx names arrow properties with
           // Object.defineProperty, which costs each per-socket closure a few hundred bytes.
-          goAway() {
-            socket.close(CLOSE.serviceRestart, 'server restarting: reconnect');
+          close(disconnect) {
+            writer.close(disconnect);
           },
         });
       } catch (error) {
-        socket.close(CLOSE.rateLimited, (error as Error).message);
+        writer.close({ ...DISCONNECT.rateLimited, reason: (error as Error).message });
         return;
       }
       sockets.add(socket);
       heartbeat.watch(socket);
 
-      const writer = new SocketWriter(socket, connection, ctx);
       const session = new Session(principal, ctx.sessionDeps, writer);
-      const expiry = expiryTimer(principal, () => writer.close(CLOSE.unauthenticated, 'token expired'));
+      const expiry = expiryTimer(principal, () => writer.close(DISCONNECT.expired));
 
       socket.on('close', () => {
         clearTimeout(expiry);
