@@ -7,13 +7,12 @@ import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { ChatClient, type TransportName } from '@chat/client';
 import { DISCONNECT, type Disconnect, type Reconnect } from '@chat/protocol';
-import type { GatewayContext } from '../context';
 import { OutgoingEvent } from '../session/outgoing-event';
 import { PendingPoll } from './long-poll';
 import { SocketWriter } from './socket-writer';
 import { SseStream } from './sse';
 
-const ctx = { config: { maxBufferedBytes: 1 << 20 }, metrics: { slowConsumerCuts: { inc() {} } } } as unknown as GatewayContext;
+const backlog = { maxBytes: 1 << 20, cut() {} };
 const user = { id: 'u', name: 'u' };
 const ready = () => new OutgoingEvent('ready', '{"type":"ready"}', 'c0');
 
@@ -33,7 +32,7 @@ async function gatewayEndingWith(disconnect: Disconnect, onLaterPoll: (cursor: s
       response.end('{"ticket":"t","expiresInSeconds":30}');
     } else if (url.pathname === '/sse') {
       response.writeHead(200, { 'content-type': 'text/event-stream' });
-      const stream = new SseStream(response, user, '127.0.0.1', ctx);
+      const stream = new SseStream(response, user, '127.0.0.1', backlog);
       stream.push(ready());
       if (streams++ === 0) stream.close(disconnect);
     } else if (url.pathname === '/poll') {
@@ -47,7 +46,7 @@ async function gatewayEndingWith(disconnect: Disconnect, onLaterPoll: (cursor: s
   });
   const sockets = new WebSocketServer({ server, path: '/ws' });
   sockets.on('connection', (socket, request) => {
-    const writer = new SocketWriter(socket, request.socket, ctx);
+    const writer = new SocketWriter(socket, request.socket, backlog);
     writer.push(ready());
     if (streams++ === 0) writer.close(disconnect);
   });

@@ -1,10 +1,9 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { DISCONNECT, type Disconnect } from '@chat/protocol';
-import type { GatewayContext } from '../context';
 import { websocketTextFrame, type OutgoingEvent } from '../session/outgoing-event';
 import type { StreamOutput } from '../session/session';
-import { WriteBurst } from './write-burst';
+import { WriteBurst, type BacklogLimit } from './write-burst';
 
 /**
  * Everything the gateway writes on one WebSocket, and the session's output.
@@ -19,7 +18,7 @@ export class SocketWriter implements StreamOutput {
   constructor(
     private readonly socket: WebSocket,
     connection: Socket,
-    private readonly ctx: GatewayContext,
+    private readonly limit: BacklogLimit,
   ) {
     this.burst = new WriteBurst(connection, this);
   }
@@ -46,8 +45,8 @@ export class SocketWriter implements StreamOutput {
 
   private write(frame: Buffer): void {
     if (!this.open) return;
-    if (this.burst.backlog > this.ctx.config.maxBufferedBytes) {
-      this.ctx.metrics.slowConsumerCuts.inc({ transport: 'websocket' });
+    if (this.burst.backlog > this.limit.maxBytes) {
+      this.limit.cut();
       this.close(DISCONNECT.tooSlow);
       return;
     }

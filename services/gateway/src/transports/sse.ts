@@ -6,7 +6,7 @@ import type { LiveConnection } from '../session/connections';
 import type { OutgoingEvent } from '../session/outgoing-event';
 import { Session, type StreamOutput } from '../session/session';
 import { expiryTimer, openStreamRequest, takeOverResponse } from './stream-request';
-import { WriteBurst } from './write-burst';
+import { WriteBurst, type BacklogLimit } from './write-burst';
 
 /**
  * One open event stream: the session's output and the registry's handle on
@@ -25,7 +25,7 @@ export class SseStream implements StreamOutput, LiveConnection {
     readonly response: ServerResponse,
     readonly user: UserRef,
     readonly ip: string,
-    private readonly ctx: GatewayContext,
+    private readonly limit: BacklogLimit,
   ) {
     this.burst = new WriteBurst(response, this);
   }
@@ -36,8 +36,8 @@ export class SseStream implements StreamOutput, LiveConnection {
 
   push(event: OutgoingEvent): void {
     if (!this.open) return;
-    if (this.burst.backlog > this.ctx.config.maxBufferedBytes) {
-      this.ctx.metrics.slowConsumerCuts.inc({ transport: 'sse' });
+    if (this.burst.backlog > this.limit.maxBytes) {
+      this.limit.cut();
       this.close(DISCONNECT.tooSlow);
       return;
     }
@@ -81,13 +81,14 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
   });
   // One listener for every stream's response, not one closure each.
   const logResponseError = (error: Error) => ctx.logger.debug({ err: error }, 'sse response error');
+  const backlog: BacklogLimit = { maxBytes: ctx.config.maxBufferedBytes, cut: () => ctx.metrics.slowConsumerCuts.inc({ transport: 'sse' }) };
 
   app.get<{ Querystring: StreamQuery }>('/sse', { schema: { querystring: StreamQuery } }, async (request, reply) => {
     const lastEventId = request.headers['last-event-id'];
     // A reconnecting EventSource keeps its original URL; its Last-Event-ID is the newer position.
     const cursor = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : request.query.cursor;
     const { principal, plan } = await openStreamRequest(ctx, request, request.query, cursor);
-    const stream = new SseStream(reply.raw, principal.user, request.ip, ctx);
+    const stream = new SseStream(reply.raw, principal.user, request.ip, backlog);
     stream.release = ctx.connections.admit(stream);
     const response = takeOverResponse(reply);
     response.writeHead(200, {

@@ -5,19 +5,18 @@ import { createServer, get, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import WebSocket, { WebSocketServer } from 'ws';
 import { DISCONNECT } from '@chat/protocol';
-import type { GatewayContext } from '../context';
 import { OutgoingEvent } from '../session/outgoing-event';
 import { SocketWriter } from './socket-writer';
 import { SseStream } from './sse';
 
-const ctx = { config: { maxBufferedBytes: 1 << 20 }, metrics: { slowConsumerCuts: { inc() {} } } } as unknown as GatewayContext;
+const backlog = { maxBytes: 1 << 20, cut() {} };
 const event = (seq: number) => new OutgoingEvent('message', `{"type":"message","seq":${seq}}`, `c${seq}`);
 
 test('frames written just before a WebSocket close reach the client ahead of the close frame', async () => {
   const server = createServer();
   const wss = new WebSocketServer({ server });
   wss.on('connection', (socket, request) => {
-    const writer = new SocketWriter(socket, request.socket, ctx);
+    const writer = new SocketWriter(socket, request.socket, backlog);
     // All in one task, as when a batch of refusals ends in a close: the frames are still held in the burst.
     writer.push(event(1));
     writer.text('{"type":"error","code":"rate_limited"}');
@@ -44,7 +43,7 @@ test('frames written just before a WebSocket close reach the client ahead of the
 test('events written just before an SSE stream ends reach the client ahead of its closing error event', async () => {
   const server = createServer((request, response) => {
     response.writeHead(200, { 'content-type': 'text/event-stream' });
-    const stream = new SseStream(response, { id: 'u', name: 'u' }, '127.0.0.1', ctx);
+    const stream = new SseStream(response, { id: 'u', name: 'u' }, '127.0.0.1', backlog);
     stream.push(event(1));
     stream.push(event(2));
     stream.close(DISCONNECT.expired);

@@ -8,13 +8,16 @@ import { Session } from '../session/session';
 import { ClientFrameHandler } from './client-frames';
 import { isOriginAllowed } from './origin';
 import { SocketWriter } from './socket-writer';
+import type { BacklogLimit } from './write-burst';
 import { expiryTimer, openStreamRequest, type StreamRequest } from './stream-request';
 
 declare module 'fastify' {
   interface FastifyRequest {
-    stream?: StreamRequest;
-    /** The response @fastify/websocket made for the upgrade; the socket is detached from it once upgraded. */
-    upgradeResponse?: ServerResponse;
+    /**
+     * Set by /ws's preValidation, read once by its handler: the stream it opens, and the response @fastify/websocket
+     * made for the upgrade (the socket is detached from it once upgraded). Null on every other request.
+     */
+    upgrade: { stream: StreamRequest; response: ServerResponse } | null;
   }
 }
 
@@ -65,7 +68,12 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
   });
   // One error listener for every socket, not a closure each (ws closes the socket itself).
   const logSocketError = (error: Error) => ctx.logger.debug({ err: error }, 'websocket error');
+  const backlog: BacklogLimit = {
+    maxBytes: ctx.config.maxBufferedBytes,
+    cut: () => ctx.metrics.slowConsumerCuts.inc({ transport: 'websocket' }),
+  };
 
+  app.decorateRequest('upgrade', null);
   app.get<{ Querystring: StreamQuery }>(
     '/ws',
     {
@@ -74,21 +82,22 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       // Refusals happen here, before the upgrade, as plain HTTP statuses.
       preValidation: async (request, reply) => {
         if (!isOriginAllowed(request, ctx.config.allowedOrigins)) throw new ClientError('forbidden', 'origin not allowed');
-        request.stream = await openStreamRequest(ctx, request, request.query as StreamQuery);
-        request.upgradeResponse = reply.raw;
+        request.upgrade = { stream: await openStreamRequest(ctx, request, request.query as StreamQuery), response: reply.raw };
       },
     },
     (socket, request) => {
-      const { principal, plan } = request.stream!;
+      const { upgrade } = request;
+      if (upgrade === null) throw new Error('/ws opened without its preValidation');
+      request.upgrade = null;
+      const { principal, plan } = upgrade.stream;
       const connection = request.raw.socket;
       // @fastify/websocket keeps the upgrade's request and reply (Fastify's and Node's) reachable for the
       // socket's whole life, through its error listener and the socket's response slot: about 4 KiB per idle
       // connection. Let them go; our own error listener logs errors.
       socket.removeAllListeners('error');
       socket.on('error', logSocketError);
-      request.upgradeResponse!.detachSocket(connection);
-      request.upgradeResponse = undefined;
-      const writer = new SocketWriter(socket, connection, ctx);
+      upgrade.response.detachSocket(connection);
+      const writer = new SocketWriter(socket, connection, backlog);
       let release: () => void;
       try {
         release = ctx.connections.admit({

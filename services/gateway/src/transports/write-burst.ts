@@ -29,6 +29,15 @@ const FLUSH_BYTES = 64 * 1024;
  * before comes after the close. What is still held once the gate is shut is
  * dropped: the client resumes from the cursor it last received.
  */
+/**
+ * How much unsent backlog a stream may hold before it is cut off (it resumes from its cursor elsewhere or later),
+ * and what counts the cuts: one per transport, shared by all its streams.
+ */
+export interface BacklogLimit {
+  readonly maxBytes: number;
+  cut(): void;
+}
+
 export class WriteBurst {
   private held: Buffer[] = [];
   private heldBytes = 0;
