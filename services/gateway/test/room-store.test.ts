@@ -71,7 +71,7 @@ test('the in-memory store, which the session unit tests run on, answers as Postg
     answers.push(await rooms.joinRoom(dm!.room.id, cat!), await rooms.joinRoom(randomUUID(), cat!));
     answers.push(await rooms.markRead(group.id, ben!.id, 10));
     answers.push(await rooms.leaveRoom(group.id, ben!.id), await rooms.leaveRoom(group.id, ben!.id));
-    for (const user of [ann!, ben!, cat!]) answers.push(await rooms.listRooms(user.id), (await rooms.roomIdsOf(user.id)).sort());
+    for (const user of [ann!, ben!, cat!]) answers.push(await rooms.listRooms(user.id), (await rooms.roomIdsOf(user.id)).map((id) => labels.get(id)).sort());
     answers.push(await rooms.members(group.id), [...(await rooms.accessMany([group.id, dm!.room.id], cat!.id))]);
     answers.push(await rooms.messagesAfter(group.id, 0, 10), await rooms.latestMessages(group.id, 10), await rooms.messageTarget(group.id, 1));
     await assert.rejects(rooms.markRead(group.id, cat!.id, 1), /not a member/);
