@@ -37,7 +37,7 @@ export const DISCONNECT = {
   /** The gateway is draining: each stream goes at a random moment of the window, and reconnects to another replica. */
   restart: { closeCode: 1012, reason: 'server restarting: reconnect', errorCode: 'unavailable', pollStatus: 200, reconnect: 'backoff' },
   /** The gateway is closing: whatever is still open after its drain. */
-  shutdown: { closeCode: 1001, reason: 'server shutting down', errorCode: 'unavailable', pollStatus: 200, reconnect: 'backoff' },
+  shutdown: { closeCode: 1001, reason: 'server shutting down: reconnect', errorCode: 'unavailable', pollStatus: 200, reconnect: 'backoff' },
   /** The token behind the stream expired; also a stream refused for its token. */
   expired: { closeCode: 4001, reason: 'token expired', errorCode: 'unauthenticated', pollStatus: 401, reconnect: 'reauthenticate' },
   /** The caller may not read a room of the stream: refused at the start today, never ended midway. */

@@ -76,8 +76,7 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
   heartbeat.unref();
   app.addHook('onClose', async () => {
     clearInterval(heartbeat);
-    // An SSE client sees only `unavailable`, so the message says to reconnect (a WebSocket's 1001 says it by itself).
-    for (const stream of open) stream.close({ ...DISCONNECT.shutdown, reason: 'server shutting down: reconnect' });
+    for (const stream of open) stream.close(DISCONNECT.shutdown);
   });
   // One listener for every stream's response, not one closure each.
   const logResponseError = (error: Error) => ctx.logger.debug({ err: error }, 'sse response error');
