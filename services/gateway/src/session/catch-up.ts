@@ -10,8 +10,8 @@ export interface CatchUpState<B extends Entry> {
   position: number;
   /** Catch-ups in a row that ended before a hole. */
   holeRounds: number;
-  /** Live events that arrived during the catch-up, in arrival order. */
-  buffered: readonly B[];
+  /** Live events that arrived during the catch-up, in arrival order; never changed here. */
+  buffered: B[];
 }
 
 /** `S`: an entry Postgres served; `B`: a live event buffered meanwhile. */
@@ -51,7 +51,7 @@ export function catchUpStep<S extends Entry, B extends Entry>(
     position = entry.seq;
   };
   for (const entry of served) if (entry.seq > position) take(entry);
-  if (full) return { position, holeRounds, buffered: [...state.buffered], deliver, next: 'page' };
+  if (full) return { position, holeRounds, buffered: state.buffered, deliver, next: 'page' };
 
   const buffered = [...state.buffered].sort((a, b) => a.seq - b.seq);
   for (const [index, entry] of buffered.entries()) {
