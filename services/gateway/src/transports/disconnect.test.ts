@@ -46,7 +46,7 @@ async function gatewayEndingWith(disconnect: Disconnect, onLaterPoll: (cursor: s
   });
   const sockets = new WebSocketServer({ server, path: '/ws' });
   sockets.on('connection', (socket, request) => {
-    const writer = new SocketWriter(socket, request.socket, backlog);
+    const writer = new SocketWriter(socket, request.socket, { id: 'u', name: 'u' }, '127.0.0.1', backlog);
     writer.push(ready());
     if (streams++ === 0) writer.close(disconnect);
   });

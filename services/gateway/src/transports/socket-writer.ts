@@ -1,23 +1,27 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { DISCONNECT, type Disconnect } from '@chat/protocol';
+import { DISCONNECT, type Disconnect, type UserRef } from '@chat/protocol';
+import type { LiveConnection } from '../session/connections';
 import { websocketTextFrame, type OutgoingEvent } from '../session/outgoing-event';
 import type { StreamOutput } from '../session/session';
 import { WriteBurst, type BacklogLimit } from './write-burst';
 
 /**
- * Everything the gateway writes on one WebSocket, and the session's output.
+ * Everything the gateway writes on one WebSocket: the session's output, and the registry's handle on it.
  * Frames go to the TCP socket ready-made: an event's frame is encoded once and
  * the same bytes go to every stream at its cursor (OutgoingEvent). ws itself
  * writes only pings, pongs and closes here, synchronously, since
  * permessage-deflate is off, so the two never interleave within a frame.
  */
-export class SocketWriter implements StreamOutput {
+export class SocketWriter implements StreamOutput, LiveConnection {
+  readonly transport = 'websocket';
   private readonly burst: WriteBurst;
 
   constructor(
     private readonly socket: WebSocket,
     connection: Socket,
+    readonly user: UserRef,
+    readonly ip: string,
     private readonly limit: BacklogLimit,
   ) {
     this.burst = new WriteBurst(connection, this);

@@ -16,7 +16,7 @@ test('frames written just before a WebSocket close reach the client ahead of the
   const server = createServer();
   const wss = new WebSocketServer({ server });
   wss.on('connection', (socket, request) => {
-    const writer = new SocketWriter(socket, request.socket, backlog);
+    const writer = new SocketWriter(socket, request.socket, { id: 'u', name: 'u' }, '127.0.0.1', backlog);
     // All in one task, as when a batch of refusals ends in a close: the frames are still held in the burst.
     writer.push(event(1));
     writer.text('{"type":"error","code":"rate_limited"}');

@@ -97,19 +97,10 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       socket.removeAllListeners('error');
       socket.on('error', logSocketError);
       upgrade.response.detachSocket(connection);
-      const writer = new SocketWriter(socket, connection, backlog);
+      const writer = new SocketWriter(socket, connection, principal.user, request.ip, backlog);
       let release: () => void;
       try {
-        release = ctx.connections.admit({
-          transport: 'websocket',
-          user: principal.user,
-          ip: request.ip,
-          // Methods, not arrow properties, here and below: tsx names arrow properties with
-          // Object.defineProperty, which costs each per-socket closure a few hundred bytes.
-          close(disconnect) {
-            writer.close(disconnect);
-          },
-        });
+        release = ctx.connections.admit(writer);
       } catch (error) {
         writer.close({ ...DISCONNECT.rateLimited, reason: (error as Error).message });
         return;
