@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isAlive } from './common.mjs';
-import { ensureKafkaInstalled, startKafka, stopLeftoverKafka } from './kafka.mjs';
+import { ensureKafkaInstalled, startKafkaCluster, stopLeftoverKafka } from './kafka.mjs';
 import { clearStaleLock, ensurePostgresInstalled, postgresDataLocations, startPostgres } from './postgres.mjs';
 
 /** Where the broker's log goes with `kafkaInMemory`: a tmpfs, so it is memory until removed. */
@@ -43,8 +43,10 @@ export async function clearKilledRuns({ root, kind }) {
 /**
  * Starts both under .local/<kind>-runs/<pid>/, the broker's data in memory instead with `kafkaInMemory`;
  * `stop()` shuts them down and deletes the data. What killed runs of the same kind left is stopped and removed first.
+ * `brokers: 3` starts a cluster of three (replication factor 3, two in sync for a write) instead of one broker;
+ * `kafka` and `postgres` are the servers' own handles, for fault tests that stop, kill or pause them.
  */
-export async function startEphemeralInfra({ root, kind, kafkaInMemory = false }) {
+export async function startEphemeralInfra({ root, kind, kafkaInMemory = false, brokers = 1, kafkaHeapMb }) {
   await clearKilledRuns({ root, kind });
   const runDir = join(runsDirOf(root, kind), String(process.pid));
   const kafkaDataDir = kafkaInMemory ? join(MEMORY_DIR, `${memoryPrefixOf(kind)}${process.pid}`) : join(runDir, 'kafka');
@@ -52,9 +54,10 @@ export async function startEphemeralInfra({ root, kind, kafkaInMemory = false })
   for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   mkdirSync(runDir, { recursive: true });
   await Promise.all([ensureKafkaInstalled({ root }), ensurePostgresInstalled()]);
-  const logFiles = { kafka: join(runDir, 'kafka.log'), postgres: join(runDir, 'postgres.log') };
+  const kafkaLogs = brokers === 1 ? { kafka: join(runDir, 'kafka.log') } : Object.fromEntries(Array.from({ length: brokers }, (_, i) => [`kafka-${i + 1}`, join(runDir, `kafka-${i + 1}.log`)]));
+  const logFiles = { ...kafkaLogs, postgres: join(runDir, 'postgres.log') };
   const [kafka, postgres] = await Promise.all([
-    startKafka({ root, dataDir: kafkaDataDir, logFile: logFiles.kafka }),
+    startKafkaCluster({ root, dataDir: kafkaDataDir, size: brokers, logFiles: Object.values(kafkaLogs), heapMb: kafkaHeapMb }),
     startPostgres({ root, dataDir: join(runDir, 'postgres'), logFile: logFiles.postgres }),
   ]);
   // Postgres keeps its data outside the run's folder when its account cannot reach it (postgresDataLocations).
@@ -63,8 +66,10 @@ export async function startEphemeralInfra({ root, kind, kafkaInMemory = false })
     kafkaBrokers: kafka.brokers,
     databaseUrl: postgres.url,
     /** The broker's JVM and the postmaster (whose children are the backends), for CPU accounting. */
-    kafkaPid: kafka.pid,
+    kafkaPid: kafka.nodes[0].pid(),
     postgresPid: postgres.pid,
+    kafka,
+    postgres,
     /** Everything of this run's on disk and in memory: deleted by `stop()`. */
     dataDirs,
     /** The servers' logs, and a folder for the logs of what runs on them; inside the run's folder, deleted by `stop()`. */

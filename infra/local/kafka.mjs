@@ -88,25 +88,34 @@ const probeGroups = (() => {
   return [...byPartition.values()];
 })();
 
-function serverProperties({ dataDir, port, controllerPort }) {
+/**
+ * One node's config. Every node is broker and controller (combined KRaft). Clients connect to the CLIENT listener,
+ * which a node may advertise at another port (`advertisedPort`: a fault proxy in front of it); brokers replicate over
+ * INTERNAL, which stays direct, and which a test's own observer can bootstrap from to see the cluster unproxied
+ * (Kafka answers metadata with the addresses of the listener a request came in on).
+ */
+function serverProperties({ dataDir, nodeId, ports, voters, size }) {
+  const replicas = Math.min(3, size);
+  const minInsync = size >= 3 ? 2 : 1;
   return `# Written by infra/local/kafka.mjs on every start.
 process.roles=broker,controller
-node.id=1
-controller.quorum.voters=1@127.0.0.1:${controllerPort}
-listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
-advertised.listeners=PLAINTEXT://127.0.0.1:${port}
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+node.id=${nodeId}
+controller.quorum.voters=${voters}
+listeners=CLIENT://127.0.0.1:${ports.client},INTERNAL://127.0.0.1:${ports.internal},CONTROLLER://127.0.0.1:${ports.controller}
+advertised.listeners=CLIENT://127.0.0.1:${ports.advertised ?? ports.client},INTERNAL://127.0.0.1:${ports.internal}
+listener.security.protocol.map=CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
-inter.broker.listener.name=PLAINTEXT
+inter.broker.listener.name=INTERNAL
 log.dirs=${join(dataDir, 'logs')}
-# One broker: every internal topic has one replica.
+# ${size === 1 ? 'One broker: every internal topic has one replica.' : `${size} brokers: ${replicas} replicas, ${minInsync} in sync for a write, no unclean leader election.`}
 num.partitions=1
-default.replication.factor=1
-min.insync.replicas=1
-offsets.topic.replication.factor=1
+default.replication.factor=${replicas}
+min.insync.replicas=${minInsync}
+unclean.leader.election.enable=false
+offsets.topic.replication.factor=${replicas}
 offsets.topic.num.partitions=${OFFSETS_PARTITIONS}
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
+transaction.state.log.replication.factor=${replicas}
+transaction.state.log.min.isr=${minInsync}
 transaction.state.log.num.partitions=10
 # Topics are created explicitly, with their partition counts.
 auto.create.topics.enable=false
@@ -131,58 +140,162 @@ log4j.logger.kafka.server.KafkaServer=INFO
 log4j.logger.kafka.server.KafkaRaftServer=INFO
 `;
 
-/** Stops a broker still running on `dataDir` from a run that did not shut it down (its Node parent was SIGKILLed). */
+/** A cluster's nodes live in `node-<id>` folders of its data folder; a single broker directly in it. */
+const nodeDirsOf = (dataDir) => [dataDir, ...(existsSync(dataDir) ? readdirSync(dataDir).filter((entry) => /^node-\d+$/.test(entry)).map((entry) => join(dataDir, entry)) : [])];
+
+/** Stops the brokers still running on `dataDir` from a run that did not shut them down (its Node parent was SIGKILLed). */
 export async function stopLeftoverKafka(dataDir) {
-  const configFile = join(dataDir, 'server.properties');
-  const ours = (argv) => argv.includes('kafka.Kafka') && argv.includes(configFile);
-  await stopLeftover(Number(readOr(join(dataDir, 'kafka.pid'), '')), ours, 'SIGTERM');
+  await Promise.all(
+    nodeDirsOf(dataDir).map(async (dir) => {
+      const configFile = join(dir, 'server.properties');
+      const pid = Number(readOr(join(dir, 'kafka.pid'), ''));
+      const ours = (argv) => argv.includes('kafka.Kafka') && argv.includes(configFile);
+      // A paused broker (a fault test's SIGSTOP) would never see the SIGTERM.
+      if (pid > 0) signalQuietly(pid, 'SIGCONT');
+      await stopLeftover(pid, ours, 'SIGTERM');
+    }),
+  );
+}
+
+function signalQuietly(pid, signal) {
+  try {
+    process.kill(pid, signal);
+  } catch {
+    // Gone already, or not ours to signal: stopLeftover decides.
+  }
+}
+
+/** Kafka cluster ids are 16 random bytes in URL-safe base64, as `kafka-storage random-uuid` makes them. */
+function newClusterId() {
+  // Like it, avoid a leading '-' that the argument parser would take for an option.
+  let clusterId;
+  do clusterId = randomBytes(16).toString('base64url');
+  while (clusterId.startsWith('-'));
+  return clusterId;
 }
 
 /**
- * Starts the broker and waits until it answers metadata requests and group
- * coordination (consumers, offset fetches) works. Storage is
- * formatted on first use only, so data survives restarts. Ports default to
- * free ephemeral ones (tests).
+ * Starts a single broker (see `startKafkaCluster`); ports default to free ephemeral ones (tests).
+ * `port` is the client port, `controllerPort` the KRaft controller's.
  */
-export async function startKafka({ root, dataDir, port, controllerPort, logFile, heapMb = 512 }) {
-  const { libsDir } = await ensureKafkaInstalled({ root });
-  port ||= await freePort();
-  controllerPort ||= await freePort();
-  mkdirSync(dataDir, { recursive: true });
-  logFile ??= join(dataDir, 'kafka.log');
-  mkdirSync(dirname(logFile), { recursive: true });
-  const configFile = join(dataDir, 'server.properties');
-  const log4jFile = join(dataDir, 'log4j.properties');
-  const pidFile = join(dataDir, 'kafka.pid');
-  await stopLeftoverKafka(dataDir);
-  writeFileSync(configFile, serverProperties({ dataDir, port, controllerPort }));
-  writeFileSync(log4jFile, LOG4J);
-  const classpath = `${libsDir}/*`;
-  const jvm = [`-Xms${Math.min(256, heapMb)}m`, `-Xmx${heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${log4jFile}`];
+export async function startKafka({ root, dataDir, port, controllerPort, logFile, heapMb = 512, advertisedPort }) {
+  const cluster = await startKafkaCluster({ root, dataDir, size: 1, ports: [{ client: port, controller: controllerPort, advertised: advertisedPort }], logFiles: logFile && [logFile], heapMb });
+  const [node] = cluster.nodes;
+  return { brokers: cluster.brokers, port: node.ports.client, controllerPort: node.ports.controller, pid: node.pid(), node, stop: () => cluster.stop() };
+}
 
-  if (!existsSync(join(dataDir, 'logs', 'meta.properties'))) {
-    // Kafka cluster ids are 16 random bytes in URL-safe base64, as `kafka-storage random-uuid`
-    // makes them; like it, avoid a leading '-' that the argument parser would take for an option.
-    let clusterId;
-    do clusterId = randomBytes(16).toString('base64url');
-    while (clusterId.startsWith('-'));
-    runChecked('java', [...jvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, '--ignore-formatted']);
+/**
+ * Starts `size` combined broker-and-controller nodes and waits until the cluster answers metadata with all of them
+ * and group coordination (consumers, offset fetches) works. A single node keeps its data in `dataDir`, a cluster's
+ * nodes in `dataDir/node-<id>`. Storage is formatted on first use only, so data survives restarts. Ports default to
+ * free ephemeral ones (tests) and stay the same across a node's restarts.
+ *
+ * `nodes[i]` controls one node for fault tests: `kill()` (SIGKILL), `pause()` / `resume()` (SIGSTOP / SIGCONT),
+ * `stop()` (clean shutdown) and `start()` again on the same ports and data.
+ */
+export async function startKafkaCluster({ root, dataDir, size = 3, ports = [], logFiles, heapMb = 512 }) {
+  const { libsDir } = await ensureKafkaInstalled({ root });
+  const nodeDirs = size === 1 ? [dataDir] : Array.from({ length: size }, (_, i) => join(dataDir, `node-${i + 1}`));
+  const nodePorts = [];
+  for (let i = 0; i < size; i++) {
+    const given = ports[i] ?? {};
+    nodePorts.push({
+      client: given.client || (await freePort()),
+      internal: given.internal || (await freePort()),
+      controller: given.controller || (await freePort()),
+      advertised: given.advertised,
+    });
   }
-  const logFd = openSync(logFile, 'a');
-  const server = spawnServer('java', [...jvm, '-cp', classpath, 'kafka.Kafka', configFile], { logFd, env: process.env });
-  closeSync(logFd);
-  writeFileSync(pidFile, `${server.child.pid}\n`);
-  const brokers = `127.0.0.1:${port}`;
+  const voters = nodePorts.map((p, i) => `${i + 1}@127.0.0.1:${p.controller}`).join(',');
+  const classpath = `${libsDir}/*`;
+  const jvm = [`-Xms${Math.min(256, heapMb)}m`, `-Xmx${heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true'];
+  // One cluster id for every node; a node formatted before keeps its own (they were formatted together).
+  const clusterId = newClusterId();
+  const nodes = nodeDirs.map((dir, i) => {
+    const nodeId = i + 1;
+    const configFile = join(dir, 'server.properties');
+    const log4jFile = join(dir, 'log4j.properties');
+    const logFile = logFiles?.[i] ?? join(dir, 'kafka.log');
+    const nodeJvm = [...jvm, `-Dlog4j.configuration=file:${log4jFile}`];
+    let server;
+    const node = {
+      id: nodeId,
+      ports: nodePorts[i],
+      logFile,
+      pid: () => server?.child.pid,
+      isRunning: () => server !== undefined && !server.isDead(),
+      async start() {
+        if (node.isRunning()) return;
+        mkdirSync(dir, { recursive: true });
+        mkdirSync(dirname(logFile), { recursive: true });
+        await stopLeftoverKafka(dir);
+        writeFileSync(configFile, serverProperties({ dataDir: dir, nodeId, ports: nodePorts[i], voters, size }));
+        writeFileSync(log4jFile, LOG4J);
+        if (!existsSync(join(dir, 'logs', 'meta.properties'))) {
+          runChecked('java', [...nodeJvm, '-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', configFile, '--ignore-formatted']);
+        }
+        const logFd = openSync(logFile, 'a');
+        server = spawnServer('java', [...nodeJvm, '-cp', classpath, 'kafka.Kafka', configFile], { logFd, env: process.env });
+        closeSync(logFd);
+        writeFileSync(join(dir, 'kafka.pid'), `${server.child.pid}\n`);
+      },
+      /** A clean shutdown (SIGTERM, SIGKILL past its grace); a paused node is resumed first so that it can. */
+      async stop() {
+        if (!server) return;
+        if (!server.isDead()) signalQuietly(server.child.pid, 'SIGCONT');
+        await server.stop();
+      },
+      /** A crash: SIGKILL, returning once the process is gone. */
+      async kill() {
+        if (!server || server.isDead()) return;
+        server.child.kill('SIGKILL');
+        await waitFor(`broker ${nodeId} to exit`, () => Boolean(server.isDead()), { timeoutMs: 10_000, intervalMs: 20 });
+      },
+      pause: () => server && !server.isDead() && server.child.kill('SIGSTOP'),
+      resume: () => server && !server.isDead() && server.child.kill('SIGCONT'),
+    };
+    return node;
+  });
+  const clientBrokers = nodePorts.map((p) => `127.0.0.1:${p.advertised ?? p.client}`).join(',');
+  const cluster = {
+    /** What services bootstrap from: the client listeners, at their advertised ports. */
+    brokers: clientBrokers,
+    /** The internal listeners: for a test's observer, past any fault proxy. */
+    directBrokers: nodePorts.map((p) => `127.0.0.1:${p.internal}`).join(','),
+    nodes,
+    /** Waits until every node is in the cluster's metadata and coordination works (after a start or a restart). */
+    waitReady: (timeoutMs = 120_000) => waitClusterReady(root, cluster, timeoutMs),
+    async stop() {
+      const stopped = await Promise.allSettled(nodes.map((node) => node.stop()));
+      const failed = stopped.filter((result) => result.status === 'rejected').map((result) => result.reason);
+      if (failed.length > 0) throw new AggregateError(failed, 'Kafka did not stop');
+    },
+  };
+  try {
+    await Promise.all(nodes.map((node) => node.start()));
+    await cluster.waitReady();
+  } catch (error) {
+    await cluster.stop().catch(() => undefined);
+    throw error;
+  }
+  return cluster;
+}
+
+async function waitClusterReady(root, cluster, timeoutMs) {
   const { Kafka, logLevel } = await kafkajs(root);
-  const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+  const kafka = new Kafka({ brokers: cluster.directBrokers.split(','), logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = kafka.admin();
+  const dead = () => {
+    const node = cluster.nodes.find((n) => !n.isRunning());
+    return node && `broker ${node.id} is not running\n${tail(node.logFile)}`;
+  };
   try {
     await waitFor(
-      `Kafka at ${brokers}`,
+      `Kafka at ${cluster.brokers}`,
       async () => {
         await admin.connect();
         const { brokers: live } = await admin.describeCluster();
-        if (live.length === 0) return false;
+        if (live.length < cluster.nodes.length) return false;
         // A broker answers metadata before __consumer_offsets exists (the first FindCoordinator
         // creates it) and is loaded; a consumer or offset fetch right then fails with
         // NOT_COORDINATOR. Fetching offsets of unknown groups creates nothing.
@@ -197,15 +310,11 @@ export async function startKafka({ root, dataDir, port, controllerPort, logFile,
         }
         return true;
       },
-      { timeoutMs: 90_000, isDead: () => server.isDead() && `${server.isDead()}\n${tail(logFile)}` },
+      { timeoutMs, isDead: dead },
     );
-  } catch (error) {
-    await server.stop();
-    throw error;
   } finally {
     await admin.disconnect().catch(() => undefined);
   }
-  return { brokers, port, controllerPort, pid: server.child.pid, stop: () => server.stop() };
 }
 
 /**
@@ -218,9 +327,9 @@ async function kafkajs(root) {
 }
 
 /** Creates topics that are missing (existing ones are left as they are) and waits for their leaders. */
-export async function createTopics({ root = repoRoot, brokers, topics }) {
+export async function createTopics({ root = repoRoot, brokers, topics, replicationFactor = 1 }) {
   const { Kafka, logLevel } = await kafkajs(root);
-  const admin = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
+  const admin = new Kafka({ brokers: brokers.split(','), logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   try {
     const existing = new Set(await admin.listTopics());
@@ -231,7 +340,7 @@ export async function createTopics({ root = repoRoot, brokers, topics }) {
         topics: missing.map(({ topic, numPartitions, configs = {} }) => ({
           topic,
           numPartitions,
-          replicationFactor: 1,
+          replicationFactor,
           configEntries: Object.entries(configs).map(([name, value]) => ({ name, value: String(value) })),
         })),
       });

@@ -141,7 +141,25 @@ export async function startPostgres({ root = repoRoot, dataDir, port, logFile })
     await server.stop();
     throw error;
   }
-  return { url, host: '127.0.0.1', port, user: 'postgres', dataDir, pid: server.child.pid, stop: () => server.stop() };
+  return {
+    url,
+    host: '127.0.0.1',
+    port,
+    user: 'postgres',
+    dataDir,
+    pid: server.child.pid,
+    stop: () => server.stop(),
+    /**
+     * `pg_ctl stop -m immediate`: SIGQUIT, every backend is dropped without a checkpoint (a crash, to recover from WAL
+     * on the next start). Returns once the postmaster has exited; `startPostgres` with the same folder and port
+     * starts it again.
+     */
+    async stopImmediate() {
+      if (server.isDead()) return;
+      server.child.kill('SIGQUIT');
+      await waitFor(`Postgres at 127.0.0.1:${port} to exit`, () => Boolean(server.isDead()), { timeoutMs: 30_000, intervalMs: 20 });
+    },
+  };
 }
 
 /** Creates the database if it does not exist yet. */

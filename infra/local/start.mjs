@@ -3,12 +3,13 @@
 // migrations, creates topics, then runs one of each service under a small
 // supervisor (a crashed service is restarted with backoff) and serves the app
 // at http://localhost:8080. `npm run start:cluster` (or `npm start -- --gateways N`)
-// runs replicas behind nginx instead. Ctrl-C stops everything it started, in order.
+// runs replicas behind nginx instead, and `npm start -- --brokers 3` a Kafka cluster of three brokers (replication
+// factor 3, two in sync for a write). Ctrl-C stops everything it started, in order.
 import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureKafkaInstalled, startKafka } from './kafka.mjs';
+import { ensureKafkaInstalled, startKafkaCluster } from './kafka.mjs';
 import { freePort } from './common.mjs';
 import { ensureNginxInstalled, startNginx } from './nginx.mjs';
 import { createDatabase, ensurePostgresInstalled, startPostgres } from './postgres.mjs';
@@ -33,6 +34,14 @@ const gatewayCount = gatewaysArg >= 0 ? Number(process.argv[gatewaysArg + 1]) : 
 const cluster = gatewaysArg >= 0 || process.argv.includes('--cluster');
 if (!Number.isInteger(gatewayCount) || gatewayCount < 1) {
   console.error('[stack] --gateways needs a whole number of at least 1');
+  process.exit(2);
+}
+// `--brokers N`: N Kafka brokers, broker i (from 0) on KAFKA_PORT + 2i with its controller on
+// KAFKA_CONTROLLER_PORT + 2i (9092/9093, 9094/9095, 9096/9097 by default); topics get min(N, 3) replicas and need two of them in sync from three on.
+const brokersArg = process.argv.indexOf('--brokers');
+const brokerCount = brokersArg >= 0 ? Number(process.argv[brokersArg + 1]) : 1;
+if (!Number.isInteger(brokerCount) || brokerCount < 1 || brokerCount > 9) {
+  console.error('[stack] --brokers needs a whole number from 1 to 9');
   process.exit(2);
 }
 const stackDir = join(root, '.local', 'stack');
@@ -67,12 +76,13 @@ try {
   if (cluster) ensureNginxInstalled();
   say('starting Kafka and Postgres…');
   const [kafka, postgres] = await Promise.all([
-    startKafka({
+    startKafkaCluster({
       root,
-      dataDir: join(stackDir, 'kafka'),
-      port: ports.kafka,
-      controllerPort: ports.kafkaController,
-      logFile: join(logDir, 'kafka.log'),
+      // One broker keeps the folder it always had; a cluster's nodes live in their own, and one of each size.
+      dataDir: join(stackDir, brokerCount === 1 ? 'kafka' : `kafka-${brokerCount}`),
+      size: brokerCount,
+      ports: Array.from({ length: brokerCount }, (_, i) => ({ client: ports.kafka + 2 * i, controller: ports.kafkaController + 2 * i })),
+      logFiles: Array.from({ length: brokerCount }, (_, i) => join(logDir, brokerCount === 1 ? 'kafka.log' : `kafka-${i + 1}.log`)),
     }),
     startPostgres({ root, dataDir: join(stackDir, 'postgres'), port: ports.postgres, logFile: join(logDir, 'postgres.log') }),
   ]);
@@ -85,7 +95,12 @@ try {
   databaseUrl.pathname = '/chat';
   // The same setup commands the Helm hook Jobs run: schema migrations, then the topics of docs/kafka.md.
   await runSetupCommand('migrations', 'packages/db/src/cli.ts', { DATABASE_URL: databaseUrl.toString() });
-  await runSetupCommand('topic setup', 'packages/kafka/src/cli.ts', { KAFKA_BROKERS: kafka.brokers });
+  const replicas = Math.min(3, brokerCount);
+  await runSetupCommand('topic setup', 'packages/kafka/src/cli.ts', {
+    KAFKA_BROKERS: kafka.brokers,
+    TOPIC_REPLICATION_FACTOR: String(replicas),
+    TOPIC_MIN_INSYNC_REPLICAS: String(replicas >= 3 ? 2 : 1),
+  });
 
   const common = {
     DATABASE_URL: databaseUrl.toString(),
