@@ -3,11 +3,12 @@
 import { createLogger, readConfig } from '@chat/runtime';
 import { createKafka } from './client';
 import { kafkaConnection } from './connection';
-import { chatTopicSpecs, createTopicsConfigSpec, ensureTopics } from './topic-setup';
+import { chatTopicSpecs, checkTopicSettings, createTopicsConfigSpec, ensureTopics } from './topic-setup';
 import { topicNames } from './topics';
 
 const logger = createLogger('create-topics');
 const config = readConfig(createTopicsConfigSpec);
+checkTopicSettings(config);
 const specs = chatTopicSpecs(topicNames(config.topicPrefix), {
   partitions: config.partitions,
   replicationFactor: config.replicationFactor,

@@ -1,5 +1,5 @@
 import kafkajs, { type Admin } from 'kafkajs';
-import { int, str } from '@chat/runtime';
+import { ConfigError, int, str } from '@chat/runtime';
 import { kafkaConnectionConfigSpec } from './connection';
 import type { TopicNames } from './topics';
 
@@ -15,8 +15,12 @@ export const createTopicsConfigSpec = {
     max: 10_000,
     doc: 'Partitions of every topic. A topic that has fewer is an error, not grown: adding partitions moves rooms (docs/kafka.md).',
   }),
-  replicationFactor: int('TOPIC_REPLICATION_FACTOR', 1, { min: 1, max: 32, doc: 'Replicas of each partition, for topics it creates.' }),
-  minInsyncReplicas: int('TOPIC_MIN_INSYNC_REPLICAS', 1, { min: 1, max: 32, doc: "Each topic's `min.insync.replicas`." }),
+  replicationFactor: int('TOPIC_REPLICATION_FACTOR', 1, {
+    min: 1,
+    max: 32,
+    doc: 'Replicas of each partition, for topics it creates; an existing topic with fewer is an error, not changed (docs/kafka.md).',
+  }),
+  minInsyncReplicas: int('TOPIC_MIN_INSYNC_REPLICAS', 1, { min: 1, max: 32, doc: "Each topic's `min.insync.replicas`; at most `TOPIC_REPLICATION_FACTOR`." }),
   messagesRetentionMs: int('TOPIC_MESSAGES_RETENTION_MS', 7 * 24 * 3600 * 1000, { min: 60_000, doc: 'How long `chat.messages` keeps records (`retention.ms`).' }),
   eventsRetentionMs: int('TOPIC_EVENTS_RETENTION_MS', 24 * 3600 * 1000, { min: 60_000, doc: 'How long `chat.events` keeps records (`retention.ms`).' }),
   heartbeatsRetentionMs: int('TOPIC_HEARTBEATS_RETENTION_MS', 3600 * 1000, { min: 60_000, doc: 'How long `chat.presence.heartbeats` keeps records (`retention.ms`).' }),
@@ -67,21 +71,60 @@ export interface TopicSetupResult {
   updated: string[];
 }
 
-export class PartitionCountError extends Error {
-  constructor(readonly shortOf: { topic: string; has: number; wanted: number }[]) {
-    const list = shortOf.map(({ topic, has, wanted }) => `${topic} has ${has} partitions, ${wanted} wanted`).join('; ');
-    super(
-      `${list}. Adding partitions moves rooms to other partitions: add them by hand with messaging stopped and ` +
-        'chat.messages drained (docs/kafka.md), or keep the current count.',
-    );
-    this.name = 'PartitionCountError';
-  }
+interface Shortfall {
+  topic: string;
+  has: number;
+  wanted: number;
 }
 
 /**
- * Creates the topics that are missing and applies the configs of the existing ones, so a
- * re-run (every Helm upgrade) converges on the settings. Partitions are never added by
- * this: a topic with fewer than wanted is a PartitionCountError, after the rest is done.
+ * Existing topics laid out short of what is wanted: fewer partitions, or partitions with fewer replicas. Neither is
+ * changed by topic setup: adding partitions moves rooms, adding replicas is a reassignment an operator runs.
+ */
+export class TopicLayoutError extends Error {
+  constructor(
+    readonly partitionsShort: Shortfall[],
+    readonly replicasShort: Shortfall[],
+  ) {
+    const problems: string[] = [];
+    if (partitionsShort.length > 0) {
+      problems.push(
+        `${partitionsShort.map(({ topic, has, wanted }) => `${topic} has ${has} partitions, ${wanted} wanted`).join('; ')}. Adding partitions moves ` +
+          'rooms to other partitions: add them by hand with messaging stopped and chat.messages drained (docs/kafka.md), or keep the current count.',
+      );
+    }
+    if (replicasShort.length > 0) {
+      problems.push(
+        `${replicasShort.map(({ topic, has, wanted }) => `${topic} has partitions with ${has} replicas, ${wanted} wanted`).join('; ')}. ` +
+          'Raise the replication factor with a partition reassignment (kafka-reassign-partitions.sh, docs/kafka.md), or lower TOPIC_REPLICATION_FACTOR.',
+      );
+    }
+    super(problems.join(' '));
+    this.name = 'TopicLayoutError';
+  }
+}
+
+/** `min.insync.replicas` above the replication factor makes every acks=all write fail: refused before touching Kafka. */
+export function checkTopicSettings(settings: Pick<TopicSettings, 'replicationFactor' | 'minInsyncReplicas'>): void {
+  if (settings.minInsyncReplicas > settings.replicationFactor) {
+    throw new ConfigError([
+      `TOPIC_MIN_INSYNC_REPLICAS (${settings.minInsyncReplicas}) is above TOPIC_REPLICATION_FACTOR (${settings.replicationFactor}): no write could ever be acknowledged`,
+    ]);
+  }
+}
+
+/** Where a topic's config value comes from (DescribeConfigs' config_source): set on the topic itself. */
+const TOPIC_CONFIG_SOURCE = 1;
+
+/**
+ * Creates the topics that are missing and applies the platform's configs to the existing ones, so a re-run (every
+ * Helm upgrade) converges on the settings. Configs an operator set on a topic that the platform does not manage are
+ * kept: kafkajs has no IncrementalAlterConfigs, and AlterConfigs replaces a topic's whole set of overrides, so the
+ * current overrides are read and written back with the platform's on top. (A change an operator makes to the same
+ * topic in the few milliseconds between the two requests can be lost.)
+ *
+ * The layout of existing topics is verified, not assumed: a topic with fewer partitions than wanted, or partitions
+ * with fewer replicas, is a TopicLayoutError after the rest is done. A larger replication factor is kept.
  */
 export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<TopicSetupResult> {
   const existing = new Set(await admin.listTopics());
@@ -99,19 +142,32 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<To
     });
   }
   if (present.length === 0) return { created: missing.map(({ topic }) => topic), updated: [] };
-  // AlterConfigs (not incremental) sets exactly these dynamic configs on each topic.
+  const { resources } = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: present.map(({ topic }) => ({ type: ConfigResourceTypes.TOPIC, name: topic })),
+  });
+  const overrides = new Map(
+    resources.map(({ resourceName, configEntries }) => [
+      resourceName,
+      configEntries.filter(({ configSource }) => configSource === TOPIC_CONFIG_SOURCE).map(({ configName, configValue }) => [configName, configValue] as const),
+    ]),
+  );
   await admin.alterConfigs({
     validateOnly: false,
     resources: present.map(({ topic, configs }) => ({
       type: ConfigResourceTypes.TOPIC,
       name: topic,
-      configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
+      configEntries: Object.entries({ ...Object.fromEntries(overrides.get(topic) ?? []), ...configs }).map(([name, value]) => ({ name, value })),
     })),
   });
   const { topics } = await admin.fetchTopicMetadata({ topics: present.map(({ topic }) => topic) });
-  const shortOf = topics
-    .map(({ name, partitions }) => ({ topic: name, has: partitions.length, wanted: specs.find((spec) => spec.topic === name)!.numPartitions }))
+  const wanted = new Map(specs.map((spec) => [spec.topic, spec]));
+  const partitionsShort = topics
+    .map(({ name, partitions }) => ({ topic: name, has: partitions.length, wanted: wanted.get(name)!.numPartitions }))
     .filter(({ has, wanted }) => has < wanted);
-  if (shortOf.length > 0) throw new PartitionCountError(shortOf);
+  const replicasShort = topics
+    .map(({ name, partitions }) => ({ topic: name, has: Math.min(...partitions.map(({ replicas }) => replicas.length)), wanted: wanted.get(name)!.replicationFactor }))
+    .filter(({ has, wanted }) => has < wanted);
+  if (partitionsShort.length > 0 || replicasShort.length > 0) throw new TopicLayoutError(partitionsShort, replicasShort);
   return { created: missing.map(({ topic }) => topic), updated: present.map(({ topic }) => topic) };
 }

@@ -68,3 +68,44 @@ test('create-topics with a bad setting exits non-zero naming the variable, befor
   assert.notEqual(bad.code, 0);
   assert.match(bad.output, /TOPIC_PARTITIONS must be an integer/);
 });
+
+test("a re-run keeps the configs an operator set on a topic that the platform does not manage", async () => {
+  const prefix = uniquePrefix();
+  const names = topicNames(prefix);
+  assert.equal((await createTopics({ KAFKA_TOPIC_PREFIX: prefix, TOPIC_PARTITIONS: '2' })).code, 0);
+  // What an operator does with kafka-configs.sh --alter --add-config: the topic's other overrides stay.
+  const current = Object.entries(await topicOverrides(names.events)).map(([name, value]) => ({ name, value }));
+  await testAdmin().alterConfigs({
+    validateOnly: false,
+    resources: [{ type: ConfigResourceTypes.TOPIC, name: names.events, configEntries: [...current, { name: 'segment.bytes', value: '10485760' }] }],
+  });
+
+  const rerun = await createTopics({ KAFKA_TOPIC_PREFIX: prefix, TOPIC_PARTITIONS: '2', TOPIC_EVENTS_RETENTION_MS: '5400000' });
+  assert.equal(rerun.code, 0, rerun.output);
+  const after = await topicOverrides(names.events);
+  assert.equal(after['segment.bytes'], '10485760', 'the operator’s override survives the upgrade');
+  assert.equal(after['retention.ms'], '5400000', 'the platform’s own setting follows the new value');
+  assert.equal(after['min.insync.replicas'], '1');
+});
+
+test('create-topics verifies the replication factor of topics that exist instead of assuming it', async () => {
+  const prefix = uniquePrefix();
+  assert.equal((await createTopics({ KAFKA_TOPIC_PREFIX: prefix, TOPIC_PARTITIONS: '2' })).code, 0);
+  // The test broker is one node: the topics have one replica each, and a setup that wants two must say so.
+  const more = await createTopics({ KAFKA_TOPIC_PREFIX: prefix, TOPIC_PARTITIONS: '2', TOPIC_REPLICATION_FACTOR: '2' });
+  assert.equal(more.code, 1, more.output);
+  assert.match(more.output, new RegExp(`${prefix.replace('.', '\\.')}chat\\.messages has partitions with 1 replicas, 2 wanted`));
+  assert.match(more.output, /partition reassignment/);
+});
+
+test('create-topics refuses a min.insync.replicas above the replication factor before touching Kafka', async () => {
+  const bad = await createTopics({ KAFKA_BROKERS: '127.0.0.1:1', TOPIC_REPLICATION_FACTOR: '1', TOPIC_MIN_INSYNC_REPLICAS: '2' });
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.output, /TOPIC_MIN_INSYNC_REPLICAS \(2\) is above TOPIC_REPLICATION_FACTOR \(1\)/);
+});
+
+/** The configs set on the topic itself (not broker defaults). */
+async function topicOverrides(topic: string): Promise<Record<string, string>> {
+  const { resources } = await testAdmin().describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+  return Object.fromEntries(resources[0]!.configEntries.filter(({ configSource }) => configSource === 1).map(({ configName, configValue }) => [configName, configValue]));
+}
