@@ -48,3 +48,61 @@ test('chat_kafka_produce_seconds times each record from send to the acknowledgem
   // The stand-in's request takes 5 ms: no record is acknowledged sooner.
   assert.ok((of('a', 'sum') ?? 0) >= 2 * 0.004, `topic a: ${of('a', 'sum')} s for two records`);
 });
+
+test('a failed request retires its producer: the next request goes out on a new one (a new producer id), connected first', async () => {
+  const made: Array<{ connected: boolean; disconnected: boolean; sent: string[] }> = [];
+  let failNext = false;
+  const kafka = {
+    producer: () => {
+      const state = { connected: false, disconnected: false, sent: [] as string[] };
+      made.push(state);
+      return {
+        connect: async () => void (state.connected = true),
+        disconnect: async () => void (state.disconnected = true),
+        sendBatch: async ({ topicMessages }: { topicMessages: Array<{ messages: Message[] }> }) => {
+          if (!state.connected) throw new Error('sent on a producer that was never connected');
+          if (failNext) {
+            failNext = false;
+            throw new Error('broker unreachable');
+          }
+          state.sent.push(...topicMessages.flatMap((t) => t.messages.map((m) => String(m.value))));
+          return [];
+        },
+      };
+    },
+  } as unknown as Kafka;
+  const producer = new BatchingProducer(kafka);
+  await producer.connect();
+  await producer.send('t', { value: 'a' });
+  failNext = true;
+  await assert.rejects(producer.send('t', { value: 'b' }), /broker unreachable/);
+  await producer.send('t', { value: 'c' });
+  await producer.send('t', { value: 'd' });
+  assert.equal(made.length, 2, 'one replacement, not one per request');
+  assert.deepEqual(made[0], { connected: true, disconnected: true, sent: ['a'] });
+  assert.deepEqual(made[1], { connected: true, disconnected: false, sent: ['c', 'd'] });
+});
+
+test('a replacement that cannot connect fails what waits for it within its deadline, and the next request tries again', async () => {
+  let made = 0;
+  const kafka = {
+    producer: () => {
+      const index = made++;
+      return {
+        // The first producer connects; the second never does (a broker still down); the third does.
+        connect: () => (index === 1 ? new Promise<void>(() => undefined) : Promise.resolve()),
+        disconnect: async () => undefined,
+        sendBatch: async ({ topicMessages }: { topicMessages: Array<{ messages: Message[] }> }) => {
+          if (index === 0 && String(topicMessages[0]!.messages[0]!.value) === 'fail') throw new Error('request failed');
+          return [];
+        },
+      };
+    },
+  } as unknown as Kafka;
+  const producer = new BatchingProducer(kafka, { reconnectDeadlineMs: 50 });
+  await producer.connect();
+  await assert.rejects(producer.send('t', { value: 'fail' }), /request failed/);
+  await assert.rejects(producer.send('t', { value: 'x' }), /no new Kafka producer within 50 ms/);
+  await producer.send('t', { value: 'y' });
+  assert.equal(made, 3);
+});

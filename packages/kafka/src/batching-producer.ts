@@ -24,6 +24,8 @@ export interface BatchingProducerOptions {
   maxBatchBytes?: number;
   /** Where `chat_kafka_produce_seconds{topic}` goes: from `send` to every in-sync replica having the record. */
   metrics?: Registry;
+  /** How long connecting a replacement producer may take before the records waiting for it fail (see `flush`). */
+  reconnectDeadlineMs?: number;
 }
 
 /**
@@ -33,21 +35,34 @@ export interface BatchingProducerOptions {
  * instead of queuing one by one behind each other.
  */
 export class BatchingProducer {
-  private readonly producer: Producer;
+  private producer: Producer;
+  /** Set by a failed send: the next request goes out on a new producer (a new producer id). */
+  private replaceBeforeNextSend = false;
+  private readonly reconnectDeadlineMs: number;
   private queue: Pending[] = [];
   private flushing = false;
   private readonly maxBatch: number;
   private readonly maxBatchBytes: number;
   private readonly produceSeconds?: Histogram<'topic'>;
 
-  constructor(kafka: Kafka, options: BatchingProducerOptions = {}) {
+  constructor(
+    private readonly kafka: Kafka,
+    options: BatchingProducerOptions = {},
+  ) {
     this.maxBatch = options.maxBatch ?? 1_000;
     this.maxBatchBytes = options.maxBatchBytes ?? 512 * 1024;
+    this.reconnectDeadlineMs = options.reconnectDeadlineMs ?? 30_000;
     if (options.metrics) this.produceSeconds = produceHistogram(options.metrics);
-    // Idempotence needs unlimited retries (kafkajs' default for it): a send waits out a broker outage
-    // rather than failing in a way that could reorder a partition. Clients time out and retry with
-    // the same clientMsgId, which the messaging service dedupes.
-    this.producer = kafka.producer({
+    this.producer = this.newProducer();
+  }
+
+  /**
+   * Idempotence needs unlimited retries (kafkajs' default for it): within one send, retries neither duplicate nor
+   * reorder a partition. They are not unlimited in fact (kafkajs gives up once reconnecting to an unreachable broker
+   * fails its own retries, after about 16 s), and a send that failed leaves the producer unusable: see `flush`.
+   */
+  private newProducer(): Producer {
+    return this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
@@ -88,6 +103,16 @@ export class BatchingProducer {
     );
   }
 
+  /**
+   * Sends the queue, request after request. A request that fails fails its records, and the producer that sent it is
+   * replaced before the next one: kafkajs rolls its sequence numbers back for every partition of a failed request,
+   * also for partitions that the broker had appended before the response was lost. Reused, the producer would send
+   * the next batch of such a partition with sequence numbers the broker already has: a batch of the same size is
+   * answered as a duplicate and never written (acknowledged, and lost), other sizes fail for good with
+   * OUT_OF_ORDER_SEQUENCE_NUMBER. A new producer gets a new producer id, whose sequences start afresh. The failed
+   * records may or may not be in the log; their senders retry (clients with the same clientMsgId, messaging by
+   * re-running its batch), which the consumers' dedupe makes harmless.
+   */
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.batchLength());
@@ -98,6 +123,7 @@ export class BatchingProducer {
         byTopic.set(item.topic, items);
       }
       try {
+        if (this.replaceBeforeNextSend) await this.replaceProducer();
         await this.producer.sendBatch({
           acks: -1,
           compression: CompressionTypes.None,
@@ -106,10 +132,33 @@ export class BatchingProducer {
         if (this.produceSeconds) this.observeAcked(byTopic);
         for (const item of batch) item.resolve();
       } catch (error) {
+        this.replaceBeforeNextSend = true;
         for (const item of batch) item.reject(error as Error);
       }
     }
     this.flushing = false;
+  }
+
+  /** Disconnects the failed producer (in the background: it may hang on a dead broker) and connects a new one. */
+  private async replaceProducer(): Promise<void> {
+    const failed = this.producer;
+    this.producer = this.newProducer();
+    failed.disconnect().catch(() => undefined);
+    const fresh = this.producer;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no new Kafka producer within ${this.reconnectDeadlineMs} ms`)), this.reconnectDeadlineMs);
+    });
+    try {
+      await Promise.race([fresh.connect(), deadline]);
+    } catch (error) {
+      // Still failed: the next request tries a new one again, and this one is let go.
+      fresh.disconnect().catch(() => undefined);
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
+    this.replaceBeforeNextSend = false;
   }
 
   /** A flush that threw outside its per-batch handling (a bug): what still waits fails now instead of never. */
