@@ -1,0 +1,3 @@
+export * from './history';
+export * from './stored-state';
+export * from './checker';
