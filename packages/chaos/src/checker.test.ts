@@ -308,6 +308,24 @@ test('delivery-gap: an entry skipped by a stream, or by a resume from a cursor a
   );
 });
 
+test('delivery-gap: after a join, a message sent a bound later is owed even below the first one that arrived', () => {
+  assertFinds(
+    (faulty) => {
+      const s = new Scenario().room('r1', ['alice']).open('bob', 'bob', 'b1', { rooms: null }).positions('bob', 'b1', {});
+      // Sent around the join: owed or not, either is right.
+      s.message(alice, 'r1', 'm1');
+      s.membership('bob', 'r1', 'join');
+      s.message(alice, 'r1', 'm2');
+      s.wait(6_000).message(alice, 'r1', 'm3');
+      s.message(alice, 'r1', 'm4');
+      if (!faulty) s.deliver('bob', 'b1', 'r1', 3);
+      return s.deliver('bob', 'b1', 'r1', 4);
+    },
+    [{ class: 'delivery-gap', ids: { client: 'bob', room: 'r1', seq: 3, toSeq: 3 } }],
+    { membershipBoundMs: 5_000 },
+  );
+});
+
 test('delivered-after-leave: entries still reaching a user past the bound after it left the room', () => {
   assertFinds(
     (faulty) => {

@@ -9,7 +9,7 @@ import { checkDeliveries } from './checks/deliveries';
 import { checkDeliveredToConnected, checkLag } from './checks/end-state';
 import { FaultTimeline } from './checks/faults';
 import { checkExits, checkMemory, type ProcessFigures } from './checks/processes';
-import { checkSenderOrder, checkSendsStored, collectSends } from './checks/sends';
+import { AckedByRoom, checkSenderOrder, checkSendsStored, collectSends } from './checks/sends';
 import { checkLogsDense, StoredLog } from './checks/stored-log';
 
 export { ANOMALY_CLASSES, type Anomaly, type AnomalyClass, type AnomalyIds } from './checks/anomalies';
@@ -82,11 +82,12 @@ export function check(history: readonly HistoryOp[], storedState: StoredState, o
   const sends = collectSends(ops, stored);
   checkSendsStored(sends, stored, anomalies);
   checkSenderOrder(sends, anomalies);
-  const delivered = checkDeliveries(ops, stored, sends, settings, anomalies);
+  const acked = new AckedByRoom(sends);
+  const delivered = checkDeliveries(ops, stored, sends, acked, settings, anomalies);
 
   const settledAt = ops.find((op) => op.op === 'settled')?.t;
   const longestHealMs =
-    settledAt === undefined ? undefined : checkDeliveredToConnected(delivered.receivers, stored, sends, faults, settledAt, settings, anomalies);
+    settledAt === undefined ? undefined : checkDeliveredToConnected(delivered.receivers, stored, sends, acked, faults, settledAt, settings, anomalies);
   checkLag(ops, faults, settledAt, settings, anomalies);
   checkExits(ops, anomalies);
   const processes = checkMemory(ops, settings, anomalies);

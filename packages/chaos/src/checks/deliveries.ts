@@ -1,6 +1,6 @@
 import type { ConnectionOpened, FrameReceived, HistoryOp, Positions, StoredRow } from '../history';
 import type { AnomalyLog } from './anomalies';
-import type { LogicalSend } from './sends';
+import type { AckedByRoom, LogicalSend } from './sends';
 import { range, sendKey, type StoredLog } from './stored-log';
 
 const ENTRY_TYPES = new Set(['message', 'message_edited', 'message_deleted']);
@@ -11,12 +11,16 @@ const ENTRY_TYPES = new Set(['message', 'message_edited', 'message_deleted']);
  * its first delivery) and grows with every delivery and every position the server states. It carries on across
  * reconnections that resume from a cursor; a membership change of the room, or a connection opened without a
  * cursor (`resume: 'none'`), ends it and the next one starts afresh.
+ *
+ * A start guessed from the first delivery (after a join, or on a stream that did not state its position) may be too
+ * late: the chain then also owes every acked message first sent a membership bound after it began, and what follows.
  */
 export interface Chain {
   start: number | undefined;
   end: number;
   /** When it began: bounds on deliveries count from here too. */
   since: number;
+  guessed: boolean;
 }
 
 export interface Connection {
@@ -54,6 +58,7 @@ export function checkDeliveries(
   ops: readonly HistoryOp[],
   stored: StoredLog,
   sends: ReadonlyMap<string, LogicalSend>,
+  acked: AckedByRoom,
   options: { membershipBoundMs: number },
   anomalies: AnomalyLog,
 ): DeliveryResult {
@@ -108,7 +113,7 @@ export function checkDeliveries(
         else lastLeave.delete(`${op.user}#${op.room}`);
         for (const receiver of receiversOfUser.get(op.user) ?? []) {
           endChain(receiver, op.room);
-          if (op.change === 'join') receiver.chains.set(op.room, { start: undefined, end: 0, since: op.t });
+          if (op.change === 'join') receiver.chains.set(op.room, { start: undefined, end: 0, since: op.t, guessed: false });
           for (const connection of receiver.connections) connection.rooms.delete(op.room);
         }
         break;
@@ -141,7 +146,8 @@ export function checkDeliveries(
   }
   for (const receiver of receivers.values()) {
     for (const { room, chain } of [...receiver.endedChains, ...[...receiver.chains].map(([room, chain]) => ({ room, chain }))]) {
-      reportChainGaps(receiver, room, chain, stored, anomalies);
+      const owedFrom = chain.guessed ? acked.lowestSeqInvokedAfter(room, chain.since + options.membershipBoundMs) : undefined;
+      reportChainGaps(receiver, room, chain, owedFrom, stored, anomalies);
     }
   }
   return { receivers, deliveries, connections: connections.size };
@@ -160,12 +166,13 @@ function endChain(receiver: Receiver, room: string): void {
 }
 
 /** The receiver is at `position` in the room: a chain starts there, or the one it continues owes everything up to it. */
-function extendChain(receiver: Receiver, room: string, position: number, t: number): void {
+function extendChain(receiver: Receiver, room: string, position: number, t: number, guessed = false): void {
   const chain = receiver.chains.get(room);
-  if (!chain) receiver.chains.set(room, { start: position, end: position, since: t });
+  if (!chain) receiver.chains.set(room, { start: position, end: position, since: t, guessed });
   else if (chain.start === undefined) {
     chain.start = position;
     chain.end = position;
+    chain.guessed = guessed;
   } else chain.end = Math.max(chain.end, position);
 }
 
@@ -199,7 +206,7 @@ function deliver(receiver: Receiver, connection: Connection, frame: FrameReceive
     // Neither the cursor nor the server said where this room starts on this connection: just before its first entry.
     state = { start: seq - 1, last: undefined };
     connection.rooms.set(room, state);
-    extendChain(receiver, room, seq - 1, frame.t);
+    extendChain(receiver, room, seq - 1, connection.opened.t, true);
   }
   let seen = receiver.seen.get(room);
   if (!seen) receiver.seen.set(room, (seen = new Map()));
@@ -247,9 +254,13 @@ function messageVersions(row: StoredRow, stored: StoredLog, sends: ReadonlyMap<s
   return texts;
 }
 
-/** The stored entries a chain owed its receiver and that never arrived, as ranges of seqs. */
-function reportChainGaps(receiver: Receiver, room: string, chain: Chain, stored: StoredLog, anomalies: AnomalyLog): void {
+/**
+ * The stored entries a chain owed its receiver and that never arrived, as ranges of seqs; `owedFrom`: an acked
+ * message it owed below its guessed start.
+ */
+function reportChainGaps(receiver: Receiver, room: string, chain: Chain, owedFrom: number | undefined, stored: StoredLog, anomalies: AnomalyLog): void {
   if (chain.start === undefined) return;
+  const start = Math.min(chain.start, (owedFrom ?? Infinity) - 1);
   const seen = receiver.seen.get(room) ?? new Map<number, number>();
   const to = Math.min(chain.end, stored.maxSeq(room));
   let missingFrom: number | undefined;
@@ -257,11 +268,11 @@ function reportChainGaps(receiver: Receiver, room: string, chain: Chain, stored:
     anomalies.add(
       'delivery-gap',
       { client: receiver.client, room, seq: missingFrom!, toSeq: last },
-      `${receiver.client} followed room ${room} from seq ${chain.start! + 1} to ${chain.end} but never got seq ${range(missingFrom!, last)}`,
+      `${receiver.client} followed room ${room} from seq ${start + 1} to ${chain.end} but never got seq ${range(missingFrom!, last)}`,
     );
     missingFrom = undefined;
   };
-  for (let seq = chain.start + 1; seq <= to; seq++) {
+  for (let seq = start + 1; seq <= to; seq++) {
     const missing = stored.at(room, seq) !== undefined && !seen.has(seq);
     if (missing) missingFrom ??= seq;
     else if (missingFrom !== undefined) report(seq - 1);

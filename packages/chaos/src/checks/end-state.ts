@@ -2,7 +2,7 @@ import type { HistoryOp } from '../history';
 import type { AnomalyLog } from './anomalies';
 import type { Connection, Receiver } from './deliveries';
 import type { FaultTimeline } from './faults';
-import type { LogicalSend } from './sends';
+import type { AckedByRoom, LogicalSend } from './sends';
 import { lowerBound, positionKey, range, upperBound, type StoredLog } from './stored-log';
 
 export interface EndStateOptions {
@@ -22,25 +22,14 @@ export function checkDeliveredToConnected(
   receivers: ReadonlyMap<string, Receiver>,
   stored: StoredLog,
   sends: ReadonlyMap<string, LogicalSend>,
+  ackedByRoom: AckedByRoom,
   faults: FaultTimeline,
   settledAt: number,
   options: EndStateOptions,
   anomalies: AnomalyLog,
 ): number | undefined {
   const acked = new Map<string, LogicalSend>();
-  const ackedByRoom = new Map<string, LogicalSend[]>();
-  for (const send of sends.values()) {
-    if (send.status !== 'acked' || !send.row) continue;
-    acked.set(positionKey(send.room, send.row.seq), send);
-    const list = ackedByRoom.get(send.room);
-    if (list) list.push(send);
-    else ackedByRoom.set(send.room, [send]);
-  }
-  const invokedAt = new Map<string, number[]>();
-  for (const [room, list] of ackedByRoom) {
-    list.sort((a, b) => a.firstInvokedAt - b.firstInvokedAt);
-    invokedAt.set(room, list.map((send) => send.firstInvokedAt));
-  }
+  for (const send of sends.values()) if (send.status === 'acked' && send.row) acked.set(positionKey(send.room, send.row.seq), send);
 
   let longestHealMs: number | undefined;
   for (const receiver of receivers.values()) {
@@ -60,10 +49,7 @@ export function checkDeliveredToConnected(
       const chain = receiver.chains.get(room);
       if (!chain || chain.start === undefined) {
         // Nothing arrived since the subscription began: whatever was sent a bound after it should have.
-        const since = (chain?.since ?? connection.opened.t) + options.membershipBoundMs;
-        const times = invokedAt.get(room) ?? [];
-        const first = upperBound(times, since);
-        const owed = (ackedByRoom.get(room) ?? []).slice(first);
+        const owed = ackedByRoom.invokedAfter(room, (chain?.since ?? connection.opened.t) + options.membershipBoundMs);
         if (owed.length > 0) {
           anomalies.add(
             'not-delivered',

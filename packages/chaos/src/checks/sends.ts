@@ -1,6 +1,6 @@
 import type { EntryKind, HistoryOp, StoredRow } from '../history';
 import type { AnomalyLog } from './anomalies';
-import { sendKey, type StoredLog } from './stored-log';
+import { sendKey, upperBound, type StoredLog } from './stored-log';
 
 /**
  * The attempts of one (room, user, clientMsgId): one logical message, since the server stores them at most once.
@@ -170,5 +170,38 @@ export function checkSenderOrder(sends: ReadonlyMap<string, LogicalSend>, anomal
         );
       }
     }
+  }
+}
+
+/** The acked messages of each room that are stored, by when they were first invoked: what a subscription owes from a moment on. */
+export class AckedByRoom {
+  private readonly byRoom = new Map<string, { sends: LogicalSend[]; times: number[]; lowestSeqFrom: number[] }>();
+
+  constructor(sends: ReadonlyMap<string, LogicalSend>) {
+    const grouped = new Map<string, LogicalSend[]>();
+    for (const send of sends.values()) {
+      if (send.status !== 'acked' || !send.row) continue;
+      const list = grouped.get(send.room);
+      if (list) list.push(send);
+      else grouped.set(send.room, [send]);
+    }
+    for (const [room, list] of grouped) {
+      list.sort((a, b) => a.firstInvokedAt - b.firstInvokedAt);
+      const lowestSeqFrom = new Array<number>(list.length);
+      for (let i = list.length - 1; i >= 0; i--) lowestSeqFrom[i] = Math.min(list[i]!.row!.seq, lowestSeqFrom[i + 1] ?? Infinity);
+      this.byRoom.set(room, { sends: list, times: list.map((send) => send.firstInvokedAt), lowestSeqFrom });
+    }
+  }
+
+  /** The acked messages of the room first invoked after `t`, earliest first. */
+  invokedAfter(room: string, t: number): LogicalSend[] {
+    const entry = this.byRoom.get(room);
+    return entry ? entry.sends.slice(upperBound(entry.times, t)) : [];
+  }
+
+  /** The lowest seq among them, or undefined when there is none. */
+  lowestSeqInvokedAfter(room: string, t: number): number | undefined {
+    const entry = this.byRoom.get(room);
+    return entry?.lowestSeqFrom[upperBound(entry.times, t)];
   }
 }
