@@ -326,6 +326,20 @@ test('delivery-gap: after a join, a message sent a bound later is owed even belo
   );
 });
 
+test('delivery-gap: a long poll whose answer cursor runs ahead of the events it came with', () => {
+  assertFinds(
+    (faulty) => {
+      const s = new Scenario().room('r1', ['alice', 'dave']).open('dave', 'dave', 'p1', { transport: 'poll', rooms: ['r1'] });
+      s.positions('dave', 'p1', { r1: 0 });
+      for (const id of ['m1', 'm2', 'm3']) s.message(alice, 'r1', id);
+      s.deliver('dave', 'p1', 'r1', 1).positions('dave', 'p1', { r1: faulty ? 3 : 1 });
+      if (!faulty) s.deliver('dave', 'p1', 'r1', 2).deliver('dave', 'p1', 'r1', 3).positions('dave', 'p1', { r1: 3 });
+      return s;
+    },
+    [{ class: 'delivery-gap', ids: { client: 'dave', room: 'r1', seq: 2, toSeq: 3 } }],
+  );
+});
+
 test('delivered-after-leave: entries still reaching a user past the bound after it left the room', () => {
   assertFinds(
     (faulty) => {

@@ -177,16 +177,14 @@ function extendChain(receiver: Receiver, room: string, position: number, t: numb
 }
 
 /**
- * The server's statement of where the stream starts (the ready cursor). For a room the connection's cursor did not
- * name, it is the start; for one it did, a position past the cursor means the stream skipped entries.
+ * The server's statement of where the stream is (the ready cursor, a poll answer's cursor). For a room the
+ * connection had no position for, it is the start; for any room, a position past what arrived means entries were
+ * skipped: the chain owes them.
  */
 function applyPositions(receiver: Receiver, connection: Connection, positions: Positions, t: number): void {
   for (const [room, position] of Object.entries(positions)) {
-    const state = connection.rooms.get(room);
-    if (!state) {
-      connection.rooms.set(room, { start: position, last: undefined });
-      extendChain(receiver, room, position, t);
-    } else if (state.last === undefined) extendChain(receiver, room, position, t);
+    if (!connection.rooms.has(room)) connection.rooms.set(room, { start: position, last: undefined });
+    extendChain(receiver, room, position, t);
   }
 }
 
