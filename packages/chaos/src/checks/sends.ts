@@ -102,7 +102,8 @@ function expectedStoredText(row: StoredRow, send: LogicalSend, stored: StoredLog
 /** acked ⇒ stored exactly once, as sent; refused ⇒ not stored; nothing stored twice. */
 export function checkSendsStored(sends: ReadonlyMap<string, LogicalSend>, stored: StoredLog, anomalies: AnomalyLog): void {
   for (const [, rows] of stored.rowsByKey()) {
-    for (const row of rows.slice(1)) {
+    for (let i = 1; i < rows.length; i++) {
+      const row = rows[i]!;
       anomalies.add(
         'stored-twice',
         { room: row.room, user: row.senderId, clientMsgId: row.clientMsgId, seq: row.seq, earlierSeq: rows[0]!.seq },
