@@ -1,0 +1,4 @@
+export * from './history';
+export * from './stored-state';
+export * from './checker';
+export * from './recorders';
