@@ -88,13 +88,13 @@ const probeGroups = (() => {
   return [...byPartition.values()];
 })();
 
-function serverProperties({ dataDir, port, controllerPort }) {
+function serverProperties({ dataDir, port, controllerPort, advertisedPort = port }) {
   return `# Written by infra/local/kafka.mjs on every start.
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${controllerPort}
 listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
-advertised.listeners=PLAINTEXT://127.0.0.1:${port}
+advertised.listeners=PLAINTEXT://127.0.0.1:${advertisedPort}
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
@@ -143,8 +143,12 @@ export async function stopLeftoverKafka(dataDir) {
  * coordination (consumers, offset fetches) works. Storage is
  * formatted on first use only, so data survives restarts. Ports default to
  * free ephemeral ones (tests).
+ *
+ * `advertisedPort`: the port the broker tells clients to connect to, instead of its own: a fault proxy's
+ * (packages/testkit/src/fault-proxy.ts), listening already and forwarding to `port`, so that every connection after
+ * the bootstrap goes through it. `brokers` is then the proxy's address.
  */
-export async function startKafka({ root, dataDir, port, controllerPort, logFile, heapMb = 512 }) {
+export async function startKafka({ root, dataDir, port, controllerPort, advertisedPort, logFile, heapMb = 512 }) {
   const { libsDir } = await ensureKafkaInstalled({ root });
   port ||= await freePort();
   controllerPort ||= await freePort();
@@ -155,7 +159,7 @@ export async function startKafka({ root, dataDir, port, controllerPort, logFile,
   const log4jFile = join(dataDir, 'log4j.properties');
   const pidFile = join(dataDir, 'kafka.pid');
   await stopLeftoverKafka(dataDir);
-  writeFileSync(configFile, serverProperties({ dataDir, port, controllerPort }));
+  writeFileSync(configFile, serverProperties({ dataDir, port, controllerPort, advertisedPort }));
   writeFileSync(log4jFile, LOG4J);
   const classpath = `${libsDir}/*`;
   const jvm = [`-Xms${Math.min(256, heapMb)}m`, `-Xmx${heapMb}m`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${log4jFile}`];
@@ -172,7 +176,7 @@ export async function startKafka({ root, dataDir, port, controllerPort, logFile,
   const server = spawnServer('java', [...jvm, '-cp', classpath, 'kafka.Kafka', configFile], { logFd, env: process.env });
   closeSync(logFd);
   writeFileSync(pidFile, `${server.child.pid}\n`);
-  const brokers = `127.0.0.1:${port}`;
+  const brokers = `127.0.0.1:${advertisedPort ?? port}`;
   const { Kafka, logLevel } = await kafkajs(root);
   const kafka = new Kafka({ brokers: [brokers], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
   const admin = kafka.admin();
