@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { migrateConfigSpec } from '@chat/db';
 import { createTopicsConfigSpec, kafkaConnectionConfigSpec } from '@chat/kafka';
-import { loggerConfigSpec } from '@chat/runtime';
+import { failpointsConfigSpec, loggerConfigSpec } from '@chat/runtime';
 import { gatewayConfigSpec } from '../services/gateway/src/config.ts';
 import { messagingConfigSpec } from '../services/messaging/src/config.ts';
 import { presenceConfigSpec } from '../services/presence/src/config.ts';
@@ -18,7 +18,7 @@ const END = '<!-- /config-table -->';
 
 // A field listed in an earlier section (the same object, spread into a later spec) is not repeated there.
 const sections = [
-  ['Shared: `LOG_LEVEL` by every process, the Kafka connection (`packages/kafka/src/connection.ts`) by all but migrate', { ...loggerConfigSpec, ...kafkaConnectionConfigSpec }],
+  ['Shared: `LOG_LEVEL` by every process, `CHAT_FAILPOINTS` by the services, the Kafka connection (`packages/kafka/src/connection.ts`) by all but migrate', { ...loggerConfigSpec, ...failpointsConfigSpec, ...kafkaConnectionConfigSpec }],
   ['gateway (`services/gateway/src/config.ts`)', gatewayConfigSpec],
   ['messaging (`services/messaging/src/config.ts`)', messagingConfigSpec],
   ['presence (`services/presence/src/config.ts`)', presenceConfigSpec],

@@ -4,3 +4,4 @@ export * from './errors';
 export * from './shutdown';
 export * from './service-app';
 export * from './process-policy';
+export * from './failpoints';

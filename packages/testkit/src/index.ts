@@ -6,3 +6,4 @@ export * from './streams';
 export * from './proxy';
 export * from './ingress';
 export * from './otlp-receiver';
+export * from './fault-proxy';

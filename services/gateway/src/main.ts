@@ -1,6 +1,6 @@
 import { createPool } from '@chat/db';
 import { createKafka, kafkaConnection, topicNames } from '@chat/kafka';
-import { createLogger, installProcessPolicy, onShutdownSignal } from '@chat/runtime';
+import { armFailpoints, createLogger, installProcessPolicy, onShutdownSignal } from '@chat/runtime';
 import { buildGatewayApp } from './app';
 import { Authenticator } from './auth/authenticate';
 import { PgTicketStore } from './db/ticket-store';
@@ -24,6 +24,7 @@ import { Registry } from 'prom-client';
 
 const logger = createLogger('gateway');
 const config = loadGatewayConfig();
+armFailpoints('gateway', logger);
 if (config.usingDevSecret) logger.warn('JWT_SECRET is not set: using the development secret; never do this in production');
 
 const pool = createPool(config.databaseUrl, logger, 20);

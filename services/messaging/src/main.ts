@@ -1,6 +1,6 @@
 import { createPool } from '@chat/db';
 import { BatchingProducer, createKafka, kafkaConnection, LATENCY_BUCKETS_SECONDS, topicNames } from '@chat/kafka';
-import { createLogger, createServiceApp, installProcessPolicy, onShutdownSignal } from '@chat/runtime';
+import { armFailpoints, createLogger, createServiceApp, installProcessPolicy, onShutdownSignal } from '@chat/runtime';
 import { loadMessagingConfig } from './config';
 import { PgMessageWriter } from './db/message-writer';
 import { CommandConsumer } from './kafka/command-consumer';
@@ -8,6 +8,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 
 const logger = createLogger('messaging');
 const config = loadMessagingConfig();
+armFailpoints('messaging', logger);
 const pool = createPool(config.databaseUrl, logger, config.partitionsConcurrently + 2);
 const kafka = createKafka({ ...kafkaConnection(config), clientId: `messaging-${config.instanceId}` }, logger);
 const registry = new Registry();

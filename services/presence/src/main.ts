@@ -1,5 +1,5 @@
 import { createKafka, kafkaConnection, topicNames } from '@chat/kafka';
-import { createLogger, createServiceApp, installProcessPolicy, onShutdownSignal } from '@chat/runtime';
+import { armFailpoints, createLogger, createServiceApp, installProcessPolicy, onShutdownSignal } from '@chat/runtime';
 import { loadPresenceConfig } from './config';
 import { HeartbeatConsumer } from './heartbeat-consumer';
 import { Gauge, Registry } from 'prom-client';
@@ -8,6 +8,7 @@ const logger = createLogger('presence');
 const registry = new Registry();
 installProcessPolicy(logger, registry);
 const config = loadPresenceConfig();
+armFailpoints('presence', logger);
 const kafka = createKafka({ ...kafkaConnection(config), clientId: `presence-${config.instanceId}` }, logger);
 const consumer = new HeartbeatConsumer({
   kafka,

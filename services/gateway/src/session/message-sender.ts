@@ -1,6 +1,6 @@
 import { checkMessageText, type DeleteFrame, type EditFrame, type SendFrame, type UserRef } from '@chat/protocol';
 import type { SendCommand } from '@chat/kafka';
-import { ClientError, type Logger } from '@chat/runtime';
+import { ClientError, failpoint, type Logger } from '@chat/runtime';
 import type { RoomStore } from '../ports/room-store';
 import { requireMembership, type MemberCheck } from '../ports/access';
 import type { CommandLog } from '../ports/command-log';
@@ -57,13 +57,17 @@ export class MessageSender {
       if (!target || target.deleted) throw new ClientError('not_found', `no message ${command.target} in room ${command.room}`);
       if (target.senderId !== sender.id) throw new ClientError('forbidden', 'only the sender can edit or delete a message');
     }
-    const durable = this.commands
-      .append({ v: 1, ...command, kind, sender, acceptedAt: new Date().toISOString() })
-      .then(() => this.onDurable(kind))
-      .catch((error: unknown) => {
+    const durable = this.commands.append({ v: 1, ...command, kind, sender, acceptedAt: new Date().toISOString() }).then(
+      () => {
+        this.onDurable(kind);
+        // Thrown from here, a FailpointError is no append failure: the client gets `internal`, and Kafka has the command.
+        failpoint('gateway.before-ack');
+      },
+      (error: unknown) => {
         this.logger.error({ err: error, room: command.room }, 'could not append a command to Kafka');
         throw new ClientError('unavailable', 'the message could not be stored; retry with the same clientMsgId');
-      });
+      },
+    );
     return { durable };
   }
 }

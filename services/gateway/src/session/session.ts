@@ -1,6 +1,6 @@
 import { DISCONNECT, encodeCursor, type Disconnect, type RoomLogEntry } from '@chat/protocol';
 import type { RoomEventRecord } from '@chat/kafka';
-import type { Logger } from '@chat/runtime';
+import { failpoint, type Logger } from '@chat/runtime';
 import type { RoomStore } from '../ports/room-store';
 import type { Principal } from '../ports/principal';
 import type { EphemeralEvent, Hub, MembershipListener, RoomListener } from './hub';
@@ -172,6 +172,7 @@ export class Session implements RoomListener, MembershipListener {
   }
 
   private deliver(room: string, state: RoomState, entry: DeliveredEntry): void {
+    failpoint('gateway.before-deliver');
     state.position = entry.seq;
     this.positions.set(room, entry.seq);
     this.output.push(this.positions.size === 1 ? this.soloEvent(entry) : new OutgoingEvent(entry.type, entry.json, this.cursor()));

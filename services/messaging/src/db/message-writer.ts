@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool, type PoolClient } from '@chat/db';
 import type { SendCommand } from '@chat/kafka';
+import { failpoint } from '@chat/runtime';
 import { checkDisplayName, checkMessageText, isClientMsgId, isUuid, serverDeleteKey, type RoomLogEntry } from '@chat/protocol';
 import { CoalescedSends } from './coalesced-sends';
 import { insertSends } from './insert-sends';
@@ -179,6 +180,7 @@ export class PgMessageWriter implements MessageWriter {
          RETURNING r.id, r.last_seq`,
         [roomIds, [...counts.values()]],
       );
+      failpoint('messaging.room-locked');
       const lastSeqBefore = new Map(advanced.rows.map((row) => [row.id, row.last_seq - (counts.get(row.id) ?? 0)]));
       const inExistingRooms = fresh.filter((c) => lastSeqBefore.has(c.room));
       dropped += fresh.length - inExistingRooms.length;

@@ -1,7 +1,7 @@
 import type { EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import { Registry } from 'prom-client';
 import { BatchingProducer, decodeSendCommand, encodeLogEntry, ManagedConsumer, OffsetCommitter, type SendCommand, type TopicNames } from '@chat/kafka';
-import type { Logger } from '@chat/runtime';
+import { failpoint, type Logger } from '@chat/runtime';
 import type { MessageWriter, RejectedCommand } from '../db/message-writer';
 import { BatchTrace } from './batch-trace';
 
@@ -136,6 +136,7 @@ export class CommandConsumer {
       this.options.onBatchPersisted?.(commands.length, (performance.now() - started) / 1000);
       if (result.dropped > 0) this.options.logger.warn({ dropped: result.dropped }, 'dropped sends to unknown rooms, or edits and deletes that do not apply');
       for (const { command, reason, detail } of result.rejected) deadLetters.push({ message: origins.get(command)!, reason, detail });
+      failpoint('messaging.after-store');
       if (!(await this.previousSucceeded(topic, partition, previous)) || isStale()) {
         // Fetched again after the failed batch; what it stored is found stored then.
         spans.end();
@@ -152,18 +153,24 @@ export class CommandConsumer {
       spans.end();
       throw error;
     }
+    const failed = (error: unknown): never => {
+      this.options.logger.error({ err: error, partition, firstOffset, lastOffset }, 'publishing a batch failed; the partition replays it');
+      // Found by the partition's next batch; kafkajs calls eachBatch only for batches with records, so if none
+      // comes, replay anyway after a while.
+      setTimeout(() => this.replay(topic, partition, publish), REPLAY_AFTER_MS).unref();
+      throw error;
+    };
     const publish: Publish = {
       firstOffset,
-      done: published.then(
-        () => this.committer.processed(topic, partition, lastOffset),
-        (error: unknown) => {
-          this.options.logger.error({ err: error, partition, firstOffset, lastOffset }, 'publishing a batch failed; the partition replays it');
-          // Found by the partition's next batch; kafkajs calls eachBatch only for batches with records, so if none
-          // comes, replay anyway after a while.
-          setTimeout(() => this.replay(topic, partition, publish), REPLAY_AFTER_MS).unref();
-          throw error;
-        },
-      ),
+      done: published.then(() => {
+        try {
+          failpoint('messaging.after-publish');
+        } catch (error) {
+          // Taken for a publish that failed though the broker has its records, as a lost produce response is.
+          failed(error);
+        }
+        this.committer.processed(topic, partition, lastOffset);
+      }, failed),
     };
     publish.done.catch(() => undefined).finally(() => spans.end());
     this.publishing.set(partition, publish);
