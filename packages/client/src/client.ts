@@ -1,5 +1,6 @@
 import type { Event, MessageDeletedEvent, MessageEditedEvent, MessageEvent, ServerFrame, TransportName } from '@chat/protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import { DEFAULT_LIVENESS, withDeadline, type LivenessOptions } from './liveness';
 import { isOffline, watchNetwork } from './network';
 import { connectLongPoll } from './transports/long-poll';
 import { connectSse } from './transports/sse';
@@ -28,6 +29,8 @@ export interface ChatClientOptions {
   cursor?: string;
   backoff?: BackoffOptions;
   openTimeoutMs?: number;
+  /** How long a silent connection or a request may take; see DEFAULT_LIVENESS. */
+  liveness?: Partial<LivenessOptions>;
   random?: () => number;
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
@@ -91,6 +94,7 @@ export class ChatClient {
   };
   private readonly queue: PendingSend[] = [];
   private readonly acks = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
+  private readonly liveness: LivenessOptions;
   private connection: TransportConnection | undefined;
   private transportIndex = 0;
   private failuresWithoutOpen = 0;
@@ -103,6 +107,7 @@ export class ChatClient {
   constructor(private readonly options: ChatClientOptions) {
     this.transports = options.transports ?? ['websocket', 'sse', 'poll'];
     this.cursor = options.cursor;
+    this.liveness = { ...DEFAULT_LIVENESS, ...options.liveness };
   }
 
   on<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void {
@@ -148,7 +153,8 @@ export class ChatClient {
     void (async () => {
       const fetcher = this.options.fetch ?? globalThis.fetch.bind(globalThis);
       const token = await this.options.getToken();
-      await fetcher(new URL(`/api/rooms/${room}/typing`, this.baseUrl()), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      const url = new URL(`/api/rooms/${room}/typing`, this.baseUrl());
+      await withDeadline(this.liveness.requestTimeoutMs, (signal) => fetcher(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal }));
     })().catch(() => undefined);
   }
 
@@ -198,6 +204,7 @@ export class ChatClient {
       rooms: this.options.rooms,
       cursor: this.cursor,
       openTimeoutMs: this.options.openTimeoutMs ?? 8_000,
+      liveness: this.liveness,
       fetch: this.options.fetch ?? globalThis.fetch.bind(globalThis),
       WebSocket: this.options.WebSocket ?? globalThis.WebSocket,
     };
@@ -325,14 +332,19 @@ export class ChatClient {
       return acked;
     }
     const fetcher = this.options.fetch ?? globalThis.fetch.bind(globalThis);
-    const response = await fetcher(new URL(`/api/rooms/${send.room}/messages`, this.baseUrl()), {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await this.options.getToken()}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ clientMsgId: send.clientMsgId, text: send.text }),
-    }).catch(() => undefined);
-    if (!response) throw new SendError('unavailable', 'network error');
-    if (response.status === 202) return;
-    const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
-    throw new SendError(body.error?.code ?? 'unavailable', body.error?.message ?? `HTTP ${response.status}`);
+    const url = new URL(`/api/rooms/${send.room}/messages`, this.baseUrl());
+    const token = await this.options.getToken();
+    const refusal = await withDeadline(this.liveness.requestTimeoutMs, async (signal) => {
+      const response = await fetcher(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ clientMsgId: send.clientMsgId, text: send.text }),
+        signal,
+      });
+      if (response.status === 202) return undefined;
+      const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+      return new SendError(body.error?.code ?? 'unavailable', body.error?.message ?? `HTTP ${response.status}`);
+    }).catch((error: unknown) => new SendError('unavailable', `network error: ${(error as Error).message}`));
+    if (refusal) throw refusal;
   }
 }
