@@ -29,7 +29,7 @@ export interface ChatClientOptions {
   cursor?: string;
   backoff?: BackoffOptions;
   openTimeoutMs?: number;
-  /** How long a silent connection or a request may take; see DEFAULT_LIVENESS. */
+  /** How long a silent connection, a request or an ack may take; see DEFAULT_LIVENESS. */
   liveness?: Partial<LivenessOptions>;
   random?: () => number;
   fetch?: typeof fetch;
@@ -66,7 +66,6 @@ interface ClientEvents {
 }
 
 const FAILURES_BEFORE_FALLBACK = 2;
-const ACK_TIMEOUT_MS = 10_000;
 const FATAL_SEND_CODES = new Set(['invalid_input', 'forbidden', 'not_found', 'too_large']);
 
 function randomId(): string {
@@ -321,9 +320,27 @@ export class ChatClient {
   private async deliver(send: PendingSend): Promise<void> {
     const connection = this.connection;
     if (connection?.sendFrame) {
+      const { ackTimeoutMs } = this.liveness;
       const acked = new Promise<void>((resolve, reject) => {
-        this.acks.set(send.clientMsgId, { resolve, reject });
-        setTimeout(() => reject(new SendError('unavailable', 'no ack in time')), ACK_TIMEOUT_MS);
+        const timer = setTimeout(() => {
+          this.acks.delete(send.clientMsgId);
+          reject(new SendError('unavailable', 'no ack in time'));
+          // Resending on a connection that does not answer would only queue it behind the first: the connection is
+          // taken for dead, and the send, still at the head of the queue, goes out on the next one with the same
+          // clientMsgId (the server stores it once).
+          if (this.connection === connection) connection.close(`no ack within ${ackTimeoutMs} ms: the connection looks dead`);
+        }, ackTimeoutMs);
+        const settle = () => clearTimeout(timer);
+        this.acks.set(send.clientMsgId, {
+          resolve: () => {
+            settle();
+            resolve();
+          },
+          reject: (error) => {
+            settle();
+            reject(error);
+          },
+        });
       });
       if (!connection.sendFrame({ type: 'send', room: send.room, clientMsgId: send.clientMsgId, text: send.text })) {
         this.acks.delete(send.clientMsgId);

@@ -16,6 +16,8 @@ export interface LivenessOptions {
   pollGraceMs: number;
   /** The HTTP requests outside the stream: a send over HTTP (retried), a typing indicator (dropped). */
   requestTimeoutMs: number;
+  /** WebSocket: a send with no ack within this takes its connection for dead: it is closed, and the send retried on the next. */
+  ackTimeoutMs: number;
 }
 
 /**
@@ -33,6 +35,7 @@ export const DEFAULT_LIVENESS: LivenessOptions = {
   pollTimeoutSeconds: 25,
   pollGraceMs: 10_000,
   requestTimeoutMs: 10_000,
+  ackTimeoutMs: 10_000,
 };
 
 /** Monotonic: a wall clock that steps (NTP, a resumed laptop) must not kill or spare a connection. */
