@@ -23,13 +23,16 @@ export interface ChatClientOptions {
   baseUrl: string | (() => string);
   /** The bearer token; called again after the server says it expired (4001). */
   getToken: () => string | Promise<string>;
-  /** Transports in order of preference; a transport that fails to open twice in a row gives way to the next. */
+  /**
+   * Transports in order of preference. One that fails twice in a row gives way to the next: it did not open, or it
+   * opened and died before it was healthy without the server saying why (frozen behind a buffering proxy, say).
+   */
   transports?: TransportName[];
   rooms?: string[];
   cursor?: string;
   backoff?: BackoffOptions;
   openTimeoutMs?: number;
-  /** How long a silent connection, a request or an ack may take; see DEFAULT_LIVENESS. */
+  /** How long a silent connection, a request, an ack may take, and when a connection counts as healthy; see DEFAULT_LIVENESS. */
   liveness?: Partial<LivenessOptions>;
   random?: () => number;
   fetch?: typeof fetch;
@@ -96,8 +99,13 @@ export class ChatClient {
   private readonly liveness: LivenessOptions;
   private connection: TransportConnection | undefined;
   private transportIndex = 0;
-  private failuresWithoutOpen = 0;
+  /** Failures in a row of the current transport (see `transports`). */
+  private transportFailures = 0;
+  /** Reconnects since a connection was last healthy: the backoff's exponent. */
   private attempt = 0;
+  /** Whether the current connection has stayed open for `healthyAfterMs`. */
+  private healthy = false;
+  private healthyTimer: ReturnType<typeof setTimeout> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = true;
   private pumping = false;
@@ -133,6 +141,7 @@ export class ChatClient {
     this.stopped = true;
     this.unwatchNetwork();
     clearTimeout(this.retryTimer);
+    clearTimeout(this.healthyTimer);
     this.connection?.close();
     this.connection = undefined;
     this.setStatus({ state: 'closed', transport: undefined });
@@ -207,10 +216,16 @@ export class ChatClient {
       fetch: this.options.fetch ?? globalThis.fetch.bind(globalThis),
       WebSocket: this.options.WebSocket ?? globalThis.WebSocket,
     };
+    this.healthy = false;
     const handlers: TransportHandlers = {
       onOpen: () => {
-        this.attempt = 0;
-        this.failuresWithoutOpen = 0;
+        // Only once the connection proved itself: were they reset on open, a server that accepts connections and drops
+        // them would have every client back within the first second, over and over, and a frozen transport never left.
+        this.healthyTimer = setTimeout(() => {
+          this.healthy = true;
+          this.attempt = 0;
+          this.transportFailures = 0;
+        }, this.liveness.healthyAfterMs);
         this.setStatus({ state: 'open', transport: kind });
         this.pumpNow();
       },
@@ -219,6 +234,7 @@ export class ChatClient {
         this.cursor = cursor;
       },
       onClose: (info) => {
+        clearTimeout(this.healthyTimer);
         if (this.connection === connection) this.connection = undefined;
         for (const [, pending] of this.acks) pending.reject(new SendError('unavailable', 'connection closed before the ack'));
         this.acks.clear();
@@ -240,9 +256,11 @@ export class ChatClient {
       return;
     }
     const offline = isOffline();
-    // Failing to connect while the device is offline says nothing about the transport.
-    if (!info.established && !offline && ++this.failuresWithoutOpen >= FAILURES_BEFORE_FALLBACK) {
-      this.failuresWithoutOpen = 0;
+    // A server that ends a stream says why, and that says nothing against the transport; nor does failing to connect
+    // while the device is offline.
+    const failed = !info.established || (!this.healthy && info.disconnect === undefined);
+    if (failed && !offline && ++this.transportFailures >= FAILURES_BEFORE_FALLBACK) {
+      this.transportFailures = 0;
       this.transportIndex = (this.transportIndex + 1) % this.transports.length;
     }
     // An expired token is renewed at once; everything else backs off with jitter.

@@ -18,6 +18,8 @@ export interface LivenessOptions {
   requestTimeoutMs: number;
   /** WebSocket: a send with no ack within this takes its connection for dead: it is closed, and the send retried on the next. */
   ackTimeoutMs: number;
+  /** A connection open this long is healthy: only then do the backoff and the transport-fallback count start again. */
+  healthyAfterMs: number;
 }
 
 /**
@@ -36,6 +38,7 @@ export const DEFAULT_LIVENESS: LivenessOptions = {
   pollGraceMs: 10_000,
   requestTimeoutMs: 10_000,
   ackTimeoutMs: 10_000,
+  healthyAfterMs: 10_000,
 };
 
 /** Monotonic: a wall clock that steps (NTP, a resumed laptop) must not kill or spare a connection. */

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import type { ClientFrame } from '@chat/protocol';
+import type { ClientFrame, TransportName } from '@chat/protocol';
 import { ChatClient, type ChatClientOptions, type ConnectionStatus } from './client';
-import { answerPings, send, startFakeGateway, waitFor, type FakeGateway, type FakeGatewayScript } from './testing/fake-gateway';
+import { answerPings, openSse, send, startFakeGateway, waitFor, type FakeGateway, type FakeGatewayScript } from './testing/fake-gateway';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -53,5 +53,67 @@ test('a send with no ack in time closes its WebSocket, and is sent again with th
     await waitFor(() => gateway.wsClosed[0] === true, 1_000, 'the first socket to be closed');
     assert.match(statuses.find((s) => s.retryAt !== undefined)?.reason ?? '', /no ack/);
     assert.equal(client.pendingSends, 0);
+  });
+});
+
+test('backoff keeps growing while connections open and drop at once, and starts again only after one stayed healthy', async () => {
+  const script: FakeGatewayScript = {
+    websocket(socket, n) {
+      send(socket, { type: 'ready', cursor: `c${n}` });
+      answerPings(socket);
+      // Four drops right after the open, then one that stays 700 ms (healthy after 400), then one that stays.
+      if (n <= 4) setTimeout(() => socket.terminate(), 20);
+      else if (n === 5) setTimeout(() => socket.terminate(), 700);
+    },
+  };
+  const options = { transports: ['websocket'] as TransportName[], random: () => 1, backoff: { initialMs: 40, maxMs: 10_000 }, liveness: { healthyAfterMs: 400 } };
+  await withClient(script, options, async (client, gateway, statuses) => {
+    const delays: number[] = [];
+    client.on('status', (status) => {
+      if (status.retryAt !== undefined) delays.push(status.retryAt - Date.now());
+    });
+    await waitFor(() => gateway.wsFrames.length === 6 && client.status.state === 'open', 4_000, 'the sixth connection');
+    assert.equal(delays.length, 5, `five reconnects (${delays.join(', ')} ms)`);
+    for (const [i, expected] of [40, 80, 160, 320, 40].entries()) {
+      assert.ok(Math.abs(delays[i]! - expected) <= 2, `reconnect ${i + 1} waited ${delays[i]} ms, not ${expected} (all: ${delays.join(', ')})`);
+    }
+    assert.ok(statuses.every((s) => s.transport === 'websocket'));
+  });
+});
+
+test('a transport that opens and then freezes, as behind a buffering proxy, gives way to the next one', async () => {
+  const script: FakeGatewayScript = {
+    websocket(socket, n) {
+      send(socket, { type: 'ready', cursor: `c${n}` });
+    },
+    sse(response, n) {
+      openSse(response, `s${n}`);
+      const timer = setInterval(() => response.write(': keep-alive\n\n'), 50);
+      response.on('close', () => clearInterval(timer));
+    },
+  };
+  await withClient(script, { transports: ['websocket', 'sse'], liveness: { pingIntervalMs: 100, pongTimeoutMs: 100 } }, async (client, gateway) => {
+    await waitFor(() => client.status.state === 'open' && client.status.transport === 'sse', 3_000, 'open on SSE');
+    assert.equal(gateway.wsFrames.length, 2, 'two frozen WebSockets, then SSE');
+  });
+});
+
+test('connections the server ends with advice (a restart) do not push the client off its transport, however short they were', async () => {
+  let sseStreams = 0;
+  const script: FakeGatewayScript = {
+    websocket(socket, n) {
+      send(socket, { type: 'ready', cursor: `c${n}` });
+      answerPings(socket);
+      if (n <= 3) setTimeout(() => socket.close(1012, 'server restarting: reconnect'), 20);
+    },
+    sse(response, n) {
+      sseStreams++;
+      openSse(response, `s${n}`);
+    },
+  };
+  await withClient(script, { transports: ['websocket', 'sse'] }, async (client, gateway) => {
+    await waitFor(() => gateway.wsFrames.length === 4 && client.status.state === 'open', 3_000, 'the fourth WebSocket');
+    assert.equal(client.status.transport, 'websocket');
+    assert.equal(sseStreams, 0);
   });
 });
