@@ -34,6 +34,11 @@ export interface ChatClientOptions {
   openTimeoutMs?: number;
   /** How long a silent connection, a request, an ack may take, and when a connection counts as healthy; see DEFAULT_LIVENESS. */
   liveness?: Partial<LivenessOptions>;
+  /**
+   * Sees every frame the server sent, as it came off the wire, before the SDK drops repeats by (room, seq): the
+   * fault suite's recording clients log with it. Called synchronously; it must not throw.
+   */
+  onRawFrame?: (frame: ServerFrame, transport: TransportName) => void;
   random?: () => number;
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
@@ -216,6 +221,7 @@ export class ChatClient {
       fetch: this.options.fetch ?? globalThis.fetch.bind(globalThis),
       WebSocket: this.options.WebSocket ?? globalThis.WebSocket,
     };
+    const onRawFrame = this.options.onRawFrame;
     this.healthy = false;
     const handlers: TransportHandlers = {
       onOpen: () => {
@@ -229,7 +235,12 @@ export class ChatClient {
         this.setStatus({ state: 'open', transport: kind });
         this.pumpNow();
       },
-      onFrame: (frame) => this.handleFrame(frame),
+      onFrame: onRawFrame
+        ? (frame) => {
+            onRawFrame(frame, kind);
+            this.handleFrame(frame);
+          }
+        : (frame) => this.handleFrame(frame),
       onCursor: (cursor) => {
         this.cursor = cursor;
       },

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import WebSocket from 'ws';
-import type { ClientFrame, TransportName } from '@chat/protocol';
+import type { ClientFrame, MessageEvent, ServerFrame, TransportName } from '@chat/protocol';
 import { ChatClient, type ChatClientOptions, type ConnectionStatus } from './client';
 import { answerPings, openSse, send, startFakeGateway, waitFor, type FakeGateway, type FakeGatewayScript } from './testing/fake-gateway';
 
@@ -29,6 +29,10 @@ async function withClient(script: FakeGatewayScript, options: Partial<ChatClient
 }
 
 const sends = (frames: ClientFrame[] | undefined) => (frames ?? []).flatMap((frame) => (frame.type === 'send' ? [frame.clientMsgId] : []));
+
+function message(seq: number): MessageEvent & { cursor: string } {
+  return { type: 'message', room: 'r1', seq, id: `id${seq}`, clientMsgId: `m${seq}`, sender: { id: 'u1', name: 'u' }, sentAt: '2025-01-01T00:00:00Z', text: `t${seq}`, cursor: `c${seq}` };
+}
 
 test('a send with no ack in time closes its WebSocket, and is sent again with the same clientMsgId on the next one only', async () => {
   const script: FakeGatewayScript = {
@@ -115,5 +119,30 @@ test('connections the server ends with advice (a restart) do not push the client
     await waitFor(() => gateway.wsFrames.length === 4 && client.status.state === 'open', 3_000, 'the fourth WebSocket');
     assert.equal(client.status.transport, 'websocket');
     assert.equal(sseStreams, 0);
+  });
+});
+
+test('onRawFrame sees every frame the server sent, repeats included, before the SDK drops them', async () => {
+  const frames: ServerFrame[] = [message(1), message(1), message(2), { type: 'pong' }];
+  const script: FakeGatewayScript = {
+    websocket(socket) {
+      send(socket, { type: 'ready', cursor: 'c0' });
+      for (const frame of frames) send(socket, frame);
+    },
+  };
+  const raw: [string, TransportName][] = [];
+  const onRawFrame = (frame: ServerFrame, transport: TransportName) => raw.push([frame.type === 'message' ? `message ${frame.seq}` : frame.type, transport]);
+  await withClient(script, { transports: ['websocket'], onRawFrame }, async (client) => {
+    const seqs: number[] = [];
+    client.on('message', (m) => seqs.push(m.seq));
+    await waitFor(() => raw.length === 5, 2_000, 'five raw frames');
+    assert.deepEqual(raw, [
+      ['ready', 'websocket'],
+      ['message 1', 'websocket'],
+      ['message 1', 'websocket'],
+      ['message 2', 'websocket'],
+      ['pong', 'websocket'],
+    ]);
+    assert.deepEqual(seqs, [1, 2]);
   });
 });
