@@ -1,5 +1,6 @@
 import type { Event, MessageDeletedEvent, MessageEditedEvent, MessageEvent, ServerFrame, TransportName } from '@chat/protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import { DEFAULT_LIVENESS, withDeadline, type LivenessOptions } from './liveness';
 import { isOffline, watchNetwork } from './network';
 import { connectLongPoll } from './transports/long-poll';
 import { connectSse } from './transports/sse';
@@ -22,12 +23,22 @@ export interface ChatClientOptions {
   baseUrl: string | (() => string);
   /** The bearer token; called again after the server says it expired (4001). */
   getToken: () => string | Promise<string>;
-  /** Transports in order of preference; a transport that fails to open twice in a row gives way to the next. */
+  /**
+   * Transports in order of preference. One that fails twice in a row gives way to the next: it did not open, or it
+   * opened and died before it was healthy without the server saying why (frozen behind a buffering proxy, say).
+   */
   transports?: TransportName[];
   rooms?: string[];
   cursor?: string;
   backoff?: BackoffOptions;
   openTimeoutMs?: number;
+  /** How long a silent connection, a request, an ack may take, and when a connection counts as healthy; see DEFAULT_LIVENESS. */
+  liveness?: Partial<LivenessOptions>;
+  /**
+   * Sees every frame the server sent, as it came off the wire, before the SDK drops repeats by (room, seq): the
+   * fault suite's recording clients log with it. Called synchronously; it must not throw.
+   */
+  onRawFrame?: (frame: ServerFrame, transport: TransportName) => void;
   random?: () => number;
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
@@ -63,7 +74,6 @@ interface ClientEvents {
 }
 
 const FAILURES_BEFORE_FALLBACK = 2;
-const ACK_TIMEOUT_MS = 10_000;
 const FATAL_SEND_CODES = new Set(['invalid_input', 'forbidden', 'not_found', 'too_large']);
 
 function randomId(): string {
@@ -91,10 +101,16 @@ export class ChatClient {
   };
   private readonly queue: PendingSend[] = [];
   private readonly acks = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
+  private readonly liveness: LivenessOptions;
   private connection: TransportConnection | undefined;
   private transportIndex = 0;
-  private failuresWithoutOpen = 0;
+  /** Failures in a row of the current transport (see `transports`). */
+  private transportFailures = 0;
+  /** Reconnects since a connection was last healthy: the backoff's exponent. */
   private attempt = 0;
+  /** Whether the current connection has stayed open for `healthyAfterMs`. */
+  private healthy = false;
+  private healthyTimer: ReturnType<typeof setTimeout> | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = true;
   private pumping = false;
@@ -103,6 +119,7 @@ export class ChatClient {
   constructor(private readonly options: ChatClientOptions) {
     this.transports = options.transports ?? ['websocket', 'sse', 'poll'];
     this.cursor = options.cursor;
+    this.liveness = { ...DEFAULT_LIVENESS, ...options.liveness };
   }
 
   on<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void {
@@ -129,6 +146,7 @@ export class ChatClient {
     this.stopped = true;
     this.unwatchNetwork();
     clearTimeout(this.retryTimer);
+    clearTimeout(this.healthyTimer);
     this.connection?.close();
     this.connection = undefined;
     this.setStatus({ state: 'closed', transport: undefined });
@@ -148,7 +166,8 @@ export class ChatClient {
     void (async () => {
       const fetcher = this.options.fetch ?? globalThis.fetch.bind(globalThis);
       const token = await this.options.getToken();
-      await fetcher(new URL(`/api/rooms/${room}/typing`, this.baseUrl()), { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      const url = new URL(`/api/rooms/${room}/typing`, this.baseUrl());
+      await withDeadline(this.liveness.requestTimeoutMs, (signal) => fetcher(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal }));
     })().catch(() => undefined);
   }
 
@@ -198,21 +217,35 @@ export class ChatClient {
       rooms: this.options.rooms,
       cursor: this.cursor,
       openTimeoutMs: this.options.openTimeoutMs ?? 8_000,
+      liveness: this.liveness,
       fetch: this.options.fetch ?? globalThis.fetch.bind(globalThis),
       WebSocket: this.options.WebSocket ?? globalThis.WebSocket,
     };
+    const onRawFrame = this.options.onRawFrame;
+    this.healthy = false;
     const handlers: TransportHandlers = {
       onOpen: () => {
-        this.attempt = 0;
-        this.failuresWithoutOpen = 0;
+        // Only once the connection proved itself: were they reset on open, a server that accepts connections and drops
+        // them would have every client back within the first second, over and over, and a frozen transport never left.
+        this.healthyTimer = setTimeout(() => {
+          this.healthy = true;
+          this.attempt = 0;
+          this.transportFailures = 0;
+        }, this.liveness.healthyAfterMs);
         this.setStatus({ state: 'open', transport: kind });
         this.pumpNow();
       },
-      onFrame: (frame) => this.handleFrame(frame),
+      onFrame: onRawFrame
+        ? (frame) => {
+            onRawFrame(frame, kind);
+            this.handleFrame(frame);
+          }
+        : (frame) => this.handleFrame(frame),
       onCursor: (cursor) => {
         this.cursor = cursor;
       },
       onClose: (info) => {
+        clearTimeout(this.healthyTimer);
         if (this.connection === connection) this.connection = undefined;
         for (const [, pending] of this.acks) pending.reject(new SendError('unavailable', 'connection closed before the ack'));
         this.acks.clear();
@@ -234,9 +267,11 @@ export class ChatClient {
       return;
     }
     const offline = isOffline();
-    // Failing to connect while the device is offline says nothing about the transport.
-    if (!info.established && !offline && ++this.failuresWithoutOpen >= FAILURES_BEFORE_FALLBACK) {
-      this.failuresWithoutOpen = 0;
+    // A server that ends a stream says why, and that says nothing against the transport; nor does failing to connect
+    // while the device is offline.
+    const failed = !info.established || (!this.healthy && info.disconnect === undefined);
+    if (failed && !offline && ++this.transportFailures >= FAILURES_BEFORE_FALLBACK) {
+      this.transportFailures = 0;
       this.transportIndex = (this.transportIndex + 1) % this.transports.length;
     }
     // An expired token is renewed at once; everything else backs off with jitter.
@@ -314,9 +349,27 @@ export class ChatClient {
   private async deliver(send: PendingSend): Promise<void> {
     const connection = this.connection;
     if (connection?.sendFrame) {
+      const { ackTimeoutMs } = this.liveness;
       const acked = new Promise<void>((resolve, reject) => {
-        this.acks.set(send.clientMsgId, { resolve, reject });
-        setTimeout(() => reject(new SendError('unavailable', 'no ack in time')), ACK_TIMEOUT_MS);
+        const timer = setTimeout(() => {
+          this.acks.delete(send.clientMsgId);
+          reject(new SendError('unavailable', 'no ack in time'));
+          // Resending on a connection that does not answer would only queue it behind the first: the connection is
+          // taken for dead, and the send, still at the head of the queue, goes out on the next one with the same
+          // clientMsgId (the server stores it once).
+          if (this.connection === connection) connection.close(`no ack within ${ackTimeoutMs} ms: the connection looks dead`);
+        }, ackTimeoutMs);
+        const settle = () => clearTimeout(timer);
+        this.acks.set(send.clientMsgId, {
+          resolve: () => {
+            settle();
+            resolve();
+          },
+          reject: (error) => {
+            settle();
+            reject(error);
+          },
+        });
       });
       if (!connection.sendFrame({ type: 'send', room: send.room, clientMsgId: send.clientMsgId, text: send.text })) {
         this.acks.delete(send.clientMsgId);
@@ -325,14 +378,19 @@ export class ChatClient {
       return acked;
     }
     const fetcher = this.options.fetch ?? globalThis.fetch.bind(globalThis);
-    const response = await fetcher(new URL(`/api/rooms/${send.room}/messages`, this.baseUrl()), {
-      method: 'POST',
-      headers: { authorization: `Bearer ${await this.options.getToken()}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ clientMsgId: send.clientMsgId, text: send.text }),
-    }).catch(() => undefined);
-    if (!response) throw new SendError('unavailable', 'network error');
-    if (response.status === 202) return;
-    const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
-    throw new SendError(body.error?.code ?? 'unavailable', body.error?.message ?? `HTTP ${response.status}`);
+    const url = new URL(`/api/rooms/${send.room}/messages`, this.baseUrl());
+    const token = await this.options.getToken();
+    const refusal = await withDeadline(this.liveness.requestTimeoutMs, async (signal) => {
+      const response = await fetcher(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ clientMsgId: send.clientMsgId, text: send.text }),
+        signal,
+      });
+      if (response.status === 202) return undefined;
+      const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
+      return new SendError(body.error?.code ?? 'unavailable', body.error?.message ?? `HTTP ${response.status}`);
+    }).catch((error: unknown) => new SendError('unavailable', `network error: ${(error as Error).message}`));
+    if (refusal) throw refusal;
   }
 }

@@ -1,5 +1,6 @@
 import { disconnectForErrorCode, disconnectForStatus, type Disconnect } from '@chat/protocol/disconnect';
 import type { ServerFrame } from '@chat/protocol';
+import { SilenceWatch } from '../liveness';
 import { SseParser } from '../sse-parser';
 import type { ConnectParams, TransportConnection, TransportHandlers } from './types';
 import { streamUrl } from './types';
@@ -8,9 +9,12 @@ import { streamUrl } from './types';
  * Server-Sent Events read over fetch, so the bearer token travels in a header
  * and the cursor in Last-Event-ID. A proxy that buffers the stream shows up as
  * no `ready` event within the open timeout: the transport counts as blocked.
+ * Once open, the server's heartbeat comments keep bytes coming: a stream
+ * silent for the read timeout is aborted.
  */
 export function connectSse(params: ConnectParams, handlers: TransportHandlers): TransportConnection {
   const abort = new AbortController();
+  let watch: SilenceWatch | undefined;
   let established = false;
   let closed = false;
   /** Said by the error event that ends the stream. */
@@ -19,6 +23,7 @@ export function connectSse(params: ConnectParams, handlers: TransportHandlers): 
     if (closed) return;
     closed = true;
     clearTimeout(openTimer);
+    watch?.stop();
     abort.abort();
     handlers.onClose({ disconnect, reason, established });
   };
@@ -37,17 +42,16 @@ export function connectSse(params: ConnectParams, handlers: TransportHandlers): 
     const reader = response.body.getReader();
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) break;
+      if (done || closed) break;
+      watch?.heard();
       for (const event of parser.feed(decoder.decode(value, { stream: true }))) {
         if (!event.data) continue;
         const frame = JSON.parse(event.data) as ServerFrame;
-        if (frame.type === 'error') {
-          said = disconnectForErrorCode(frame.code);
-          continue;
-        }
-        if (frame.type === 'ready' && !established) {
+        if (frame.type === 'error') said = disconnectForErrorCode(frame.code);
+        else if (frame.type === 'ready' && !established) {
           established = true;
           clearTimeout(openTimer);
+          watch = new SilenceWatch({ quietMs: params.liveness.sseReadTimeoutMs }, (reason) => finish(undefined, reason));
           handlers.onOpen();
         }
         handlers.onFrame(frame);
@@ -58,8 +62,8 @@ export function connectSse(params: ConnectParams, handlers: TransportHandlers): 
 
   return {
     kind: 'sse',
-    close() {
-      finish(undefined, 'closed by client');
+    close(reason = 'closed by client') {
+      finish(undefined, reason);
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { ClientFrame, Disconnect, ServerFrame, TransportName } from '@chat/protocol';
+import type { LivenessOptions } from '../liveness';
 
 export interface CloseInfo {
   /** What the server said, read from the catalog; none when the connection dropped or the client closed it. */
@@ -23,6 +24,8 @@ export interface ConnectParams {
   cursor?: string;
   /** A transport that has not opened by then counts as blocked. */
   openTimeoutMs: number;
+  /** How long an open stream may stay silent. */
+  liveness: LivenessOptions;
   fetch: typeof fetch;
   WebSocket: typeof WebSocket;
 }
@@ -31,7 +34,8 @@ export interface TransportConnection {
   readonly kind: TransportName;
   /** WebSocket only: false when the socket is not open. */
   sendFrame?(frame: ClientFrame): boolean;
-  close(): void;
+  /** Ends the connection at once (its onClose follows, with the reason): no wait for a server that may be gone. */
+  close(reason?: string): void;
 }
 
 export function streamUrl(baseUrl: string, path: string, params: Record<string, string | undefined>): URL {
