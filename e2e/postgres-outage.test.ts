@@ -22,7 +22,7 @@ before(async () => {
   postgres = await startPostgres({ dataDir, logFile: join(dataDir, '..', 'postgres.log') });
   await createDatabase({ url: postgres.url, name: 'chat' });
   databaseUrl = postgres.url.replace(/\/postgres$/, '/chat');
-  const pool = createPool(databaseUrl, createLogger('pg-outage-test', 'silent'), 2);
+  const pool = createPool(databaseUrl, createLogger('pg-outage-test', 'silent'), { max: 2 });
   await migrate(pool);
   await pool.end();
   const topics = await createTestTopics();

@@ -177,6 +177,42 @@ test('messaging never scales past the partition count, and the chart refuses val
   );
 });
 
+test("every pod's Postgres pool, at the maximum replicas plus a rolling update's surge, fits in max_connections, and the chart refuses values that would not", () => {
+  const maxConnections = { default: 100, production: 400, trial: 100 };
+  for (const [name, files] of Object.entries(examples)) {
+    const objects = render(files);
+    let needed = 10; // postgres.reservedConnections
+    for (const service of ['gateway', 'messaging']) {
+      const deployment = find(objects, 'Deployment', `chat-${service}`);
+      const hpa = find(objects, 'HorizontalPodAutoscaler', `chat-${service}`);
+      const replicas = hpa ? hpa.spec.maxReplicas : deployment.spec.replicas;
+      // Both Deployments roll with maxSurge 25 % (the gateway's stated, messaging's Kubernetes' default), rounded up.
+      assert.equal(deployment.spec.strategy?.rollingUpdate?.maxSurge ?? '25%', '25%', `${name}: ${service}`);
+      needed += (replicas + Math.ceil(replicas / 4)) * Number(envOf(deployment.spec.template.spec.containers[0]).DATABASE_POOL_MAX);
+    }
+    assert.ok(needed <= maxConnections[name], `${name}: ${needed} connections > ${maxConnections[name]}`);
+  }
+  const bundled = find(render(examples.trial), 'StatefulSet', 'chat-postgres').spec.template.spec.containers[0];
+  assert.deepEqual(bundled.args, ['-c', 'max_connections=100'], 'the bundled server has the max_connections the budget counts');
+
+  // The defaults: gateway 13 pods × 5 + messaging 8 pods × 3 + 10 reserved = 99.
+  assert.doesNotThrow(() => template([], { 'postgres.reservedConnections': 11 }), 'exactly 100 fits');
+  assert.throws(
+    () => template([], { 'postgres.reservedConnections': 12 }),
+    /the Postgres connection budget is exceeded: gateway 13 pods × 5 \+ messaging 8 pods × 3 \+ 12 reserved = 101 connections > postgres\.maxConnections \(100\)/,
+  );
+  assert.throws(
+    () => template([], { 'gateway.autoscaling.maxReplicas': 20, 'messaging.databasePoolMax': 10 }),
+    /gateway 25 pods × 5 \+ messaging 8 pods × 10 \+ 10 reserved = 215 connections > postgres\.maxConnections \(100\)\. Pods are the autoscaler's maxReplicas/,
+  );
+  assert.doesNotThrow(() => template([], { 'gateway.autoscaling.maxReplicas': 20, 'messaging.databasePoolMax': 10, 'postgres.maxConnections': 215 }));
+  // Without autoscaling, the fixed replica count is what counts.
+  assert.throws(
+    () => template(examples.trial, { 'gateway.replicas': 20, 'gateway.databasePoolMax': 4 }),
+    /gateway 25 pods × 4 \+ messaging 2 pods × 3 \+ 10 reserved = 116 connections/,
+  );
+});
+
 test('values.schema.json rejects bad values with messages that name them', () => {
   assert.throws(() => template([], { 'gateway.drain.windowMs': -1 }), /at '\/gateway\/drain\/windowMs': minimum: got -1, want 0/);
   assert.throws(() => template([], { 'gateway.auth.algorithm': 'ES256' }), /at '\/gateway\/auth\/algorithm': value must be one of 'HS256', 'RS256'/);

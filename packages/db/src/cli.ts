@@ -4,7 +4,7 @@ import { createPool } from './pool';
 import { migrate, migrateConfigSpec } from './migrate';
 
 const logger = createLogger('migrate');
-const pool = createPool(readConfig(migrateConfigSpec).databaseUrl, logger, 1);
+const pool = createPool(readConfig(migrateConfigSpec).databaseUrl, logger, { max: 1 });
 try {
   const applied = await migrate(pool);
   logger.info({ applied }, applied.length ? 'migrations applied' : 'schema is up to date');

@@ -39,7 +39,7 @@ export async function createTestDatabase(options: { migrated?: boolean } = {}): 
   await admin.end();
   const url = new URL(adminDatabaseUrl);
   url.pathname = `/${name}`;
-  const pool = createPool(url.toString(), createLogger('test', 'error'), 5);
+  const pool = createPool(url.toString(), createLogger('test', 'error'), { max: 5 });
   if (options.migrated !== false) await migrate(pool);
   return {
     name,

@@ -1,3 +1,4 @@
+import type { PoolSettings } from '@chat/db';
 import { kafkaConnectionConfigSpec } from '@chat/kafka';
 import { bool, ConfigError, int, list, oneOf, readConfig, str } from '@chat/runtime';
 import { hostname } from 'node:os';
@@ -9,6 +10,24 @@ export const gatewayConfigSpec = {
   host: str('HOST', '127.0.0.1', { doc: 'The address its HTTP server listens on.' }),
   port: int('PORT', 8080, { min: 0, max: 65535, doc: 'The port of the API, the streams, the web app, `/healthz`, `/readyz` and `/metrics`.' }),
   databaseUrl: str('DATABASE_URL', 'postgres://postgres@127.0.0.1:5433/chat', { doc: 'The Postgres database of rooms, members and messages.' }),
+  // Every query is one statement of a request (REST, a stream's resume and catch-up); none holds a transaction open.
+  databasePoolMax: int('DATABASE_POOL_MAX', 20, { min: 1, doc: 'Postgres connections at most; a query waits for a free one up to 5 s.' }),
+  databaseStatementTimeoutMs: int('DATABASE_STATEMENT_TIMEOUT_MS', 10_000, {
+    min: 0,
+    doc: "Postgres cancels a statement that runs longer, lock waits included (0: never): the request fails instead of holding a connection. Far above its queries (lookups by key, pages of history, catch-ups of a few rooms), below the API route's 30 s.",
+  }),
+  databaseLockTimeoutMs: int('DATABASE_LOCK_TIMEOUT_MS', 2_000, {
+    min: 0,
+    doc: 'Postgres cancels a statement that waits longer for a row lock (0: never). Its rows (a read position, a membership) are held for milliseconds by the statements of other requests.',
+  }),
+  databaseIdleInTransactionTimeoutMs: int('DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS', 5_000, {
+    min: 0,
+    doc: 'Postgres ends a session idle this long inside a transaction (0: never); the gateway opens none, so this only guards against one left open.',
+  }),
+  databaseQueryTimeoutMs: int('DATABASE_QUERY_TIMEOUT_MS', 15_000, {
+    min: 0,
+    doc: 'A query Postgres has not answered after this long fails and its connection is dropped (0: never): the backstop for a server that does not answer at all; above `DATABASE_STATEMENT_TIMEOUT_MS`.',
+  }),
   ...kafkaConnectionConfigSpec,
   topicPrefix: str('KAFKA_TOPIC_PREFIX', '', { doc: 'Prepended to every topic name (tests give each run its own topics).' }),
   instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`, {
@@ -71,5 +90,16 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   if (config.jwtAlgorithm === 'RS256' && !config.jwtPublicKey && !config.jwtJwksUrl) {
     throw new ConfigError(['JWT_ALGORITHM=RS256 needs JWT_PUBLIC_KEY (PEM) or JWT_JWKS_URL']);
   }
-  return { ...config, usingDevSecret: config.jwtAlgorithm === 'HS256' && config.jwtSecret === DEV_SECRET };
+  const { databaseStatementTimeoutMs: statement, databaseQueryTimeoutMs: query } = config;
+  if (statement > 0 && query > 0 && query <= statement) {
+    throw new ConfigError([`DATABASE_QUERY_TIMEOUT_MS (${query}) must be above DATABASE_STATEMENT_TIMEOUT_MS (${statement}): the server's cancel comes first`]);
+  }
+  const pool: PoolSettings = {
+    max: config.databasePoolMax,
+    statementTimeoutMs: statement,
+    lockTimeoutMs: config.databaseLockTimeoutMs,
+    idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
+    queryTimeoutMs: query,
+  };
+  return { ...config, pool, usingDevSecret: config.jwtAlgorithm === 'HS256' && config.jwtSecret === DEV_SECRET };
 }

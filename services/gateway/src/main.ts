@@ -27,7 +27,7 @@ const config = loadGatewayConfig();
 armFailpoints('gateway', logger);
 if (config.usingDevSecret) logger.warn('JWT_SECRET is not set: using the development secret; never do this in production');
 
-const pool = createPool(config.databaseUrl, logger, 20);
+const pool = createPool(config.databaseUrl, logger, config.pool);
 const kafka = createKafka({ ...kafkaConnection(config), clientId: `gateway-${config.instanceId}` }, logger);
 const store = new PgRoomStore(pool);
 const tokens = new TokenService(

@@ -9,7 +9,7 @@ import { Counter, Histogram, Registry } from 'prom-client';
 const logger = createLogger('messaging');
 const config = loadMessagingConfig();
 armFailpoints('messaging', logger);
-const pool = createPool(config.databaseUrl, logger, config.partitionsConcurrently + 2);
+const pool = createPool(config.databaseUrl, logger, config.pool);
 const kafka = createKafka({ ...kafkaConnection(config), clientId: `messaging-${config.instanceId}` }, logger);
 const registry = new Registry();
 installProcessPolicy(logger, registry);

@@ -182,7 +182,7 @@ test('a batch of sends is stored by index lookups, whatever the table held when 
   const empty = await createTestDatabase();
   // Every statement's plan, nested ones included, comes back to the client as a notice.
   const settings = '-c session_preload_libraries=auto_explain -c auto_explain.log_min_duration=0 -c auto_explain.log_nested_statements=on -c client_min_messages=log';
-  const explained = createPool(`${empty.url}?options=${encodeURIComponent(settings)}`, createLogger('test', 'error'), 1);
+  const explained = createPool(`${empty.url}?options=${encodeURIComponent(settings)}`, createLogger('test', 'error'), { max: 1 });
   const plans: string[] = [];
   explained.on('connect', (client) => client.on('notice', (notice) => plans.push(notice.message ?? '')));
   try {

@@ -47,6 +47,8 @@
   value: /app/web
 - name: DRAIN_WINDOW_MS
   value: {{ .Values.gateway.drain.windowMs | int64 | quote }}
+- name: DATABASE_POOL_MAX
+  value: {{ .Values.gateway.databasePoolMax | int64 | quote }}
 - name: PRESENCE_TTL_MS
   value: {{ .Values.presence.ttlMs | int64 | quote }}
 {{- with $c.allowedOrigins }}

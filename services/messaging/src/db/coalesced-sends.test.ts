@@ -79,6 +79,19 @@ test('a failed shared statement is tried again batch by batch: only the batch at
   assert.deepEqual(clientIds(await sends.insert([send('r1', 'a2')])), ['a2'], 'the next batches get a statement of their own');
 });
 
+test("a shared statement that timed out waiting for one room's lock is tried again batch by batch: the other rooms' batches are stored", async () => {
+  const calls: string[][] = [];
+  const sends = new CoalescedSends(async (batch) => {
+    calls.push(batch.map((s) => s.clientMsgId));
+    if (batch.some((s) => s.room === 'locked')) throw Object.assign(new Error('canceling statement due to lock timeout'), { code: '55P03' });
+    return { stored: [], inserted: batch.map((command, i) => row(command, i + 1)) };
+  });
+  const outcomes = await Promise.allSettled([sends.insert([send('r1', 'a1')]), sends.insert([send('locked', 'b1')]), sends.insert([send('r3', 'c1')])]);
+  assert.deepEqual(outcomes.map((result) => result.status), ['fulfilled', 'rejected', 'fulfilled']);
+  assert.equal((outcomes[1] as PromiseRejectedResult).reason.code, '55P03', 'the locked batch fails as it was, to be retried');
+  assert.deepEqual(calls, [['a1', 'b1', 'c1'], ['a1'], ['b1'], ['c1']]);
+});
+
 test('when Postgres itself fails, every batch of the statement is rejected, with no statement per batch after it', async () => {
   let statements = 0;
   const sends = new CoalescedSends(async () => {

@@ -2,7 +2,7 @@ import type { LogEntryRow } from '@chat/db';
 import type { SendCommand } from '@chat/kafka';
 import { dedupeCommands, sendKey } from './dedupe';
 import type { SendsOutcome } from './insert-sends';
-import { isDataError } from './sql-errors';
+import { isDataError, isLockTimeout } from './sql-errors';
 
 type Store = (sends: SendCommand[]) => Promise<SendsOutcome>;
 
@@ -64,9 +64,10 @@ export class CoalescedSends {
       const outcome = await this.store(dedupeCommands(group.flatMap((waiting) => waiting.sends)));
       for (const [index, part] of split(group, outcome).entries()) group[index]!.resolve(part);
     } catch (error) {
-      // One batch's bad command must not fail the batches of other partitions that shared its statement: each is
-      // stored on its own, and only the one at fault sees the error. When Postgres itself failed, all see it at once.
-      if (group.length > 1 && isDataError(error)) {
+      // One batch's bad command, or its room locked by another writer, must not fail the batches of other partitions
+      // that shared its statement: each is stored on its own, and only the one at fault sees the error. When Postgres
+      // itself failed, all see it at once.
+      if (group.length > 1 && (isDataError(error) || isLockTimeout(error))) {
         await Promise.all(group.map((waiting) => this.storeTogether([waiting])));
         return;
       }

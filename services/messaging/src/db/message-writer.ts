@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool, type PoolClient } from '@chat/db';
+import { inTransaction, LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool, type PoolClient } from '@chat/db';
 import type { SendCommand } from '@chat/kafka';
 import { failpoint } from '@chat/runtime';
 import { checkDisplayName, checkMessageText, isClientMsgId, isUuid, serverDeleteKey, type RoomLogEntry } from '@chat/protocol';
@@ -114,7 +114,7 @@ export class PgMessageWriter implements MessageWriter {
     // a batch of sends alone (nearly every batch) takes one statement.
     return valid.every((c) => (c.kind ?? 'message') === 'message')
       ? this.retried(() => this.persistSends(valid))
-      : this.retried(() => this.inTransaction((client) => this.persistInTransaction(client, valid)));
+      : this.retried(() => inTransaction(this.pool, (client) => this.persistInTransaction(client, valid)));
   }
 
   private async retried<T>(attempt: () => Promise<T>): Promise<T> {
@@ -125,21 +125,6 @@ export class PgMessageWriter implements MessageWriter {
         const code = (error as { code?: string }).code;
         if (attempts >= this.maxAttempts || !code || !RETRYABLE.has(code)) throw error;
       }
-    }
-  }
-
-  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
     }
   }
 

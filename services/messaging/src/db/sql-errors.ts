@@ -8,3 +8,11 @@ export function isDataError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code) && code !== '23505';
 }
+
+/**
+ * A statement that gave up waiting for a row lock (lock_timeout): a room's counter row is held by another writer,
+ * perhaps a frozen one that the server has yet to end. Says nothing about the other rooms of the statement.
+ */
+export function isLockTimeout(error: unknown): boolean {
+  return (error as { code?: unknown }).code === '55P03';
+}

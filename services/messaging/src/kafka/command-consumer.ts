@@ -72,6 +72,7 @@ export class CommandConsumer {
       kafka: options.kafka,
       config: {
         groupId: options.groupId,
+        // DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS stays below it: a frozen member's row locks are gone before its partitions move.
         sessionTimeout: 10_000,
         heartbeatInterval: 2_000,
         rebalanceTimeout: 20_000,
