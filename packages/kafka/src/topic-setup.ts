@@ -113,6 +113,23 @@ export function checkTopicSettings(settings: Pick<TopicSettings, 'replicationFac
   }
 }
 
+/** Until every partition of `topics` has a leader in the metadata some broker answers with, for at most `deadlineMs`. */
+async function waitForLeaders(admin: Admin, topics: string[], deadlineMs = 60_000): Promise<void> {
+  const deadline = performance.now() + deadlineMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      if (metadata.topics.length === topics.length && metadata.topics.every(({ partitions }) => partitions.length > 0 && partitions.every(({ leader }) => leader >= 0))) return;
+    } catch (error) {
+      // A broker that has not heard of a topic yet (UNKNOWN_TOPIC_OR_PARTITION), or a leader not elected yet.
+      last = error;
+    }
+    if (performance.now() > deadline) throw new Error(`topics without a leader after ${deadlineMs} ms: ${topics.join(', ')}${last ? ` (${(last as Error).message})` : ''}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** Where a topic's config value comes from (DescribeConfigs' config_source): set on the topic itself. */
 const TOPIC_CONFIG_SOURCE = 1;
 
@@ -132,7 +149,9 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<To
   const present = specs.filter(({ topic }) => existing.has(topic));
   if (missing.length > 0) {
     await admin.createTopics({
-      waitForLeaders: true,
+      // kafkajs' own wait asks one broker, which in a cluster may not have the new topics' metadata yet, and gives
+      // up on its UNKNOWN_TOPIC_OR_PARTITION: waitForLeaders below asks until every partition has a leader.
+      waitForLeaders: false,
       topics: missing.map(({ topic, numPartitions, replicationFactor, configs }) => ({
         topic,
         numPartitions,
@@ -140,6 +159,7 @@ export async function ensureTopics(admin: Admin, specs: TopicSpec[]): Promise<To
         configEntries: Object.entries(configs).map(([name, value]) => ({ name, value })),
       })),
     });
+    await waitForLeaders(admin, missing.map(({ topic }) => topic));
   }
   if (present.length === 0) return { created: missing.map(({ topic }) => topic), updated: [] };
   const { resources } = await admin.describeConfigs({
