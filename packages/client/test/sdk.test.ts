@@ -96,7 +96,7 @@ test('sends made while offline are queued and delivered once each, in order, aft
   await waitUntil(() => messages.length >= 4, 10_000, 'the queued messages');
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.deepEqual(messages.map((m) => m.text), ['before', 'while', 'offline', 'in order']);
-  assert.deepEqual(messages.map((m) => m.seq), [1, 2, 3, 4]);
+  assert.deepEqual(messages.map((m) => m.seq), [2, 3, 4, 5], 'after the user\'s join, seq 1');
   client.stop();
   await proxy.close();
 });
@@ -139,11 +139,12 @@ test('edits and deletes arrive as edit and delete events, and typing reaches the
   await writer.client.send(room.id, 'frist');
   // An edit names a stored message: wait until it is (its event arrives).
   await waitUntil(() => watcher.messages.length === 1, 15_000, 'the message');
-  assert.equal((await user.request('PATCH', `/api/rooms/${room.id}/messages/1`, { clientMsgId: 'fix', text: 'first' })).status, 202);
+  // Seqs 1 and 2 are the two joins.
+  assert.equal((await user.request('PATCH', `/api/rooms/${room.id}/messages/3`, { clientMsgId: 'fix', text: 'first' })).status, 202);
   await waitUntil(() => changes.length === 1, 15_000, 'the edit');
-  assert.equal((await user.request('DELETE', `/api/rooms/${room.id}/messages/1`)).status, 202);
+  assert.equal((await user.request('DELETE', `/api/rooms/${room.id}/messages/3`)).status, 202);
   await waitUntil(() => changes.length === 2, 15_000, 'the edit and the delete');
-  assert.deepEqual(changes, ['edit 1: first', 'delete 1']);
+  assert.deepEqual(changes, ['edit 3: first', 'delete 3']);
   assert.deepEqual(typists, ['sdk_changes']);
   assert.deepEqual(watcher.messages.map((m) => m.text), ['frist']);
   watcher.client.stop();

@@ -109,7 +109,13 @@ const ctx: GatewayContext = {
   hub,
   connections,
   presence,
-  sessionDeps: { hub, store, logger, onDelivered: () => metrics.countDelivery() },
+  sessionDeps: {
+    hub,
+    store,
+    logger,
+    onDelivered: () => metrics.countDelivery(),
+    onMembershipRead: (entry) => router.membershipRead(entry),
+  },
   metrics,
   isAccepting: () => accepting,
 };
