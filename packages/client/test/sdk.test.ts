@@ -151,3 +151,35 @@ test('edits and deletes arrive as edit and delete events, and typing reaches the
   writer.client.stop();
   await proxy.close();
 });
+
+test('joins and leaves arrive as member_joined and member_left events, once each, and the leaver\'s own leave is the room\'s last', async () => {
+  const { user, room, proxy } = await setUp('members');
+  const guest = await ApiClient.login(gateway, 'sdk_members_guest');
+  const watcher = sdk(user, proxy.url, { rooms: [room.id] });
+  const guestClient = sdk(guest, proxy.url, { transports: ['poll'] });
+  const seen = (client: ChatClient) => {
+    const events: string[] = [];
+    client.on('member_joined', (entry) => events.push(`${entry.seq} ${entry.user.name} joined`));
+    client.on('member_left', (entry) => events.push(`${entry.seq} ${entry.user.name} left`));
+    client.on('message', (message) => events.push(`${message.seq} ${message.text}`));
+    return events;
+  };
+  const [watched, guestSaw] = [seen(watcher.client), seen(guestClient.client)];
+  watcher.client.start();
+  guestClient.client.start();
+  await waitUntil(() => watcher.client.status.state === 'open' && guestClient.client.status.state === 'open', 15_000, 'both open');
+
+  await guest.joinRoom(room.id);
+  await waitUntil(() => guestSaw.length === 1, 15_000, 'the guest\'s stream of all rooms to add the room');
+  await watcher.client.send(room.id, 'welcome');
+  await waitUntil(() => guestSaw.length === 2, 15_000, 'the message');
+  assert.equal((await guest.request('POST', `/api/rooms/${room.id}/leave`)).status, 200);
+  await watcher.client.send(room.id, 'gone');
+  await waitUntil(() => watched.length === 4, 15_000, 'the join, both messages and the leave');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.deepEqual(watched, ['2 sdk_members_guest joined', '3 welcome', '4 sdk_members_guest left', '5 gone']);
+  assert.deepEqual(guestSaw, ['2 sdk_members_guest joined', '3 welcome', '4 sdk_members_guest left']);
+  watcher.client.stop();
+  guestClient.client.stop();
+  await proxy.close();
+});
