@@ -24,13 +24,13 @@ test('a message acknowledged while messaging is down arrives once after it resta
 
   stack.messaging = await stack.startMessaging();
   const [message] = await stream.waitForMessages(1, 20_000);
-  assert.equal(message!.seq, 1);
+  assert.equal(message!.seq, 2, 'after alice\'s join');
   assert.equal(message!.text, 'sent while messaging was down');
 
   stream.send({ type: 'send', room: room.id, clientMsgId: 'after', text: 'after the restart' });
   await stream.waitForMessages(2);
   await new Promise((resolve) => setTimeout(resolve, 300));
-  assert.deepEqual(stream.messages().map((m) => [m.seq, m.clientMsgId]), [[1, 'while-down'], [2, 'after']]);
+  assert.deepEqual(stream.messages().map((m) => [m.seq, m.clientMsgId]), [[2, 'while-down'], [3, 'after']]);
   await stream.close();
 });
 
@@ -52,12 +52,12 @@ test('messaging killed with SIGKILL mid-stream loses nothing and duplicates noth
   await new Promise((resolve) => setTimeout(resolve, 500));
   const all = stream.messages();
   assert.equal(all.length, total, 'each message exactly once on the stream');
-  assert.deepEqual(all.map((m) => m.seq), Array.from({ length: total }, (_, i) => i + 1));
+  assert.deepEqual(all.map((m) => m.seq), Array.from({ length: total }, (_, i) => i + 2), 'after bob\'s join');
   assert.deepEqual(new Set(messages.map((m) => m.clientMsgId)).size, total);
   const { rows } = await stack.db.pool.query<{ n: number; max: number }>(
     'SELECT count(*)::int AS n, max(seq)::int AS max FROM messages WHERE room_id = $1',
     [room.id],
   );
-  assert.deepEqual(rows[0], { n: total, max: total });
+  assert.deepEqual(rows[0], { n: total + 1, max: total + 1 }, 'the join and every message, each once');
   await stream.close();
 });

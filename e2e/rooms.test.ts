@@ -32,16 +32,17 @@ test('unread counts follow each member’s read position, which only moves forwa
   const room = await alice.createRoom('reading');
   await bob.joinRoom(room.id);
   for (const id of ['1', '2', '3']) await alice.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: id, text: id });
-  await stored(bob, room.id, 3);
+  await stored(bob, room.id, 5);
   const unread = async () => {
     const { body } = await bob.request<{ rooms: RoomSummary[] }>('GET', '/api/rooms');
     return body.rooms.find((r) => r.id === room.id)!;
   };
-  assert.deepEqual(await unread(), { id: room.id, name: 'reading', kind: 'group', lastSeq: 3, unread: 3 });
+  // Seqs 1 and 2 are alice's and bob's joins; his own join is no unread entry to him.
+  assert.deepEqual(await unread(), { id: room.id, name: 'reading', kind: 'group', lastSeq: 5, unread: 3 });
   const read = (seq: number) => bob.request<{ lastReadSeq: number; unread: number }>('POST', `/api/rooms/${room.id}/read`, { seq });
-  assert.deepEqual((await read(2)).body, { lastReadSeq: 2, unread: 1 });
-  assert.deepEqual((await read(1)).body, { lastReadSeq: 2, unread: 1 }, 'never backwards');
-  assert.deepEqual((await read(99)).body, { lastReadSeq: 3, unread: 0 }, 'never past the last seq');
+  assert.deepEqual((await read(4)).body, { lastReadSeq: 4, unread: 1 });
+  assert.deepEqual((await read(3)).body, { lastReadSeq: 4, unread: 1 }, 'never backwards');
+  assert.deepEqual((await read(99)).body, { lastReadSeq: 5, unread: 0 }, 'never past the last seq');
   assert.equal((await unread()).unread, 0);
   const stranger = await ApiClient.login(gateway, 'read_stranger');
   assert.equal((await stranger.request('POST', `/api/rooms/${room.id}/read`, { seq: 1 })).status, 403);
@@ -70,9 +71,10 @@ test('a member who leaves stops receiving the room on open streams and can no lo
   await new Promise((resolve) => setTimeout(resolve, 300)); // and bob's stream on the first gateway
 
   await alice.request('POST', `/api/rooms/${room.id}/messages`, { clientMsgId: 'd', text: 'after leaving' });
-  await stored(alice, room.id, 4);
+  await stored(alice, room.id, 7); // two joins, three messages, the leave, and this
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.deepEqual(stream.messages().map((m) => m.text), ['before leaving', 'bob here', 'bob there']);
+  assert.equal(stream.frames.filter((f) => 'seq' in f).at(-1)?.type, 'member_left', 'his own leave is the last event of the room');
   const { body } = await bob.request<{ rooms: RoomSummary[] }>('GET', '/api/rooms');
   assert.ok(!body.rooms.some((r) => r.id === room.id));
   await stream.close();
@@ -115,36 +117,40 @@ test('edits and deletes are later entries of the room log, live and in history, 
   const bobStream = await WsStream.forUser(bob, { rooms: room.id });
   const aliceStream = await WsStream.forUser(alice, { rooms: room.id });
 
+  // Seqs 1 and 2 are alice's and bob's joins: the message is 3.
   aliceStream.send({ type: 'send', room: room.id, clientMsgId: 'm1', text: 'helo' });
   await bobStream.waitFor((f) => f.type === 'message');
-  aliceStream.send({ type: 'edit', room: room.id, target: 1, clientMsgId: 'e1', text: 'hello' });
+  aliceStream.send({ type: 'edit', room: room.id, target: 3, clientMsgId: 'e1', text: 'hello' });
   await bobStream.waitFor((f) => f.type === 'message_edited');
 
-  const notYours = await bob.request<{ error: { code: string } }>('PATCH', `/api/rooms/${room.id}/messages/1`, { clientMsgId: 'x', text: 'mine now' });
+  const notYours = await bob.request<{ error: { code: string } }>('PATCH', `/api/rooms/${room.id}/messages/3`, { clientMsgId: 'x', text: 'mine now' });
   assert.equal(notYours.status, 403);
   assert.equal((await alice.request('PATCH', `/api/rooms/${room.id}/messages/99`, { clientMsgId: 'y', text: 'z' })).status, 404);
+  assert.equal((await alice.request('PATCH', `/api/rooms/${room.id}/messages/1`, { clientMsgId: 'j', text: 'z' })).status, 404, 'a join is no message');
 
-  assert.equal((await alice.request('DELETE', `/api/rooms/${room.id}/messages/1`)).status, 202);
+  assert.equal((await alice.request('DELETE', `/api/rooms/${room.id}/messages/3`)).status, 202);
   await bobStream.waitFor((f) => f.type === 'message_deleted');
   const live = bobStream.frames.filter((f) => 'seq' in f).map((f) => [f.type, (f as { seq: number }).seq, (f as { target?: number }).target]);
   assert.deepEqual(live, [
-    ['message', 1, undefined],
-    ['message_edited', 2, 1],
-    ['message_deleted', 3, 1],
+    ['message', 3, undefined],
+    ['message_edited', 4, 3],
+    ['message_deleted', 5, 3],
   ]);
 
-  const entries = await stored(bob, room.id, 3);
-  const original = entries[0] as Extract<RoomLogEntry, { type: 'message' }>;
+  const entries = await stored(bob, room.id, 5);
+  const original = entries[2] as Extract<RoomLogEntry, { type: 'message' }>;
   assert.equal(original.deleted, true);
   assert.equal(original.text, '');
   assert.ok(original.editedAt);
   assert.deepEqual(entries.map((e) => [e.type, e.seq]), [
-    ['message', 1],
-    ['message_edited', 2],
-    ['message_deleted', 3],
+    ['member_joined', 1],
+    ['member_joined', 2],
+    ['message', 3],
+    ['message_edited', 4],
+    ['message_deleted', 5],
   ]);
-  assert.equal((entries[1] as Extract<RoomLogEntry, { type: 'message_edited' }>).text, 'hello');
-  const editDeleted = await alice.request('PATCH', `/api/rooms/${room.id}/messages/1`, { clientMsgId: 'late', text: 'too late' });
+  assert.equal((entries[3] as Extract<RoomLogEntry, { type: 'message_edited' }>).text, 'hello');
+  const editDeleted = await alice.request('PATCH', `/api/rooms/${room.id}/messages/3`, { clientMsgId: 'late', text: 'too late' });
   assert.equal(editDeleted.status, 404, 'a deleted message cannot be edited');
   await Promise.all([bobStream.close(), aliceStream.close()]);
 });
@@ -174,7 +180,7 @@ test('typing reaches the other members on any transport, is never echoed or stor
   assert.equal(bobStream.frames.filter((f) => f.type === 'typing').length, 2, 'the throttled one was dropped');
 
   assert.equal(aliceStream.frames.filter((f) => f.type === 'typing').length, 0, 'not echoed to the typist');
-  assert.deepEqual(await history(bob, room.id), [], 'nothing stored');
+  assert.deepEqual((await history(bob, room.id)).map((e) => e.type), ['member_joined', 'member_joined'], 'nothing stored but the joins');
   const stranger = await ApiClient.login(gateway, 'typing_stranger');
   assert.equal((await stranger.request('POST', `/api/rooms/${room.id}/typing`)).status, 403);
   await Promise.all([aliceStream.close(), bobStream.close(), bobSse.close()]);

@@ -22,11 +22,12 @@ test('a message sent over WebSocket reaches every member through Kafka and Postg
 
   for (const text of ['one', 'two', 'three']) aliceStream.send({ type: 'send', room: room.id, clientMsgId: `c-${text}`, text });
 
+  // Seqs 1 and 2 are alice's and bob's joins.
   const seen = await bobStream.waitForMessages(3);
   assert.deepEqual(seen.map((m) => [m.seq, m.text, m.sender.name]), [
-    [1, 'one', 'alice'],
-    [2, 'two', 'alice'],
-    [3, 'three', 'alice'],
+    [3, 'one', 'alice'],
+    [4, 'two', 'alice'],
+    [5, 'three', 'alice'],
   ]);
   // The sender's own stream gets them too, and an ack for each.
   await aliceStream.waitForMessages(3);
@@ -38,16 +39,24 @@ test('a message sent over WebSocket reaches every member through Kafka and Postg
     assert.ok(!Number.isNaN(Date.parse(message.sentAt)));
   }
 
-  const { rows } = await stack.db.pool.query('SELECT seq, text, sender_name FROM messages WHERE room_id = $1 ORDER BY seq', [room.id]);
+  const { rows } = await stack.db.pool.query('SELECT seq, kind, text, sender_name FROM messages WHERE room_id = $1 ORDER BY seq', [room.id]);
   assert.deepEqual(rows, [
-    { seq: 1, text: 'one', sender_name: 'alice' },
-    { seq: 2, text: 'two', sender_name: 'alice' },
-    { seq: 3, text: 'three', sender_name: 'alice' },
+    { seq: 1, kind: 'member_joined', text: '', sender_name: 'alice' },
+    { seq: 2, kind: 'member_joined', text: '', sender_name: 'bob' },
+    { seq: 3, kind: 'message', text: 'one', sender_name: 'alice' },
+    { seq: 4, kind: 'message', text: 'two', sender_name: 'alice' },
+    { seq: 5, kind: 'message', text: 'three', sender_name: 'alice' },
   ]);
 
-  const history = await bob.request<{ messages: Array<{ seq: number; text: string }> }>('GET', `/api/rooms/${room.id}/messages`);
+  const history = await bob.request<{ messages: Array<{ seq: number; type: string; text?: string }> }>('GET', `/api/rooms/${room.id}/messages`);
   assert.equal(history.status, 200);
-  assert.deepEqual(history.body.messages.map((m) => [m.seq, m.text]), [[1, 'one'], [2, 'two'], [3, 'three']]);
+  assert.deepEqual(history.body.messages.map((m) => [m.seq, m.text ?? m.type]), [
+    [1, 'member_joined'],
+    [2, 'member_joined'],
+    [3, 'one'],
+    [4, 'two'],
+    [5, 'three'],
+  ]);
 
   await Promise.all([aliceStream.close(), bobStream.close()]);
 });
@@ -66,8 +75,8 @@ test('sending the same clientMsgId again is acknowledged but never makes a secon
   stream.send({ type: 'send', room: room.id, clientMsgId: 'next-id', text: 'after' });
 
   const messages = await stream.waitForMessages(2);
-  assert.deepEqual(messages.map((m) => [m.seq, m.clientMsgId]), [[1, 'same-id'], [2, 'next-id']]);
-  const { rows } = await stack.db.pool.query('SELECT count(*)::int AS n FROM messages WHERE room_id = $1', [room.id]);
+  assert.deepEqual(messages.map((m) => [m.seq, m.clientMsgId]), [[2, 'same-id'], [3, 'next-id']]);
+  const { rows } = await stack.db.pool.query("SELECT count(*)::int AS n FROM messages WHERE room_id = $1 AND kind = 'message'", [room.id]);
   assert.equal(rows[0].n, 2);
   await stream.close();
 });
@@ -84,9 +93,10 @@ test('history pages with after, before and limit, and refuses both at once', asy
     assert.equal(result.status, 200, JSON.stringify(result.body));
     return result.body.messages.map((m) => m.seq);
   };
-  await waitUntil(async () => (await seqs('')).length === 7, 10_000, 'all 7 messages in history');
-  assert.deepEqual(await seqs(''), [1, 2, 3, 4, 5, 6, 7]);
-  assert.deepEqual(await seqs('?limit=3'), [5, 6, 7]);
+  // Seq 1 is dave's join.
+  await waitUntil(async () => (await seqs('')).length === 8, 10_000, 'all 7 messages in history');
+  assert.deepEqual(await seqs(''), [1, 2, 3, 4, 5, 6, 7, 8]);
+  assert.deepEqual(await seqs('?limit=3'), [6, 7, 8]);
   assert.deepEqual(await seqs('?after=2&limit=3'), [3, 4, 5]);
   assert.deepEqual(await seqs('?before=4&limit=2'), [2, 3]);
   const both = await dave.request<{ error: { code: string } }>('GET', `/api/rooms/${room.id}/messages?after=1&before=5`);

@@ -188,9 +188,10 @@ export class Receiver {
       if (start === undefined) throw new Error(`the ready cursor does not cover room ${this.member.room}`);
       this.ledger.open(this.member.room, start);
       this.opened = true;
-    } else if (event.type === 'message') {
-      const arrival = this.ledger.receive(event.room, event.seq);
-      const sentAt = probeSentAt(event.text);
+    } else if ('seq' in event) {
+      // Every entry of the log fills its seq, the joins of VUs that arrive after this one among them.
+      const arrival = this.ledger.receive(event.room, event.seq, event.type === 'message' ? 'message' : 'other');
+      const sentAt = event.type === 'message' ? probeSentAt(event.text) : undefined;
       if (arrival !== 'duplicate' && sentAt !== undefined) metrics.latency.add(Date.now() - sentAt);
     }
   }

@@ -60,3 +60,13 @@ test('VUs spread over rooms round-robin and each room knows how many receivers i
   assert.deepEqual([0, 1].map((room) => membersOfRoom(room, 5, 2)), [3, 2]);
   assert.equal(membersOfRoom(0, 4, 4) + membersOfRoom(3, 4, 4), 2);
 });
+
+test('an entry that is no message (a later join) fills its seq without counting as a delivery', () => {
+  const ledger = new DeliveryLedger();
+  ledger.open('r', 4);
+  ledger.receive('r', 5);
+  ledger.receive('r', 6, 'other');
+  ledger.receive('r', 7);
+  assert.deepEqual(ledger.settle('r', 7), { room: 'r', expected: 2, delivered: 2, lost: 0 });
+  assert.deepEqual(ledger.settle('r', 8), { room: 'r', expected: 3, delivered: 2, lost: 1 }, 'a seq never seen is lost, whatever it held');
+});

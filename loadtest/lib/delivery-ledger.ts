@@ -7,19 +7,23 @@
  * every seq in (start, lastSeq], where lastSeq is the room's last seq read after
  * the drain period. Whatever is missing there is lost; a seq seen twice (or one at
  * or before `start`) is a duplicate; a seq below one already seen is out of order.
+ * Entries other than messages (other VUs' joins) fill their seqs without counting
+ * as deliveries: the acks expect messages.
  */
 
 interface RoomRecord {
   start: number;
   seen: Set<number>;
+  /** The seen seqs that were not messages. */
+  passed: Set<number>;
   highest: number;
 }
 
 export interface RoomTally {
   room: string;
-  /** Deliveries the receiver should have had: lastSeq − start. */
+  /** Deliveries the receiver should have had: lastSeq − start, less the entries that are no messages. */
   expected: number;
-  /** Distinct seqs received inside (start, lastSeq]. */
+  /** Distinct messages received inside (start, lastSeq]. */
   delivered: number;
   lost: number;
 }
@@ -33,11 +37,11 @@ export class DeliveryLedger {
 
   /** The receiver's stream opened at `start` in `room` (from its ready cursor). */
   open(room: string, start: number): void {
-    if (!this.rooms.has(room)) this.rooms.set(room, { start, seen: new Set(), highest: start });
+    if (!this.rooms.has(room)) this.rooms.set(room, { start, seen: new Set(), passed: new Set(), highest: start });
   }
 
-  /** One message event arrived; says how it counts. */
-  receive(room: string, seq: number): Arrival {
+  /** One entry of the log arrived (`message` unless told); says how it counts. */
+  receive(room: string, seq: number, kind: 'message' | 'other' = 'message'): Arrival {
     const record = this.rooms.get(room);
     if (!record) throw new Error(`a message for room ${room}, which this receiver never opened`);
     if (seq <= record.start || record.seen.has(seq)) {
@@ -45,6 +49,7 @@ export class DeliveryLedger {
       return 'duplicate';
     }
     record.seen.add(seq);
+    if (kind === 'other') record.passed.add(seq);
     if (seq < record.highest) {
       this.reorders++;
       return 'reordered';
@@ -57,9 +62,11 @@ export class DeliveryLedger {
   settle(room: string, lastSeq: number): RoomTally {
     const record = this.rooms.get(room);
     if (!record) throw new Error(`room ${room} was never opened`);
-    const expected = Math.max(0, lastSeq - record.start);
+    let passed = 0;
+    for (const seq of record.passed) if (seq <= lastSeq) passed++;
+    const expected = Math.max(0, lastSeq - record.start - passed);
     let delivered = 0;
-    for (const seq of record.seen) if (seq <= lastSeq) delivered++;
+    for (const seq of record.seen) if (seq <= lastSeq && !record.passed.has(seq)) delivered++;
     return { room, expected, delivered, lost: expected - delivered };
   }
 }

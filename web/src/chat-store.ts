@@ -91,6 +91,12 @@ export class ChatStore {
     });
     this.client.on('edit', (entry) => this.receive([entry]));
     this.client.on('delete', (entry) => this.receive([entry]));
+    this.client.on('member_joined', (entry) => this.receive([entry]));
+    this.client.on('member_left', (entry) => {
+      this.receive([entry]);
+      // Left on another device (the room's last event on this stream): it leaves the list here too.
+      if (entry.user.id === this.state.me.id) this.attempt(this.refreshRooms(false));
+    });
     this.client.on('presence', (event) => {
       const current = this.state.online.get(event.room);
       if (!current) return;

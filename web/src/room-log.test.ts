@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { MessageDeletedEvent, MessageEditedEvent, MessageEvent } from '@chat/protocol';
+import type { MemberJoinedEvent, MessageDeletedEvent, MessageEditedEvent, MessageEvent } from '@chat/protocol';
 import { applyEntries, emptyLog, hasOlder } from './room-log';
 
 const sender = { id: 'u1', name: 'alice' };
@@ -47,4 +47,14 @@ test('an older edit never overrides a newer one, and nothing revives a deleted m
   log = applyEntries(log, [remove(4, 1), edit(5, 1, 'after delete')]);
   assert.equal(log.messages[0]!.deleted, true);
   assert.equal(log.messages[0]!.text, '');
+});
+
+test('joins and leaves are kept once each in seq order, beside the messages, live or from history', () => {
+  const joined = (seq: number): MemberJoinedEvent => ({ type: 'member_joined', room: 'r', seq, user: { id: 'u2', name: 'bob' }, sentAt: '2026-01-01T00:00:00Z' });
+  let log = applyEntries(emptyLog(), [message(1), { ...joined(2), cursor: 'c' } as MemberJoinedEvent, message(3)]);
+  log = applyEntries(log, [joined(2), { ...joined(4), type: 'member_left' }], { fromHistory: true });
+  assert.deepEqual(log.messages.map((m) => m.seq), [1, 3]);
+  assert.deepEqual(log.memberships.map((m) => [m.seq, m.type]), [[2, 'member_joined'], [4, 'member_left']]);
+  assert.equal(log.lastSeq, 4);
+  assert.equal('cursor' in log.memberships[0]!, false, 'a stream position is not part of the entry');
 });

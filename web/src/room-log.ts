@@ -1,4 +1,4 @@
-import type { Message, MessageDeletedEvent, MessageEditedEvent, RoomLogEntry } from '@chat/protocol';
+import type { MembershipEvent, Message, MessageDeletedEvent, MessageEditedEvent, RoomLogEntry } from '@chat/protocol';
 
 type Change = MessageEditedEvent | MessageDeletedEvent;
 
@@ -6,6 +6,8 @@ type Change = MessageEditedEvent | MessageDeletedEvent;
 export interface RoomLog {
   /** Ascending seq; edits and deletes are folded into their targets, not listed. */
   messages: Message[];
+  /** Joins and leaves, ascending seq: shown between the messages as lines of their own. */
+  memberships: MembershipEvent[];
   /** The highest seq seen, of any entry. */
   lastSeq: number;
   /** The lowest seq loaded from history; undefined until the first page arrives. */
@@ -15,7 +17,7 @@ export interface RoomLog {
 }
 
 export function emptyLog(): RoomLog {
-  return { messages: [], lastSeq: 0, oldestSeq: undefined, changes: new Map() };
+  return { messages: [], memberships: [], lastSeq: 0, oldestSeq: undefined, changes: new Map() };
 }
 
 /** Whether history older than what is loaded exists (seqs start at 1 and are dense). */
@@ -37,6 +39,7 @@ function applyChange(message: Message, change: Change): Message {
 export function applyEntries(log: RoomLog, entries: RoomLogEntry[], page?: { fromHistory: true }): RoomLog {
   if (entries.length === 0 && !page) return log;
   const bySeq = new Map(log.messages.map((message) => [message.seq, message]));
+  const memberships = new Map(log.memberships.map((entry) => [entry.seq, entry]));
   const changes = new Map(log.changes);
   let lastSeq = log.lastSeq;
   let oldestSeq = log.oldestSeq;
@@ -49,6 +52,11 @@ export function applyEntries(log: RoomLog, entries: RoomLogEntry[], page?: { fro
       bySeq.set(entry.seq, change ? applyChange(message, change) : message);
       continue;
     }
+    if (entry.type === 'member_joined' || entry.type === 'member_left') {
+      const { cursor: _cursor, ...membership } = entry as typeof entry & { cursor?: string };
+      memberships.set(entry.seq, membership);
+      continue;
+    }
     const known = changes.get(entry.target);
     if (known && (known.type === 'message_deleted' || known.seq > entry.seq)) continue;
     changes.set(entry.target, entry);
@@ -56,5 +64,5 @@ export function applyEntries(log: RoomLog, entries: RoomLogEntry[], page?: { fro
     if (target) bySeq.set(entry.target, applyChange(target, entry));
   }
   const messages = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
-  return { messages, lastSeq, oldestSeq, changes };
+  return { messages, memberships: [...memberships.values()].sort((a, b) => a.seq - b.seq), lastSeq, oldestSeq, changes };
 }

@@ -1,4 +1,5 @@
 import type { Event, MessageDeletedEvent, MessageEditedEvent, MessageEvent, ServerFrame, TransportName } from '@chat/protocol';
+import type { MemberJoinedEvent, MemberLeftEvent } from '@chat/protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
 import { DEFAULT_LIVENESS, withDeadline, type LivenessOptions } from './liveness';
 import { isOffline, watchNetwork } from './network';
@@ -68,6 +69,9 @@ interface ClientEvents {
   /** Later entries of a room's log that change an earlier message (docs/protocol.md §7). */
   edit: MessageEditedEvent;
   delete: MessageDeletedEvent;
+  /** Joins and leaves, entries of the room's log too; the user's own `member_left` is the room's last event. */
+  member_joined: MemberJoinedEvent;
+  member_left: MemberLeftEvent;
   presence: Extract<Event, { type: 'presence' }>;
   typing: Extract<Event, { type: 'typing' }>;
   status: ConnectionStatus;
@@ -95,6 +99,8 @@ export class ChatClient {
     message: new Set(),
     edit: new Set(),
     delete: new Set(),
+    member_joined: new Set(),
+    member_left: new Set(),
     presence: new Set(),
     typing: new Set(),
     status: new Set(),
@@ -297,6 +303,14 @@ export class ChatClient {
         if (frame.type === 'message') this.emit('message', frame);
         else if (frame.type === 'message_edited') this.emit('edit', frame);
         else this.emit('delete', frame);
+        return;
+      case 'member_joined':
+      case 'member_left':
+        // Deduped as every entry of the log is: one (room, seq) is emitted once.
+        if (frame.seq <= (this.lastSeq.get(frame.room) ?? 0)) return;
+        this.lastSeq.set(frame.room, frame.seq);
+        if (frame.type === 'member_joined') this.emit('member_joined', frame);
+        else this.emit('member_left', frame);
         return;
       case 'presence':
         this.emit('presence', frame);

@@ -96,7 +96,7 @@ test('sends made while offline are queued and delivered once each, in order, aft
   await waitUntil(() => messages.length >= 4, 10_000, 'the queued messages');
   await new Promise((resolve) => setTimeout(resolve, 300));
   assert.deepEqual(messages.map((m) => m.text), ['before', 'while', 'offline', 'in order']);
-  assert.deepEqual(messages.map((m) => m.seq), [1, 2, 3, 4]);
+  assert.deepEqual(messages.map((m) => m.seq), [2, 3, 4, 5], 'after the user\'s join, seq 1');
   client.stop();
   await proxy.close();
 });
@@ -139,14 +139,47 @@ test('edits and deletes arrive as edit and delete events, and typing reaches the
   await writer.client.send(room.id, 'frist');
   // An edit names a stored message: wait until it is (its event arrives).
   await waitUntil(() => watcher.messages.length === 1, 15_000, 'the message');
-  assert.equal((await user.request('PATCH', `/api/rooms/${room.id}/messages/1`, { clientMsgId: 'fix', text: 'first' })).status, 202);
+  // Seqs 1 and 2 are the two joins.
+  assert.equal((await user.request('PATCH', `/api/rooms/${room.id}/messages/3`, { clientMsgId: 'fix', text: 'first' })).status, 202);
   await waitUntil(() => changes.length === 1, 15_000, 'the edit');
-  assert.equal((await user.request('DELETE', `/api/rooms/${room.id}/messages/1`)).status, 202);
+  assert.equal((await user.request('DELETE', `/api/rooms/${room.id}/messages/3`)).status, 202);
   await waitUntil(() => changes.length === 2, 15_000, 'the edit and the delete');
-  assert.deepEqual(changes, ['edit 1: first', 'delete 1']);
+  assert.deepEqual(changes, ['edit 3: first', 'delete 3']);
   assert.deepEqual(typists, ['sdk_changes']);
   assert.deepEqual(watcher.messages.map((m) => m.text), ['frist']);
   watcher.client.stop();
   writer.client.stop();
+  await proxy.close();
+});
+
+test('joins and leaves arrive as member_joined and member_left events, once each, and the leaver\'s own leave is the room\'s last', async () => {
+  const { user, room, proxy } = await setUp('members');
+  const guest = await ApiClient.login(gateway, 'sdk_members_guest');
+  const watcher = sdk(user, proxy.url, { rooms: [room.id] });
+  const guestClient = sdk(guest, proxy.url, { transports: ['poll'] });
+  const seen = (client: ChatClient) => {
+    const events: string[] = [];
+    client.on('member_joined', (entry) => events.push(`${entry.seq} ${entry.user.name} joined`));
+    client.on('member_left', (entry) => events.push(`${entry.seq} ${entry.user.name} left`));
+    client.on('message', (message) => events.push(`${message.seq} ${message.text}`));
+    return events;
+  };
+  const [watched, guestSaw] = [seen(watcher.client), seen(guestClient.client)];
+  watcher.client.start();
+  guestClient.client.start();
+  await waitUntil(() => watcher.client.status.state === 'open' && guestClient.client.status.state === 'open', 15_000, 'both open');
+
+  await guest.joinRoom(room.id);
+  await waitUntil(() => guestSaw.length === 1, 15_000, 'the guest\'s stream of all rooms to add the room');
+  await watcher.client.send(room.id, 'welcome');
+  await waitUntil(() => guestSaw.length === 2, 15_000, 'the message');
+  assert.equal((await guest.request('POST', `/api/rooms/${room.id}/leave`)).status, 200);
+  await watcher.client.send(room.id, 'gone');
+  await waitUntil(() => watched.length === 4, 15_000, 'the join, both messages and the leave');
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  assert.deepEqual(watched, ['2 sdk_members_guest joined', '3 welcome', '4 sdk_members_guest left', '5 gone']);
+  assert.deepEqual(guestSaw, ['2 sdk_members_guest joined', '3 welcome', '4 sdk_members_guest left']);
+  watcher.client.stop();
+  guestClient.client.stop();
   await proxy.close();
 });

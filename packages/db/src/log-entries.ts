@@ -34,6 +34,10 @@ export function toLogEntry(row: LogEntryRow): RoomLogEntry {
   if (row.kind === 'message_deleted') {
     return { type: 'message_deleted', ...common, target: row.target_seq!, sentAt: row.sent_at.toISOString() };
   }
+  if (row.kind === 'member_joined' || row.kind === 'member_left') {
+    // The sender columns name whom it is about; its key ("joined <seq>") and empty text stay internal.
+    return { type: row.kind, room: row.room_id, seq: row.seq, user: common.sender, sentAt: row.sent_at.toISOString() };
+  }
   return {
     type: 'message',
     ...common,

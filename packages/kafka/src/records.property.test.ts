@@ -55,6 +55,7 @@ test('every topic decoder returns a record or null for any bytes, and never thro
       if (command && command.kind !== undefined && command.kind !== 'message') assert.ok(Number.isSafeInteger(command.target) && command.target! > 0);
       const feed = decodeFeedRecord(bytes);
       if (feed?.kind === 'entry') assert.ok(Number.isSafeInteger(feed.seq));
+      if (feed?.kind === 'entry' && feed.type.startsWith('member_')) assert.equal(typeof feed.userId, 'string');
     }),
     { numRuns: 3_000 },
   );

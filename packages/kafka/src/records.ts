@@ -1,13 +1,17 @@
-import type { RoomLogEntry, TypingEvent, UserRef } from '@chat/protocol';
+import type { MembershipEvent, RoomLogEntry, TypingEvent, UserRef } from '@chat/protocol';
 
 export type LogEntryKind = RoomLogEntry['type'];
-const LOG_ENTRY_KINDS: readonly string[] = ['message', 'message_edited', 'message_deleted'] satisfies LogEntryKind[];
+const MEMBERSHIP_KINDS: readonly string[] = ['member_joined', 'member_left'] satisfies MembershipEvent['type'][];
+/** What a command may ask for: gateways store membership entries themselves, never through chat.messages. */
+export type CommandKind = Exclude<LogEntryKind, MembershipEvent['type']>;
+const COMMAND_KINDS: readonly string[] = ['message', 'message_edited', 'message_deleted'] satisfies CommandKind[];
+const LOG_ENTRY_KINDS: readonly string[] = [...COMMAND_KINDS, ...MEMBERSHIP_KINDS];
 
 /** A send, edit or delete accepted by a gateway, waiting for the messaging service to give it a seq. */
 export interface SendCommand {
   v: 1;
   /** Absent means 'message'. */
-  kind?: LogEntryKind;
+  kind?: CommandKind;
   room: string;
   clientMsgId: string;
   /** The new text of an edit; empty for a delete. */
@@ -37,7 +41,7 @@ export function decodeSendCommand(value: Buffer | null): SendCommand | null {
       typeof command.sender?.name !== 'string' ||
       typeof command.acceptedAt !== 'string' ||
       Number.isNaN(Date.parse(command.acceptedAt)) ||
-      (command.kind !== undefined && !LOG_ENTRY_KINDS.includes(command.kind)) ||
+      (command.kind !== undefined && !COMMAND_KINDS.includes(command.kind)) ||
       ((command.kind ?? 'message') !== 'message' && !(Number.isSafeInteger(command.target) && command.target! > 0))
     ) {
       return null;
@@ -61,6 +65,8 @@ export interface RoomEventRecord {
   sentAt?: string;
   /** The event's JSON text, as delivered to clients. */
   json: string;
+  /** Whom a membership entry is about; absent for every other kind. */
+  userId?: string;
 }
 
 export function encodeLogEntry(event: RoomLogEntry): Buffer {
@@ -68,10 +74,11 @@ export function encodeLogEntry(event: RoomLogEntry): Buffer {
 }
 
 /**
- * An internal chat.events record: a user joined a room. Gateways add the room
- * to that user's open streams that cover all their rooms. Never sent to clients.
+ * The chat.events record that gateways of earlier releases publish for a join or leave, outside the room's log (its
+ * Kafka publish was the only word of it). Decoded so that a rolling upgrade loses none of theirs; nothing publishes
+ * it any more, and the release after this one drops it. Never sent to clients.
  */
-export interface MembershipRecord {
+export interface LegacyMembershipRecord {
   room: string;
   userId: string;
   /** The room's last seq when the user joined: streams start the room after it. */
@@ -80,8 +87,8 @@ export interface MembershipRecord {
 
 export type FeedRecord =
   | ({ kind: 'entry' } & RoomEventRecord)
-  | ({ kind: 'member_joined' } & MembershipRecord)
-  | ({ kind: 'member_left' } & Omit<MembershipRecord, 'lastSeq'>)
+  | ({ kind: 'legacy_member_joined' } & LegacyMembershipRecord)
+  | ({ kind: 'legacy_member_left' } & Omit<LegacyMembershipRecord, 'lastSeq'>)
   | { kind: 'typing'; room: string; userId: string; json: string };
 
 /** A typing indicator: ephemeral, never stored, delivered to the room's other members. */
@@ -89,32 +96,35 @@ export function encodeTyping(event: TypingEvent): Buffer {
   return Buffer.from(JSON.stringify(event));
 }
 
-export function encodeMemberJoined(record: MembershipRecord): Buffer {
-  return Buffer.from(JSON.stringify({ type: 'member_joined', ...record }));
-}
-
-export function encodeMemberLeft(record: Omit<MembershipRecord, 'lastSeq'>): Buffer {
-  return Buffer.from(JSON.stringify({ type: 'member_left', room: record.room, userId: record.userId }));
-}
-
 /** Returns null for a record no gateway understands, so one bad record never stalls the feed. */
 export function decodeFeedRecord(value: Buffer | null): FeedRecord | null {
   if (!value) return null;
   try {
     const json = value.toString('utf8');
-    const event = JSON.parse(json) as { type?: unknown; room?: unknown; seq?: unknown; userId?: unknown; lastSeq?: unknown; sentAt?: unknown };
+    const event = JSON.parse(json) as {
+      type?: unknown;
+      room?: unknown;
+      seq?: unknown;
+      userId?: unknown;
+      user?: { id?: unknown };
+      lastSeq?: unknown;
+      sentAt?: unknown;
+    };
     if (typeof event.room !== 'string') return null;
+    const user = event.user;
     if (typeof event.type === 'string' && LOG_ENTRY_KINDS.includes(event.type) && Number.isSafeInteger(event.seq)) {
       const sentAt = typeof event.sentAt === 'string' ? event.sentAt : undefined;
-      return { kind: 'entry', type: event.type as LogEntryKind, room: event.room, seq: event.seq as number, sentAt, json };
+      const entry = { kind: 'entry', type: event.type as LogEntryKind, room: event.room, seq: event.seq as number, sentAt, json } as const;
+      if (!MEMBERSHIP_KINDS.includes(event.type)) return entry;
+      return typeof user?.id === 'string' ? { ...entry, userId: user.id } : null;
     }
+    // An earlier release's records have no seq, and say whom they are about in `userId`.
     if (event.type === 'member_joined' && typeof event.userId === 'string' && Number.isSafeInteger(event.lastSeq)) {
-      return { kind: 'member_joined', room: event.room, userId: event.userId, lastSeq: event.lastSeq as number };
+      return { kind: 'legacy_member_joined', room: event.room, userId: event.userId, lastSeq: event.lastSeq as number };
     }
     if (event.type === 'member_left' && typeof event.userId === 'string') {
-      return { kind: 'member_left', room: event.room, userId: event.userId };
+      return { kind: 'legacy_member_left', room: event.room, userId: event.userId };
     }
-    const user = (event as { user?: { id?: unknown } }).user;
     if (event.type === 'typing' && typeof user?.id === 'string') {
       return { kind: 'typing', room: event.room, userId: user.id, json };
     }

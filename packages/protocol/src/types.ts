@@ -66,9 +66,33 @@ export type MessageEditedEvent = Static<typeof MessageEditedEventSchema>;
 export const MessageDeletedEventSchema = Type.Object({ type: Type.Literal('message_deleted'), ...logEntry, target: Type.Integer() });
 export type MessageDeletedEvent = Static<typeof MessageDeletedEventSchema>;
 
+/**
+ * A membership change: an entry of the room's log like any other, so that every stream acts on it at exactly its seq
+ * (docs/protocol.md §7). `sentAt` is when it was stored.
+ */
+const membershipEntry = { room: Type.String(), seq: Type.Integer(), user: UserRefSchema, sentAt: Type.String() };
+
+export const MemberJoinedEventSchema = Type.Object({ type: Type.Literal('member_joined'), ...membershipEntry });
+export type MemberJoinedEvent = Static<typeof MemberJoinedEventSchema>;
+
+/** The last entry of the room on the leaver's own streams. */
+export const MemberLeftEventSchema = Type.Object({ type: Type.Literal('member_left'), ...membershipEntry });
+export type MemberLeftEvent = Static<typeof MemberLeftEventSchema>;
+
+export type MembershipEvent = MemberJoinedEvent | MemberLeftEvent;
+
 /** What occupies one seq of a room: history returns these, streams deliver them. */
-export const RoomLogEntrySchema = Type.Union([MessageEventSchema, MessageEditedEventSchema, MessageDeletedEventSchema]);
+export const RoomLogEntrySchema = Type.Union([
+  MessageEventSchema,
+  MessageEditedEventSchema,
+  MessageDeletedEventSchema,
+  MemberJoinedEventSchema,
+  MemberLeftEventSchema,
+]);
 export type RoomLogEntry = Static<typeof RoomLogEntrySchema>;
+
+/** The entries that senders' commands make, which the messaging service writes (gateways write the membership ones). */
+export type SentEntry = Exclude<RoomLogEntry, MembershipEvent>;
 
 export const PresenceEventSchema = Type.Object({
   type: Type.Literal('presence'),

@@ -1,5 +1,5 @@
-import type { FeedRecord, MembershipRecord, PresenceRecord, RoomEventRecord } from '@chat/kafka';
-import type { UserRef } from '@chat/protocol';
+import type { FeedRecord, PresenceRecord, RoomEventRecord } from '@chat/kafka';
+import type { MembershipEvent, UserRef } from '@chat/protocol';
 import type { Logger } from '@chat/runtime';
 import type { RoomStore } from './ports/room-store';
 import type { Hub } from './session/hub';
@@ -30,35 +30,57 @@ export class FeedRouter {
     switch (record.kind) {
       case 'entry':
         return this.entry(record);
-      case 'member_joined':
-        return this.memberJoined(record);
-      case 'member_left':
-        return this.memberLeft(record);
+      case 'legacy_member_joined':
+        return this.legacyMemberJoined(record.room, record.userId, record.lastSeq);
+      case 'legacy_member_left':
+        return this.legacyMemberLeft(record.room, record.userId);
       case 'typing':
         return this.deps.hub.broadcast({ type: 'typing', room: record.room, userId: record.userId, json: record.json });
     }
   }
 
+  /**
+   * A log entry reaches the room's streams, which act on their own user's joins and leaves in seq order. A leave also
+   * makes sends to the room checked again; a join reaches the user's all-rooms streams that do not cover the room
+   * yet. Someone online who joins or leaves a room is news to its members (online or offline there), though no status
+   * changed and so no presence record says it.
+   */
   entry(record: RoomEventRecord): number {
     this.deps.observeDelivery(record.sentAt);
-    return this.deps.hub.deliver(record);
-  }
-
-  /**
-   * The user's all-rooms streams add the room. Someone online who joins a room is news to its members (online
-   * there), though no status changed and so no presence record says it.
-   */
-  memberJoined(record: MembershipRecord): number {
-    const reached = this.deps.hub.memberJoined(record.userId, record.room, record.lastSeq);
-    this.announce(record.room, record.userId, 'online');
+    const { room, userId } = record;
+    if (record.type === 'member_left') this.deps.memberCache.forget(room, userId!);
+    const reached = this.deps.hub.deliver(record);
+    if (record.type === 'member_joined') {
+      this.deps.hub.memberJoined(userId!, room, record.seq - 1);
+      this.announce(room, userId!, 'online');
+    } else if (record.type === 'member_left') {
+      this.announce(room, userId!, 'offline');
+    }
     return reached;
   }
 
-  /** The user's streams drop the room, sends to it are checked again, and its members see them go (offline there). */
-  memberLeft(record: Omit<MembershipRecord, 'lastSeq'>): number {
-    this.deps.memberCache.forget(record.room, record.userId);
-    const reached = this.deps.hub.memberLeft(record.userId, record.room);
-    this.announce(record.room, record.userId, 'offline');
+  /**
+   * A join or leave that a stream here read from Postgres to fill a hole: its record may never reach this gateway (its
+   * publish was lost), so what the feed's record would change here changes now. Said twice, it changes nothing more.
+   * Not announced: the members who see the entry late see it in the room itself.
+   */
+  membershipRead(entry: MembershipEvent): void {
+    if (entry.type === 'member_left') this.deps.memberCache.forget(entry.room, entry.user.id);
+    else this.deps.hub.memberJoined(entry.user.id, entry.room, entry.seq - 1);
+  }
+
+  /** An earlier release's join, outside the log (a rolling upgrade): as an entry's, without the entry. */
+  private legacyMemberJoined(room: string, userId: string, lastSeq: number): number {
+    const reached = this.deps.hub.memberJoined(userId, room, lastSeq);
+    this.announce(room, userId, 'online');
+    return reached;
+  }
+
+  /** An earlier release's leave: the user's streams drop the room at once, having no seq to stop it at. */
+  private legacyMemberLeft(room: string, userId: string): number {
+    this.deps.memberCache.forget(room, userId);
+    const reached = this.deps.hub.memberLeft(userId, room);
+    this.announce(room, userId, 'offline');
     return reached;
   }
 

@@ -110,7 +110,13 @@ const ctx: GatewayContext = {
   hub,
   connections,
   presence,
-  sessionDeps: { hub, store, logger, onDelivered: () => metrics.countDelivery() },
+  sessionDeps: {
+    hub,
+    store,
+    logger,
+    onDelivered: () => metrics.countDelivery(),
+    onMembershipRead: (entry) => router.membershipRead(entry),
+  },
   metrics,
   isAccepting: () => accepting,
 };

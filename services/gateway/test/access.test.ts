@@ -118,9 +118,9 @@ test('room and user ids are taken in any case, as UUIDs are: streams, sends, typ
   assert.deepEqual(
     messages.map((m) => [m.seq, m.room, m.clientMsgId]),
     [
-      [1, room, 'lower'],
-      [2, room, 'upper'],
-      [3, room, 'frame'],
+      [2, room, 'lower'],
+      [3, room, 'upper'],
+      [4, room, 'frame'],
     ],
   );
   await stream.close();

@@ -20,17 +20,17 @@ after(() => db.drop());
 test('access to many rooms is read at once: member, not a member, no such room, not a UUID', async () => {
   const alice = await store.upsertUser('alice');
   const bob = await store.upsertUser('bob');
-  const shared = await store.createRoom('shared', alice);
+  const shared = (await store.createRoom('shared', alice)).room;
   await store.joinRoom(shared.id, bob);
-  const alicesOwn = await store.createRoom('own', alice);
+  const alicesOwn = (await store.createRoom('own', alice)).room;
   const unknown = randomUUID();
 
   const access = await store.accessMany([shared.id, alicesOwn.id, unknown, 'not-a-uuid'], bob.id);
   assert.deepEqual(
     [...access],
     [
-      [shared.id, { membership: 'member', lastSeq: 0 }],
-      [alicesOwn.id, { membership: 'not_member', lastSeq: 0 }],
+      [shared.id, { membership: 'member', lastSeq: 2 }],
+      [alicesOwn.id, { membership: 'not_member', lastSeq: 1 }],
       [unknown, { membership: 'no_room', lastSeq: 0 }],
       ['not-a-uuid', { membership: 'no_room', lastSeq: 0 }],
     ],
@@ -42,7 +42,7 @@ test('the most rooms a stream may name, 1,024, take one statement', async () => 
   let statements = 0;
   const counting = { query: (...args: Parameters<Pool['query']>) => (statements++, db.pool.query(...args)) } as unknown as Pool;
   const carol = await store.upsertUser('carol');
-  const rooms = [(await store.createRoom('carol\'s', carol)).id, ...Array.from({ length: 1_023 }, () => randomUUID())];
+  const rooms = [(await store.createRoom('carol\'s', carol)).room.id, ...Array.from({ length: 1_023 }, () => randomUUID())];
   const access = await new PgRoomStore(counting).accessMany(rooms, carol.id);
   assert.equal(statements, 1);
   assert.equal(access.size, 1_024);
@@ -55,25 +55,30 @@ test('the in-memory store, which the session unit tests run on, answers as Postg
   async function story(rooms: RoomStore, suffix: string) {
     const labels = new Map<string, string>();
     const label = (id: string, name: string) => (labels.set(id, name), name);
-    const named = (value: unknown) => JSON.parse(JSON.stringify(value, (_key, v: unknown) => (typeof v === 'string' && labels.has(v) ? labels.get(v) : v)));
+    // When an entry was stored differs from store to store.
+    const named = (value: unknown) =>
+      JSON.parse(JSON.stringify(value, (key, v: unknown) => (key === 'sentAt' ? 'then' : typeof v === 'string' && labels.has(v) ? labels.get(v) : v)));
     const [ann, ben, cat] = await Promise.all(['ann', 'ben', 'cat'].map((name) => rooms.upsertUser(`${name}-${suffix}`)));
     label(ann!.id, 'ann');
     label(ben!.id, 'ben');
     label(cat!.id, 'cat');
     const again = await rooms.upsertUser(`ann-${suffix}`);
-    const group = await rooms.createRoom('group', ann!);
+    const created = await rooms.createRoom('group', ann!);
+    const group = created.room;
     label(group.id, 'group');
-    const answers: unknown[] = [again.id === ann!.id];
+    const answers: unknown[] = [again.id === ann!.id, created];
     answers.push(await rooms.joinRoom(group.id, ben!), await rooms.joinRoom(group.id, ben!));
     const dm = await rooms.openDirectRoom(ann!, ben!.id);
     label(dm!.room.id, 'dm');
     answers.push(dm, await rooms.openDirectRoom(ben!, ann!.id), await rooms.openDirectRoom(ann!, randomUUID()));
     answers.push(await rooms.joinRoom(dm!.room.id, cat!), await rooms.joinRoom(randomUUID(), cat!));
     answers.push(await rooms.markRead(group.id, ben!.id, 10));
-    answers.push(await rooms.leaveRoom(group.id, ben!.id), await rooms.leaveRoom(group.id, ben!.id));
+    answers.push(await rooms.leaveRoom(group.id, ben!), await rooms.leaveRoom(group.id, ben!), await rooms.joinRoom(group.id, ben!));
+    answers.push(await rooms.leaveRoom(dm!.room.id, ben!), await rooms.openDirectRoom(ann!, ben!.id), await rooms.openDirectRoom(ann!, ben!.id));
     for (const user of [ann!, ben!, cat!]) answers.push(await rooms.listRooms(user.id), (await rooms.roomIdsOf(user.id)).map((id) => labels.get(id)).sort());
     answers.push(await rooms.members(group.id), [...(await rooms.accessMany([group.id, dm!.room.id], cat!.id))]);
     answers.push(await rooms.messagesAfter(group.id, 0, 10), await rooms.latestMessages(group.id, 10), await rooms.messageTarget(group.id, 1));
+    answers.push(await rooms.messagesAfter(dm!.room.id, 0, 10), await rooms.messagesBefore(group.id, 3, 10));
     await assert.rejects(rooms.markRead(group.id, cat!.id, 1), /not a member/);
     return named(answers);
   }

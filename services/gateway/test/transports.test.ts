@@ -12,6 +12,7 @@ before(async () => {
 });
 after(() => stack?.stop());
 
+/** Alice's room, which bob joined: its seqs 1 and 2 are their joins, and the messages follow. */
 async function roomWithMembers(tag: string) {
   const alice = await ApiClient.login(urls[0], `alice_${tag}`);
   const bob = await ApiClient.login(urls[1], `bob_${tag}`);
@@ -43,7 +44,7 @@ for (const transport of ['websocket', 'sse', 'poll'] as TransportName[]) {
       await send(15);
       const [a, b] = await Promise.all([onFirst.waitForMessages(15), onSecond.waitForMessages(15)]);
       assert.equal(a.length, 15);
-      assert.deepEqual(seqs(onFirst), range(1, 15));
+      assert.deepEqual(seqs(onFirst), range(3, 17));
       assert.deepEqual(onFirst.messages().map((m) => m.id), onSecond.messages().map((m) => m.id));
       assert.equal(b.length, 15);
       await Promise.all([onFirst.close(), onSecond.close()]);
@@ -61,7 +62,7 @@ for (const transport of ['websocket', 'sse', 'poll'] as TransportName[]) {
       await sending;
       await second.waitForMessages(10);
       await new Promise((resolve) => setTimeout(resolve, 300));
-      assert.deepEqual(seqs(second), range(6, 15));
+      assert.deepEqual(seqs(second), range(8, 17));
       await second.close();
     });
   });
@@ -94,7 +95,7 @@ test('SSE sends a retry hint, resumes from Last-Event-ID over ?cursor, and keeps
   const resumed = await SseStream.forUser(bob, { rooms: room.id, cursor: early }, { 'last-event-id': resumeFrom });
   await resumed.waitForMessages(1);
   await waitUntil(() => resumed.comments >= 1, 10_000, 'keep-alive comments between events');
-  assert.deepEqual(seqs(resumed), [3]);
+  assert.deepEqual(seqs(resumed), [5]);
   await resumed.close();
 });
 
@@ -107,17 +108,17 @@ test('a long poll answers at once when events are pending, and at the timeout wi
   await send(3);
   await waitUntil(async () => {
     const history = await bob.request<{ messages: unknown[] }>('GET', `/api/rooms/${room.id}/messages`);
-    return history.body.messages.length === 3;
+    return history.body.messages.length === 5;
   }, 10_000, 'three stored messages');
   const started = Date.now();
   const pending = await PollStream.once(urls[1], { rooms: room.id, timeout: '30', cursor: empty.body.cursor }, auth);
   assert.ok(Date.now() - started < 5_000, 'answered without waiting for the timeout');
-  assert.deepEqual(pending.body.events.map((e) => e.seq), [1, 2, 3]);
+  assert.deepEqual(pending.body.events.map((e) => e.seq), [3, 4, 5]);
   assert.equal(pending.body.cursor, pending.body.events[2]!.cursor);
 
   const waiting = PollStream.once(urls[0], { rooms: room.id, timeout: '30', cursor: pending.body.cursor }, auth);
   await new Promise((resolve) => setTimeout(resolve, 300));
   await send(1);
   const woken = await waiting;
-  assert.deepEqual(woken.body.events.map((e) => e.seq), [4]);
+  assert.deepEqual(woken.body.events.map((e) => e.seq), [6]);
 });

@@ -1,4 +1,4 @@
-import type { Message } from '@chat/protocol';
+import type { MembershipEvent, Message } from '@chat/protocol';
 import { useLayoutEffect, useRef } from 'preact/hooks';
 import type { ChatState, ChatStore } from '../chat-store';
 import { hasOlder, type RoomLog } from '../room-log';
@@ -7,9 +7,24 @@ import { MessageItem, PendingItem } from './message-item';
 const NEAR_EDGE_PX = 120;
 const GROUP_WITHIN_MS = 5 * 60_000;
 
-function startsGroup(message: Message, previous: Message | undefined): boolean {
-  if (!previous || previous.sender.id !== message.sender.id) return true;
+/** A message starts a group of its own after a line that is not a message, or another sender, or a pause. */
+function startsGroup(message: Message, previous: Message | MembershipEvent | undefined): boolean {
+  if (!previous || !('sender' in previous) || previous.sender.id !== message.sender.id) return true;
   return Date.parse(message.sentAt) - Date.parse(previous.sentAt) > GROUP_WITHIN_MS;
+}
+
+/** The room's messages and, in a group room, its joins and leaves, in seq order. */
+function itemsOf(log: RoomLog, withMemberships: boolean): Array<Message | MembershipEvent> {
+  if (!withMemberships || log.memberships.length === 0) return log.messages;
+  return [...log.messages, ...log.memberships].sort((a, b) => a.seq - b.seq);
+}
+
+function MembershipLine({ entry }: { entry: MembershipEvent }) {
+  return (
+    <li class="membership-line" data-seq={entry.seq} data-testid="membership-line">
+      {entry.user.name} {entry.type === 'member_joined' ? 'joined' : 'left'}
+    </li>
+  );
 }
 
 /**
@@ -25,6 +40,8 @@ export function MessageList({ store, state, roomId, log }: { store: ChatStore; s
   const older = hasOlder(log);
   const loaded = log.oldestSeq !== undefined;
   const lastSender = log.messages.at(-1)?.sender.id;
+  // Two people opening a conversation are no news in it.
+  const items = itemsOf(log, state.rooms.find((room) => room.id === roomId)?.kind !== 'dm');
 
   useLayoutEffect(() => {
     const element = scroller.current;
@@ -52,15 +69,19 @@ export function MessageList({ store, state, roomId, log }: { store: ChatStore; s
         {!loaded || state.loadingOlder ? 'Loading…' : older ? '' : 'This is the beginning of the room.'}
       </div>
       <ol class="message-list" data-testid="message-list">
-        {log.messages.map((message, index) => (
-          <MessageItem
-            key={message.seq}
-            message={message}
-            mine={message.sender.id === state.me.id}
-            showHeader={startsGroup(message, log.messages[index - 1])}
-            store={store}
-          />
-        ))}
+        {items.map((item, index) =>
+          'sender' in item ? (
+            <MessageItem
+              key={item.seq}
+              message={item}
+              mine={item.sender.id === state.me.id}
+              showHeader={startsGroup(item, items[index - 1])}
+              store={store}
+            />
+          ) : (
+            <MembershipLine key={item.seq} entry={item} />
+          ),
+        )}
         {pending.map((p, index) => (
           <PendingItem key={p.clientMsgId} pending={p} me={state.me} showHeader={index === 0 && lastSender !== state.me.id} store={store} />
         ))}

@@ -1,9 +1,32 @@
 import { randomUUID } from 'node:crypto';
 import { ClientError } from '@chat/runtime';
-import { LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool } from '@chat/db';
-import { isUuid, type Room, type RoomLogEntry, type RoomSummary, type UserRef } from '@chat/protocol';
+import { LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool, type PoolClient } from '@chat/db';
+import {
+  isUuid,
+  type MemberJoinedEvent,
+  type MemberLeftEvent,
+  type MembershipEvent,
+  type Room,
+  type RoomLogEntry,
+  type RoomSummary,
+  type UserRef,
+} from '@chat/protocol';
 import type { RoomAccess } from '../ports/access';
 import type { RoomStore } from '../ports/room-store';
+
+/**
+ * Adds or removes a member and appends the entry that says so, in one call: the function `change_membership`
+ * (migration 0006, which says how it shares the room's counter with the messaging writer). Null when nothing changed.
+ */
+async function changeMembership<K extends MembershipEvent['type']>(
+  db: Pick<Pool, 'query'>,
+  roomId: string,
+  user: UserRef,
+  kind: K,
+): Promise<Extract<MembershipEvent, { type: K }> | null> {
+  const { rows } = await db.query<LogEntryRow>('SELECT * FROM change_membership($1, $2, $3, $4)', [roomId, user.id, user.name, kind]);
+  return rows[0] ? (toLogEntry(rows[0]) as Extract<MembershipEvent, { type: K }>) : null;
+}
 
 /** The gateway's RoomStore on Postgres. */
 export class PgRoomStore implements RoomStore {
@@ -23,65 +46,84 @@ export class PgRoomStore implements RoomStore {
     await this.pool.query('INSERT INTO users (id, name) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING', [user.id, user.name]);
   }
 
-  async createRoom(name: string, creator: UserRef): Promise<Room> {
+  async createRoom(name: string, creator: UserRef): Promise<{ room: Room; joined: MemberJoinedEvent }> {
     const id = randomUUID();
-    await this.pool.query(
-      `WITH room AS (INSERT INTO rooms (id, name, created_by) VALUES ($1, $2, $3) RETURNING id)
-       INSERT INTO room_members (room_id, user_id) SELECT id, $3 FROM room`,
-      [id, name, creator.id],
-    );
-    return { id, name };
+    // A transaction of several statements, but on a room nobody else knows of yet: no writer waits for its lock.
+    const joined = await this.inTransaction(async (client) => {
+      await client.query('INSERT INTO rooms (id, name, created_by) VALUES ($1, $2, $3)', [id, name, creator.id]);
+      return (await changeMembership(client, id, creator, 'member_joined'))!;
+    });
+    return { room: { id, name }, joined };
   }
 
-  async joinRoom(roomId: string, user: UserRef): Promise<{ room: Room; lastSeq: number; kind: 'group' | 'dm' } | null> {
+  async joinRoom(roomId: string, user: UserRef): Promise<{ room: Room; kind: 'group' | 'dm'; joined: MemberJoinedEvent | null } | null> {
     if (!isUuid(roomId)) return null;
-    // A direct room keeps its two members: joining it adds nobody.
-    const { rows } = await this.pool.query<Room & { last_seq: number; kind: 'group' | 'dm' }>(
-      `WITH joined AS (
-         INSERT INTO room_members (room_id, user_id) SELECT id, $2 FROM rooms WHERE id = $1 AND kind = 'group'
-         ON CONFLICT DO NOTHING)
-       SELECT id, name, last_seq, kind FROM rooms WHERE id = $1`,
+    const { rows } = await this.pool.query<Room & { kind: 'group' | 'dm'; member: boolean }>(
+      `SELECT id, name, kind, EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = $2) AS member
+         FROM rooms r WHERE id = $1`,
       [roomId, user.id],
     );
     const row = rows[0];
-    return row ? { room: { id: row.id, name: row.name }, lastSeq: row.last_seq, kind: row.kind } : null;
+    if (!row) return null;
+    // A direct room keeps its two members: joining it adds nobody. A member joining again takes no lock.
+    const joined = row.kind === 'group' && !row.member ? await changeMembership(this.pool, roomId, user, 'member_joined') : null;
+    return { room: { id: row.id, name: row.name }, kind: row.kind, joined };
   }
 
-  async leaveRoom(roomId: string, userId: string): Promise<boolean> {
-    if (!isUuid(roomId)) return false;
-    const { rowCount } = await this.pool.query('DELETE FROM room_members WHERE room_id = $1 AND user_id = $2', [roomId, userId]);
-    return (rowCount ?? 0) > 0;
+  async leaveRoom(roomId: string, user: UserRef): Promise<MemberLeftEvent | null> {
+    if (!isUuid(roomId)) return null;
+    return changeMembership(this.pool, roomId, user, 'member_left');
   }
 
-  async openDirectRoom(user: UserRef, otherId: string): Promise<{ room: Room; created: boolean } | null> {
+  async openDirectRoom(user: UserRef, otherId: string): Promise<{ room: Room; created: boolean; joined: MemberJoinedEvent[] } | null> {
     const { rows: others } = await this.pool.query<{ name: string }>('SELECT name FROM users WHERE id = $1', [otherId]);
     const other = others[0];
     if (!other) return null;
-    const pair = [user.id, otherId].sort();
-    const dmKey = pair.join(':');
+    const people: UserRef[] = [user, { id: otherId, name: other.name }];
+    const dmKey = [user.id, otherId].sort().join(':');
     const name = [user.name, other.name].sort().join(', ');
-    // Two people opening the same conversation at once: the loser's statement cannot see the
-    // winner's row in its snapshot, so it asks once more.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      const row = await this.insertOrFindDirectRoom(dmKey, name, user.id, pair);
-      if (row) return { room: { id: row.id, name: row.name }, created: row.created };
+    const id = randomUUID();
+    const created = await this.inTransaction(async (client) => {
+      // Two people opening the same conversation at once: the second INSERT waits for the first transaction and then
+      // does nothing, and the read below (a statement of its own) sees the room it made.
+      const inserted = await client.query(
+        `INSERT INTO rooms (id, name, created_by, kind, dm_key) VALUES ($1, $2, $3, 'dm', $4) ON CONFLICT (dm_key) DO NOTHING`,
+        [id, name, user.id, dmKey],
+      );
+      if (inserted.rowCount === 0) return null;
+      const joined: MemberJoinedEvent[] = [];
+      for (const person of people) joined.push((await changeMembership(client, id, person, 'member_joined'))!);
+      return joined;
+    });
+    if (created) return { room: { id, name }, created: true, joined: created };
+    const { rows } = await this.pool.query<Room & { members: string[] }>(
+      `SELECT id, name, ARRAY(SELECT user_id FROM room_members m WHERE m.room_id = r.id) AS members FROM rooms r WHERE dm_key = $1`,
+      [dmKey],
+    );
+    const room = rows[0];
+    if (!room) return null;
+    // Either of the two who left the conversation is in it again once it is opened.
+    const joined: MemberJoinedEvent[] = [];
+    for (const person of people.filter((p) => !room.members.includes(p.id))) {
+      const entry = await changeMembership(this.pool, room.id, person, 'member_joined');
+      if (entry) joined.push(entry);
     }
-    return null;
+    return { room: { id: room.id, name: room.name }, created: false, joined };
   }
 
-  private async insertOrFindDirectRoom(dmKey: string, name: string, creatorId: string, pair: string[]) {
-    const { rows } = await this.pool.query<{ id: string; name: string; created: boolean }>(
-      `WITH created AS (
-         INSERT INTO rooms (id, name, created_by, kind, dm_key) VALUES ($1, $2, $3, 'dm', $4)
-         ON CONFLICT (dm_key) DO NOTHING RETURNING id, name),
-       room AS (SELECT id, name, true AS created FROM created
-                UNION ALL SELECT id, name, false FROM rooms WHERE dm_key = $4 AND NOT EXISTS (SELECT 1 FROM created)),
-       members AS (INSERT INTO room_members (room_id, user_id) SELECT room.id, u FROM room, unnest($5::uuid[]) u
-                   ON CONFLICT DO NOTHING)
-       SELECT id, name, created FROM room`,
-      [randomUUID(), name, creatorId, dmKey, pair],
-    );
-    return rows[0];
+  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async markRead(roomId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; unread: number }> {

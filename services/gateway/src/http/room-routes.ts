@@ -8,6 +8,7 @@ import {
   EditMessageBody,
   HistoryQuery,
   MessageParams,
+  type MembershipEvent,
   ReadBody,
   RoomParams,
   SendMessageBody,
@@ -27,6 +28,18 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     if (params.roomId !== undefined) params.roomId = canonicalUuid(params.roomId);
   });
 
+  /**
+   * Hands a join or leave, stored by now, to every gateway. Best effort: a publish that fails is logged, and the
+   * change stands (the entry is in the room's log, where every stream of the room meets it as a hole and reads it).
+   */
+  async function publish(entries: readonly MembershipEvent[]): Promise<void> {
+    for (const entry of entries) {
+      await ctx.memberships.publish(entry).catch((error: unknown) =>
+        ctx.logger.warn({ err: error, room: entry.room, seq: entry.seq, type: entry.type }, 'a membership entry was not published; streams read it from the log'),
+      );
+    }
+  }
+
   /** A member of an existing room, or the contract's 404/403. */
   async function requireMember(request: FastifyRequest, roomId: string): Promise<void> {
     requireMembership((await ctx.store.access(roomId, principalOf(request).user.id)).membership, roomId);
@@ -38,8 +51,8 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     const name = request.body.name.trim();
     const problem = checkRoomName(name);
     if (problem) throw new ClientError('invalid_input', problem);
-    const room = await ctx.store.createRoom(name, principalOf(request).user);
-    await ctx.memberships.memberJoined({ room: room.id, userId: principalOf(request).user.id, lastSeq: 0 });
+    const { room, joined } = await ctx.store.createRoom(name, principalOf(request).user);
+    await publish([joined]);
     return reply.status(201).send({ room });
   });
 
@@ -47,7 +60,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     const joined = await ctx.store.joinRoom(request.params.roomId, principalOf(request).user);
     if (!joined) throw new ClientError('not_found', `unknown room ${request.params.roomId}`);
     if (joined.kind === 'dm') await requireMember(request, joined.room.id);
-    await ctx.memberships.memberJoined({ room: joined.room.id, userId: principalOf(request).user.id, lastSeq: joined.lastSeq });
+    if (joined.joined) await publish([joined.joined]);
     return { room: joined.room };
   });
 
@@ -112,10 +125,11 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
   app.post<{ Params: RoomParams }>('/api/rooms/:roomId/leave', { schema: { params: RoomParams } }, async (request) => {
     const { roomId } = request.params;
     const user = principalOf(request).user;
-    if (!(await ctx.store.leaveRoom(roomId, user.id))) await requireMember(request, roomId);
-    // At once here; other gateways forget it when the member_left event reaches them.
+    const left = await ctx.store.leaveRoom(roomId, user);
+    if (!left) await requireMember(request, roomId);
+    // At once here; other gateways forget it when the member_left entry reaches them (or a stream there reads it).
     ctx.memberCache.forget(roomId, user.id);
-    await ctx.memberships.memberLeft({ room: roomId, userId: user.id });
+    if (left) await publish([left]);
     return { left: true };
   });
 
@@ -134,9 +148,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     if (otherId === user.id) throw new ClientError('invalid_input', 'a direct conversation needs another user');
     const opened = await ctx.store.openDirectRoom(user, otherId);
     if (!opened) throw new ClientError('not_found', `unknown user ${otherId}`);
-    if (opened.created) {
-      for (const userId of [user.id, otherId]) await ctx.memberships.memberJoined({ room: opened.room.id, userId, lastSeq: 0 });
-    }
+    await publish(opened.joined);
     return reply.status(opened.created ? 201 : 200).send({ room: opened.room });
   });
 }

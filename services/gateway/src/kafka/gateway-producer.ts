@@ -1,18 +1,16 @@
 import {
   BatchingProducer,
   encodeHeartbeat,
-  encodeMemberJoined,
-  encodeMemberLeft,
+  encodeLogEntry,
   encodeSendCommand,
   encodeTyping,
   type HeartbeatRecord,
   type Kafka,
-  type MembershipRecord,
   type SendCommand,
   type TopicNames,
 } from '@chat/kafka';
 import type { Registry } from 'prom-client';
-import type { TypingEvent } from '@chat/protocol';
+import type { MembershipEvent, TypingEvent } from '@chat/protocol';
 import type { CommandLog } from '../ports/command-log';
 import type { EphemeralLog } from '../ports/ephemeral-log';
 import type { MembershipLog } from '../ports/membership-log';
@@ -35,13 +33,9 @@ export class GatewayProducer implements CommandLog, MembershipLog, EphemeralLog,
     return this.producer.send(this.topics.messages, { key: command.room, value: encodeSendCommand(command) });
   }
 
-  memberJoined(record: MembershipRecord): Promise<void> {
-    // Same key as the room's messages, so gateways see the join before any message sent after it.
-    return this.producer.send(this.topics.events, { key: record.room, value: encodeMemberJoined(record) });
-  }
-
-  memberLeft(record: Omit<MembershipRecord, 'lastSeq'>): Promise<void> {
-    return this.producer.send(this.topics.events, { key: record.room, value: encodeMemberLeft(record) });
+  publish(entry: MembershipEvent): Promise<void> {
+    // The record messaging publishes for the log's other entries, with the same key: the room's partition.
+    return this.producer.send(this.topics.events, { key: entry.room, value: encodeLogEntry(entry) });
   }
 
   typing(event: TypingEvent): Promise<void> {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { RoomEventRecord } from '@chat/kafka';
 import { ClientError } from '@chat/runtime';
-import type { MessageEvent, Room, RoomLogEntry, RoomSummary, UserRef } from '@chat/protocol';
+import type { MemberJoinedEvent, MemberLeftEvent, MembershipEvent, MessageEvent, Room, RoomLogEntry, RoomSummary, UserRef } from '@chat/protocol';
 import type { RoomAccess } from '../ports/access';
 import type { RoomStore } from '../ports/room-store';
 
@@ -30,7 +30,7 @@ export class MemoryRoomStore implements RoomStore {
 
   // ---- test handles ----
 
-  /** A room with these members, as created through the API. */
+  /** A room with these members and an empty log (createRoom, as the API does, logs the creator's join). */
   addRoom(name: string, memberIds: readonly string[], kind: 'group' | 'dm' = 'group'): Room {
     const room: MemoryRoom = { id: randomUUID(), name, kind, lastSeq: 0, members: new Map(memberIds.map((id) => [id, 0])), log: [] };
     this.rooms.set(room.id, room);
@@ -52,7 +52,13 @@ export class MemoryRoomStore implements RoomStore {
       sentAt: new Date(0).toISOString(),
     };
     room.log.push(entry);
-    return { type: 'message', room: roomId, seq, json: JSON.stringify(entry) };
+    return feedRecord(entry);
+  }
+
+  /** Joins or leaves as the API does (the entry is stored with the change); the feed record gateways then receive, or null. */
+  changeMembership(roomId: string, user: UserRef, kind: MembershipEvent['type']): RoomEventRecord | null {
+    const entry = this.membershipChanged(this.room(roomId), user, kind);
+    return entry && feedRecord(entry);
   }
 
   /** Removes a stored row: the seq stays taken, so history has a hole there. */
@@ -89,30 +95,33 @@ export class MemoryRoomStore implements RoomStore {
     if (!this.users.has(user.id)) this.users.set(user.id, user);
   }
 
-  async createRoom(name: string, creator: UserRef): Promise<Room> {
-    return this.addRoom(name, [creator.id]);
+  async createRoom(name: string, creator: UserRef): Promise<{ room: Room; joined: MemberJoinedEvent }> {
+    const room = this.addRoom(name, []);
+    return { room, joined: this.membershipChanged(this.room(room.id), creator, 'member_joined')! };
   }
 
-  async joinRoom(roomId: string, user: UserRef): Promise<{ room: Room; lastSeq: number; kind: 'group' | 'dm' } | null> {
+  async joinRoom(roomId: string, user: UserRef): Promise<{ room: Room; kind: 'group' | 'dm'; joined: MemberJoinedEvent | null } | null> {
     const room = this.rooms.get(roomId);
     if (!room) return null;
-    if (room.kind === 'group' && !room.members.has(user.id)) room.members.set(user.id, 0);
-    return { room: { id: room.id, name: room.name }, lastSeq: room.lastSeq, kind: room.kind };
+    const joined = room.kind === 'group' ? this.membershipChanged(room, user, 'member_joined') : null;
+    return { room: { id: room.id, name: room.name }, kind: room.kind, joined };
   }
 
-  async leaveRoom(roomId: string, userId: string): Promise<boolean> {
-    return this.rooms.get(roomId)?.members.delete(userId) ?? false;
+  async leaveRoom(roomId: string, user: UserRef): Promise<MemberLeftEvent | null> {
+    const room = this.rooms.get(roomId);
+    return room ? this.membershipChanged(room, user, 'member_left') : null;
   }
 
-  async openDirectRoom(user: UserRef, otherId: string): Promise<{ room: Room; created: boolean } | null> {
+  async openDirectRoom(user: UserRef, otherId: string): Promise<{ room: Room; created: boolean; joined: MemberJoinedEvent[] } | null> {
     const other = this.users.get(otherId);
     if (!other) return null;
     const key = [user.id, otherId].sort().join(':');
     const existing = this.dms.get(key);
-    if (existing) return { room: { id: existing, name: this.room(existing).name }, created: false };
-    const room = this.addRoom([user.name, other.name].sort().join(', '), [user.id, otherId], 'dm');
+    const created = existing === undefined;
+    const room = existing !== undefined ? this.room(existing) : this.room(this.addRoom([user.name, other.name].sort().join(', '), [], 'dm').id);
     this.dms.set(key, room.id);
-    return { room, created: true };
+    const joined = [user, other].map((person) => this.membershipChanged(room, person, 'member_joined')).filter((entry) => entry !== null);
+    return { room: { id: room.id, name: room.name }, created, joined };
   }
 
   async markRead(roomId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; unread: number }> {
@@ -180,9 +189,26 @@ export class MemoryRoomStore implements RoomStore {
     return this.messagesBefore(roomId, Number.MAX_SAFE_INTEGER, limit);
   }
 
+  /** As the function change_membership does (migration 0006): the change, and when it changed anything, its entry. */
+  private membershipChanged<K extends MembershipEvent['type']>(room: MemoryRoom, user: UserRef, kind: K): Extract<MembershipEvent, { type: K }> | null {
+    const changed = kind === 'member_joined' ? !room.members.has(user.id) : room.members.delete(user.id);
+    if (!changed) return null;
+    const seq = ++room.lastSeq;
+    if (kind === 'member_joined') room.members.set(user.id, seq);
+    const entry = { type: kind, room: room.id, seq, user: { id: user.id, name: user.name }, sentAt: new Date(0).toISOString() };
+    room.log.push(entry as RoomLogEntry);
+    return entry as Extract<MembershipEvent, { type: K }>;
+  }
+
   private room(roomId: string): MemoryRoom {
     const room = this.rooms.get(roomId);
     if (!room) throw new Error(`no room ${roomId} in this store`);
     return room;
   }
+}
+
+/** A stored entry as the event feed hands it to gateways (what decodeFeedRecord makes of its record). */
+export function feedRecord(entry: RoomLogEntry): RoomEventRecord {
+  const json = JSON.stringify(entry);
+  return 'user' in entry ? { type: entry.type, room: entry.room, seq: entry.seq, json, userId: entry.user.id } : { type: entry.type, room: entry.room, seq: entry.seq, json };
 }

@@ -1,7 +1,10 @@
-import type { MembershipRecord } from '@chat/kafka';
+import type { MembershipEvent } from '@chat/protocol';
 
-/** Tells every gateway that a user joined or left a room, so their open all-rooms streams add or drop it. */
+/**
+ * Hands a join or leave, already an entry of the room's log, to every gateway: on the room's event stream, as the
+ * messaging service publishes the log's other entries. Best effort: a lost publish leaves a hole that every stream
+ * of the room meets at the next entry, and reads from the log.
+ */
 export interface MembershipLog {
-  memberJoined(record: MembershipRecord): Promise<void>;
-  memberLeft(record: Omit<MembershipRecord, 'lastSeq'>): Promise<void>;
+  publish(entry: MembershipEvent): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { Room, RoomLogEntry, RoomSummary, UserRef } from '@chat/protocol';
+import type { MemberJoinedEvent, MemberLeftEvent, Room, RoomLogEntry, RoomSummary, UserRef } from '@chat/protocol';
 import type { RoomAccess } from './access';
 
 /** Users, rooms, membership and history as the gateway needs them. */
@@ -7,13 +7,20 @@ export interface RoomStore {
   upsertUser(login: string): Promise<UserRef>;
   /** Records a user known from a verified token, so that rooms can reference it. */
   ensureUser(user: UserRef): Promise<void>;
-  createRoom(name: string, creator: UserRef): Promise<Room>;
-  /** Idempotent; null for an unknown room. `lastSeq` is the room's seq at the moment of joining. */
-  joinRoom(roomId: string, user: UserRef): Promise<{ room: Room; lastSeq: number; kind: 'group' | 'dm' } | null>;
-  /** Idempotent; false when the user was not a member (or the room is unknown). */
-  leaveRoom(roomId: string, userId: string): Promise<boolean>;
-  /** The two-member room of these users, created on first use; `created` tells which. */
-  openDirectRoom(user: UserRef, otherId: string): Promise<{ room: Room; created: boolean } | null>;
+  /**
+   * Membership changes are entries of the room's log, stored with the change: each returns the entries it made, for
+   * the caller to publish (a lost publish still leaves them in the log, where every stream meets them).
+   */
+  createRoom(name: string, creator: UserRef): Promise<{ room: Room; joined: MemberJoinedEvent }>;
+  /** Idempotent; null for an unknown room. `joined` is null when nothing changed (already a member, a direct room). */
+  joinRoom(roomId: string, user: UserRef): Promise<{ room: Room; kind: 'group' | 'dm'; joined: MemberJoinedEvent | null } | null>;
+  /** Idempotent; null when the user was not a member (or the room is unknown). */
+  leaveRoom(roomId: string, user: UserRef): Promise<MemberLeftEvent | null>;
+  /**
+   * The two-member room of these users, created on first use (`created` tells which), with whichever of the two is
+   * not a member (again) added: `joined` holds their entries.
+   */
+  openDirectRoom(user: UserRef, otherId: string): Promise<{ room: Room; created: boolean; joined: MemberJoinedEvent[] } | null>;
   /** Moves the user's read position forward (never back, never past the room's last seq). */
   markRead(roomId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; unread: number }>;
   /** The author of a room's message and whether it is deleted; null when that seq is not a message. */

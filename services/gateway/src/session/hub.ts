@@ -15,10 +15,14 @@ export interface EphemeralEvent {
   json: string;
 }
 
+/**
+ * A user's streams, told of their joins (and of an earlier release's leaves). A stream that covers a room learns of
+ * the user's joins and leaves there from the room's own entries, in seq order; these reach the streams that do not.
+ */
 export interface MembershipListener {
-  /** The user joined a room: streams that cover all their rooms add it, starting after `lastSeq`. */
-  onMemberJoined(room: string, lastSeq: number): void;
-  /** The user left a room: no stream of theirs gets its events any more. */
+  /** The user joined a room at seq `after + 1`: streams that cover all their rooms add it, starting after `after`. */
+  onMemberJoined(room: string, after: number): void;
+  /** An earlier release's leave, which is no entry of the log: no stream of the user gets the room's events any more. */
   onMemberLeft(room: string): void;
 }
 
@@ -69,10 +73,10 @@ export class Hub {
     return listeners?.size ?? 0;
   }
 
-  /** Tells the user's local streams that they joined `room`; returns how many streams were told. */
-  memberJoined(userId: string, room: string, lastSeq: number): number {
+  /** Tells the user's local streams that they joined `room` after seq `after`; returns how many streams were told. */
+  memberJoined(userId: string, room: string, after: number): number {
     const listeners = this.members.get(userId);
-    if (listeners) for (const listener of listeners) listener.onMemberJoined(room, lastSeq);
+    if (listeners) for (const listener of listeners) listener.onMemberJoined(room, after);
     return listeners?.size ?? 0;
   }
 

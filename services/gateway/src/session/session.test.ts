@@ -150,26 +150,6 @@ test('a subscribe during a catch-up is caught up too; an unsubscribe stops the r
   assert.deepEqual(session.carriedPositions, new Map([[first, 0]]), 'a later subscribe resumes the first room from there');
 });
 
-test('an all-rooms stream adds a room its user joins, from the join, and drops one they leave', async () => {
-  const { hub, store, output, open } = setUp();
-  const own = store.addRoom('own', [alice.id]).id;
-  await open(undefined);
-  const joined = store.addRoom('joined', [bob.id]).id;
-  store.appendMessage(joined, bob); // before the join: not for alice's stream
-  await store.joinRoom(joined, alice);
-  hub.memberJoined(alice.id, joined, 1);
-  hub.deliver(store.appendMessage(joined, bob));
-  await settle();
-  assert.deepEqual(output.seqs(joined), [2]);
-
-  hub.memberLeft(alice.id, joined);
-  hub.deliver(store.appendMessage(joined, bob));
-  hub.deliver(store.appendMessage(own, bob));
-  await settle();
-  assert.deepEqual(output.seqs(joined), [2], 'nothing after the leave');
-  assert.deepEqual(output.cursor, new Map([[own, 1], [joined, 2]]));
-});
-
 test('a stream of named rooms ignores its user joining another room', async () => {
   const { hub, store, output, open } = setUp();
   const named = store.addRoom('named', [alice.id]).id;

@@ -1,4 +1,4 @@
-import { DISCONNECT, encodeCursor, type Disconnect, type RoomLogEntry } from '@chat/protocol';
+import { DISCONNECT, encodeCursor, type Disconnect, type MembershipEvent, type RoomLogEntry } from '@chat/protocol';
 import type { RoomEventRecord } from '@chat/kafka';
 import { failpoint, type Logger } from '@chat/runtime';
 import type { RoomStore } from '../ports/room-store';
@@ -24,6 +24,11 @@ export interface SessionDeps {
   pageSize?: number;
   /** Counts each log entry delivered. */
   onDelivered?: () => void;
+  /**
+   * A join or leave read from Postgres while catching up: its live record may never have reached this gateway (a
+   * lost publish), so the gateway acts on it as on one from the feed (FeedRouter.membershipRead).
+   */
+  onMembershipRead?: (entry: MembershipEvent) => void;
 }
 
 interface RoomState {
@@ -34,10 +39,16 @@ interface RoomState {
   buffered: RoomEventRecord[];
   /** Catch-ups in a row that ended before a hole; bounded so a lost row cannot loop forever. */
   holeRounds: number;
+  /**
+   * Set by the user's own `member_left`, the room's last entry on this stream, until their own `member_joined`:
+   * meanwhile the room's entries pass (the position moves on) and nothing of the room reaches the client.
+   */
+  left: boolean;
 }
 const READY_JSON = '{"type":"ready"}';
 
-type DeliveredEntry = { type: RoomLogEntry['type']; seq: number; json: string };
+/** `userId`: whom a membership entry is about. */
+type DeliveredEntry = { type: RoomLogEntry['type']; seq: number; json: string; userId?: string };
 
 /**
  * Each entry's event as the streams that cover only its room send it: they are all at the same cursor after
@@ -50,7 +61,9 @@ const soloEvents = new WeakMap<DeliveredEntry, OutgoingEvent>();
  * got in each, and the resume logic. A room's events reach the client in seq
  * order with no gap and no repeat: live events that arrive while a gap is
  * being served from Postgres wait in a buffer, and anything at or below the
- * room's position is dropped.
+ * room's position is dropped. The user's own joins and leaves are entries of
+ * that order too, so a leave ends the room on every stream at exactly its seq,
+ * however its entry arrived (live, or read to fill a hole).
  */
 export class Session implements RoomListener, MembershipListener {
   private readonly rooms = new Map<string, RoomState>();
@@ -101,7 +114,7 @@ export class Session implements RoomListener, MembershipListener {
     const added: string[] = [];
     for (const [room, position] of positions) {
       if (this.rooms.has(room)) continue;
-      this.rooms.set(room, { position, catchingUp: true, buffered: [], holeRounds: 0 });
+      this.rooms.set(room, { position, catchingUp: true, buffered: [], holeRounds: 0, left: false });
       this.positions.set(room, position);
       this.deps.hub.add(room, this);
       added.push(room);
@@ -148,7 +161,8 @@ export class Session implements RoomListener, MembershipListener {
   }
 
   onEphemeral(event: EphemeralEvent): void {
-    if (this.closed || !this.rooms.has(event.room)) return;
+    const state = this.rooms.get(event.room);
+    if (this.closed || !state || state.left) return;
     // A user's own typing is not echoed to their streams.
     if (event.type === 'typing' && event.userId === this.principal.user.id) return;
     this.output.push(new OutgoingEvent(event.type, event.json, this.cursor()));
@@ -158,10 +172,25 @@ export class Session implements RoomListener, MembershipListener {
     this.removeRooms([room]);
   }
 
-  onMemberJoined(room: string, lastSeq: number): void {
+  onMemberJoined(room: string, after: number): void {
     if (this.closed || !this.allRooms || this.rooms.has(room)) return;
-    // A cursor that already knows the room (it was left and joined again) resumes from there.
-    this.catchUpLater(this.register(new Map([[room, this.positions.get(room) ?? lastSeq]])));
+    // This stream covered the room past that seq, and stopped (an unsubscribe): the word of the join is old.
+    if ((this.positions.get(room) ?? -1) > after) return;
+    this.addJoinedRoom(room, after).catch((error: unknown) => {
+      if (this.closed) return;
+      this.deps.logger.warn({ err: error, user: this.principal.user.id, room }, 'a joined room could not be added');
+      this.output.close(DISCONNECT.unavailable);
+    });
+  }
+
+  /**
+   * A word of a join can be old (read from history by another stream, or overtaken by a leave on the feed): the room
+   * is added only while the user is a member, from the join on, so that the join is the room's first entry here.
+   */
+  private async addJoinedRoom(room: string, after: number): Promise<void> {
+    const { membership } = await this.deps.store.access(room, this.principal.user.id);
+    if (membership !== 'member' || this.closed || this.rooms.has(room)) return;
+    await this.catchUp(this.register(new Map([[room, after]])));
   }
 
   close(): void {
@@ -175,6 +204,10 @@ export class Session implements RoomListener, MembershipListener {
     failpoint('gateway.before-deliver');
     state.position = entry.seq;
     this.positions.set(room, entry.seq);
+    // Only membership entries name a user: the stream's own joins and leaves switch the room on and off, at their seq.
+    const own = entry.userId === this.principal.user.id;
+    if (state.left && !(own && entry.type === 'member_joined')) return;
+    if (own) state.left = entry.type === 'member_left';
     this.output.push(this.positions.size === 1 ? this.soloEvent(entry) : new OutgoingEvent(entry.type, entry.json, this.cursor()));
     this.deps.onDelivered?.();
   }
@@ -202,8 +235,10 @@ export class Session implements RoomListener, MembershipListener {
         const served = new Map<string, DeliveredEntry[]>();
         for (const message of page) {
           const entries = served.get(message.room) ?? [];
-          entries.push({ type: message.type, seq: message.seq, json: JSON.stringify(message) });
+          const userId = 'user' in message ? message.user.id : undefined;
+          entries.push({ type: message.type, seq: message.seq, json: JSON.stringify(message), userId });
           served.set(message.room, entries);
+          if ('user' in message) this.deps.onMembershipRead?.(message);
         }
         const again: string[] = [];
         for (const room of pending) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { inTransaction, LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool, type PoolClient } from '@chat/db';
 import type { SendCommand } from '@chat/kafka';
 import { failpoint } from '@chat/runtime';
-import { checkDisplayName, checkMessageText, isClientMsgId, isUuid, serverDeleteKey, type RoomLogEntry } from '@chat/protocol';
+import { checkDisplayName, checkMessageText, isClientMsgId, isUuid, serverDeleteKey, type SentEntry } from '@chat/protocol';
 import { CoalescedSends } from './coalesced-sends';
 import { insertSends } from './insert-sends';
 import { isDataError } from './sql-errors';
@@ -18,7 +18,7 @@ export interface RejectedCommand {
 
 export interface PersistResult {
   /** Every log entry the batch names, new or already stored, in seq order per room. */
-  events: RoomLogEntry[];
+  events: SentEntry[];
   inserted: number;
   /** Commands dropped: unknown rooms, edits of messages that are not the sender's, deletes of deleted ones. */
   dropped: number;
@@ -31,7 +31,10 @@ export interface MessageWriter {
   persistBatch(commands: readonly SendCommand[]): Promise<PersistResult>;
 }
 
-function byRoomThenSeq(a: RoomLogEntry, b: RoomLogEntry): number {
+/** Rows stored for commands: never a membership entry (their keys hold no "joined"/"left"). */
+const toSentEntry = (row: LogEntryRow) => toLogEntry(row) as SentEntry;
+
+function byRoomThenSeq(a: SentEntry, b: SentEntry): number {
   if (a.room !== b.room) return a.room < b.room ? -1 : 1;
   return a.seq - b.seq;
 }
@@ -130,7 +133,7 @@ export class PgMessageWriter implements MessageWriter {
 
   private async persistSends(sends: SendCommand[]): Promise<Omit<PersistResult, 'rejected'>> {
     const { stored, inserted } = await this.sends.insert(sends);
-    const events = [...stored, ...inserted].map(toLogEntry).sort(byRoomThenSeq);
+    const events = [...stored, ...inserted].map(toSentEntry).sort(byRoomThenSeq);
     // What is neither stored nor inserted names a room that does not exist.
     return { events, inserted: inserted.length, dropped: sends.length - stored.length - inserted.length };
   }
@@ -188,7 +191,7 @@ export class PgMessageWriter implements MessageWriter {
       if (inserted.length > 0) await this.insert(client, inserted);
       await this.applyToTargets(client, inserted);
     }
-    const events = [...existing.rows, ...inserted].map(toLogEntry).sort(byRoomThenSeq);
+    const events = [...existing.rows, ...inserted].map(toSentEntry).sort(byRoomThenSeq);
     return { events, inserted: inserted.length, dropped };
   }
 

@@ -1,7 +1,7 @@
 import { context, ROOT_CONTEXT, trace, type Span } from '@opentelemetry/api';
 import type { KafkaMessage } from 'kafkajs';
 import { isTraced, startProcessSpan, type SendCommand } from '@chat/kafka';
-import type { RoomLogEntry } from '@chat/protocol';
+import type { SentEntry } from '@chat/protocol';
 import { tracer } from '@chat/telemetry';
 import { sendKey } from '../db/dedupe';
 
@@ -42,7 +42,7 @@ export class BatchTrace {
     return context.with(trace.setSpan(ROOT_CONTEXT, span), work).finally(() => span.end());
   }
 
-  publishIn<T>(event: RoomLogEntry, publish: () => T): T {
+  publishIn<T>(event: SentEntry, publish: () => T): T {
     const span = this.spanOfCommand.get(sendKey(event.room, event.sender.id, event.clientMsgId)) ?? this.spans[0];
     return span ? context.with(trace.setSpan(ROOT_CONTEXT, span), publish) : publish();
   }
