@@ -22,7 +22,7 @@ before(async () => {
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
-  pool = createPool(url.toString(), createLogger('test', 'error'), 12);
+  pool = createPool(url.toString(), createLogger('test', 'error'), { max: 12 });
   await migrate(pool);
   await pool.query('INSERT INTO users (id, name) VALUES ($1, $2), ($3, $4)', [alice.id, alice.name, bob.id, bob.name]);
 });
