@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ClientError } from '@chat/runtime';
-import { LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool, type PoolClient } from '@chat/db';
+import { inTransaction, LOG_ENTRY_COLUMNS, toLogEntry, type LogEntryRow, type Pool } from '@chat/db';
 import {
   isUuid,
   type MemberJoinedEvent,
@@ -49,7 +49,7 @@ export class PgRoomStore implements RoomStore {
   async createRoom(name: string, creator: UserRef): Promise<{ room: Room; joined: MemberJoinedEvent }> {
     const id = randomUUID();
     // A transaction of several statements, but on a room nobody else knows of yet: no writer waits for its lock.
-    const joined = await this.inTransaction(async (client) => {
+    const joined = await inTransaction(this.pool, async (client) => {
       await client.query('INSERT INTO rooms (id, name, created_by) VALUES ($1, $2, $3)', [id, name, creator.id]);
       return (await changeMembership(client, id, creator, 'member_joined'))!;
     });
@@ -83,7 +83,7 @@ export class PgRoomStore implements RoomStore {
     const dmKey = [user.id, otherId].sort().join(':');
     const name = [user.name, other.name].sort().join(', ');
     const id = randomUUID();
-    const created = await this.inTransaction(async (client) => {
+    const created = await inTransaction(this.pool, async (client) => {
       // Two people opening the same conversation at once: the second INSERT waits for the first transaction and then
       // does nothing, and the read below (a statement of its own) sees the room it made.
       const inserted = await client.query(
@@ -109,21 +109,6 @@ export class PgRoomStore implements RoomStore {
       if (entry) joined.push(entry);
     }
     return { room: { id: room.id, name: room.name }, created: false, joined };
-  }
-
-  private async inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await work(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
   }
 
   async markRead(roomId: string, userId: string, seq: number): Promise<{ lastReadSeq: number; unread: number }> {
