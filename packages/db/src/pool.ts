@@ -1,5 +1,6 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
+import { ConfigError } from '@chat/runtime';
 
 // bigint (seq, counts) as JS numbers: seqs stay far below 2^53.
 pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -26,6 +27,18 @@ export interface PoolSettings {
    * statementTimeoutMs, so that the server's cancel, which keeps the connection, normally comes first.
    */
   queryTimeoutMs?: number;
+}
+
+/**
+ * A service's pool settings from its config fields (each service documents its own values), refusing a client-side
+ * query timeout that would come before the server's cancel of the same statement.
+ */
+export function poolSettings(settings: Required<PoolSettings>): PoolSettings {
+  const { statementTimeoutMs: statement, queryTimeoutMs: query } = settings;
+  if (statement > 0 && query > 0 && query <= statement) {
+    throw new ConfigError([`DATABASE_QUERY_TIMEOUT_MS (${query}) must be above DATABASE_STATEMENT_TIMEOUT_MS (${statement}): the server's cancel comes first`]);
+  }
+  return settings;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { PoolSettings } from '@chat/db';
+import { poolSettings } from '@chat/db';
 import { kafkaConnectionConfigSpec } from '@chat/kafka';
 import { bool, ConfigError, int, list, oneOf, readConfig, str } from '@chat/runtime';
 import { hostname } from 'node:os';
@@ -90,16 +90,12 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
   if (config.jwtAlgorithm === 'RS256' && !config.jwtPublicKey && !config.jwtJwksUrl) {
     throw new ConfigError(['JWT_ALGORITHM=RS256 needs JWT_PUBLIC_KEY (PEM) or JWT_JWKS_URL']);
   }
-  const { databaseStatementTimeoutMs: statement, databaseQueryTimeoutMs: query } = config;
-  if (statement > 0 && query > 0 && query <= statement) {
-    throw new ConfigError([`DATABASE_QUERY_TIMEOUT_MS (${query}) must be above DATABASE_STATEMENT_TIMEOUT_MS (${statement}): the server's cancel comes first`]);
-  }
-  const pool: PoolSettings = {
+  const pool = poolSettings({
     max: config.databasePoolMax,
-    statementTimeoutMs: statement,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
     lockTimeoutMs: config.databaseLockTimeoutMs,
     idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
-    queryTimeoutMs: query,
-  };
+    queryTimeoutMs: config.databaseQueryTimeoutMs,
+  });
   return { ...config, pool, usingDevSecret: config.jwtAlgorithm === 'HS256' && config.jwtSecret === DEV_SECRET };
 }

@@ -1,6 +1,6 @@
 import { kafkaConnectionConfigSpec } from '@chat/kafka';
-import type { PoolSettings } from '@chat/db';
-import { ConfigError, int, readConfig, str } from '@chat/runtime';
+import { poolSettings } from '@chat/db';
+import { int, readConfig, str } from '@chat/runtime';
 import { hostname } from 'node:os';
 
 export const messagingConfigSpec = {
@@ -46,16 +46,12 @@ export type MessagingConfig = ReturnType<typeof loadMessagingConfig>;
 
 export function loadMessagingConfig(env: Record<string, string | undefined> = process.env) {
   const config = readConfig(messagingConfigSpec, env);
-  const { databaseStatementTimeoutMs: statement, databaseQueryTimeoutMs: query } = config;
-  if (statement > 0 && query > 0 && query <= statement) {
-    throw new ConfigError([`DATABASE_QUERY_TIMEOUT_MS (${query}) must be above DATABASE_STATEMENT_TIMEOUT_MS (${statement}): the server's cancel comes first`]);
-  }
-  const pool: PoolSettings = {
+  const pool = poolSettings({
     max: config.databasePoolMax || config.partitionsConcurrently + 2,
-    statementTimeoutMs: statement,
+    statementTimeoutMs: config.databaseStatementTimeoutMs,
     lockTimeoutMs: config.databaseLockTimeoutMs,
     idleInTransactionTimeoutMs: config.databaseIdleInTransactionTimeoutMs,
-    queryTimeoutMs: query,
-  };
+    queryTimeoutMs: config.databaseQueryTimeoutMs,
+  });
   return { ...config, pool };
 }
