@@ -125,7 +125,24 @@ export class ChatClient {
   constructor(private readonly options: ChatClientOptions) {
     this.transports = options.transports ?? ['websocket', 'sse', 'poll'];
     this.cursor = options.cursor;
-    this.liveness = { ...DEFAULT_LIVENESS, ...options.liveness };
+    const liveness = { ...DEFAULT_LIVENESS, ...options.liveness };
+    // The server answers a poll timeout outside 1..30 s with 400, which a client would retry for ever.
+    liveness.pollTimeoutSeconds = Math.min(30, Math.max(1, Math.round(liveness.pollTimeoutSeconds)));
+    this.liveness = liveness;
+  }
+
+  /** The app's token, within the request deadline: a token provider that hangs fails the attempt, which is retried. */
+  private async token(): Promise<string> {
+    const { requestTimeoutMs } = this.liveness;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no token within ${requestTimeoutMs} ms`)), requestTimeoutMs);
+    });
+    try {
+      return await Promise.race([Promise.resolve().then(() => this.options.getToken()), late]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   on<K extends keyof ClientEvents>(event: K, listener: Listener<ClientEvents[K]>): () => void {
@@ -171,7 +188,7 @@ export class ChatClient {
     if (this.connection?.sendFrame?.({ type: 'typing', room })) return;
     void (async () => {
       const fetcher = this.options.fetch ?? globalThis.fetch.bind(globalThis);
-      const token = await this.options.getToken();
+      const token = await this.token();
       const url = new URL(`/api/rooms/${room}/typing`, this.baseUrl());
       await withDeadline(this.liveness.requestTimeoutMs, (signal) => fetcher(url, { method: 'POST', headers: { authorization: `Bearer ${token}` }, signal }));
     })().catch(() => undefined);
@@ -211,7 +228,7 @@ export class ChatClient {
     this.setStatus({ state, transport: kind });
     let token: string;
     try {
-      token = await this.options.getToken();
+      token = await this.token();
     } catch (error) {
       this.scheduleReconnect({ reason: `could not get a token: ${(error as Error).message}`, established: false });
       return;
@@ -297,19 +314,16 @@ export class ChatClient {
       case 'message':
       case 'message_edited':
       case 'message_deleted':
-        // The cursor already prevents repeats; this guards against any that slip through a reconnect.
+      case 'member_joined':
+      case 'member_left':
+        // The cursor already prevents repeats; this guards against any that slip through a reconnect: one (room, seq)
+        // of the log is emitted once, whatever its kind.
         if (frame.seq <= (this.lastSeq.get(frame.room) ?? 0)) return;
         this.lastSeq.set(frame.room, frame.seq);
         if (frame.type === 'message') this.emit('message', frame);
         else if (frame.type === 'message_edited') this.emit('edit', frame);
-        else this.emit('delete', frame);
-        return;
-      case 'member_joined':
-      case 'member_left':
-        // Deduped as every entry of the log is: one (room, seq) is emitted once.
-        if (frame.seq <= (this.lastSeq.get(frame.room) ?? 0)) return;
-        this.lastSeq.set(frame.room, frame.seq);
-        if (frame.type === 'member_joined') this.emit('member_joined', frame);
+        else if (frame.type === 'message_deleted') this.emit('delete', frame);
+        else if (frame.type === 'member_joined') this.emit('member_joined', frame);
         else this.emit('member_left', frame);
         return;
       case 'presence':
@@ -364,6 +378,11 @@ export class ChatClient {
     const connection = this.connection;
     if (connection?.sendFrame) {
       const { ackTimeoutMs } = this.liveness;
+      // Sent first: a frame that cannot go out leaves no ack waiting and no timer armed (acks arrive asynchronously,
+      // so none can come before the entry below exists).
+      if (!connection.sendFrame({ type: 'send', room: send.room, clientMsgId: send.clientMsgId, text: send.text })) {
+        throw new SendError('unavailable', 'not connected');
+      }
       const acked = new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.acks.delete(send.clientMsgId);
@@ -385,15 +404,11 @@ export class ChatClient {
           },
         });
       });
-      if (!connection.sendFrame({ type: 'send', room: send.room, clientMsgId: send.clientMsgId, text: send.text })) {
-        this.acks.delete(send.clientMsgId);
-        throw new SendError('unavailable', 'not connected');
-      }
       return acked;
     }
     const fetcher = this.options.fetch ?? globalThis.fetch.bind(globalThis);
     const url = new URL(`/api/rooms/${send.room}/messages`, this.baseUrl());
-    const token = await this.options.getToken();
+    const token = await this.token();
     const refusal = await withDeadline(this.liveness.requestTimeoutMs, async (signal) => {
       const response = await fetcher(url, {
         method: 'POST',

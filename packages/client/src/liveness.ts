@@ -46,7 +46,7 @@ const now = () => performance.now();
 
 /**
  * Watches a connection for silence with one timer, re-armed only when it fires
- * (`heard()` is a field write, so a busy stream costs nothing per frame). After
+ * (`heard()` is a clock read and a field write, so a busy stream costs next to nothing per frame). After
  * `quietMs` without hearing anything it probes (a ping) and waits `answerMs` for
  * anything at all; without a probe, `quietMs` of silence is the end. The answer
  * is counted from the probe, not from the last frame, so a timer that fires
