@@ -24,6 +24,8 @@ test('feed records keep the message JSON byte for byte and recognise membership 
   const left = encodeLogEntry({ type: 'member_left', room, seq: 8, user: { id: 'u', name: 'n' }, sentAt: 'now' });
   assert.deepEqual(decodeFeedRecord(left), { kind: 'entry', type: 'member_left', room, seq: 8, sentAt: 'now', json: left.toString(), userId: 'u' });
   assert.equal(decodeFeedRecord(Buffer.from(`{"type":"member_joined","room":"${room}","seq":9}`)), null, 'a membership entry names its user');
+  assert.equal(decodeFeedRecord(Buffer.from(`{"type":"member_joined","room":"${room}","seq":9,"user":{"id":"u"}}`)), null, 'and the name clients are shown');
+  assert.equal(decodeFeedRecord(encodeLogEntry({ ...event, seq: 0 })), null, 'a log starts at seq 1');
   const typing = encodeTyping({ type: 'typing', room, user: { id: 'u', name: 'n' } });
   assert.deepEqual(decodeFeedRecord(typing), { kind: 'typing', room, userId: 'u', json: typing.toString() });
   for (const bad of ['nope', '{"type":"message","room":"r"}', '{"type":"other","room":"r"}', '{"type":"typing","room":"r"}']) {

@@ -106,17 +106,17 @@ export function decodeFeedRecord(value: Buffer | null): FeedRecord | null {
       room?: unknown;
       seq?: unknown;
       userId?: unknown;
-      user?: { id?: unknown };
+      user?: { id?: unknown; name?: unknown };
       lastSeq?: unknown;
       sentAt?: unknown;
     };
     if (typeof event.room !== 'string') return null;
     const user = event.user;
-    if (typeof event.type === 'string' && LOG_ENTRY_KINDS.includes(event.type) && Number.isSafeInteger(event.seq)) {
+    if (typeof event.type === 'string' && LOG_ENTRY_KINDS.includes(event.type) && Number.isSafeInteger(event.seq) && (event.seq as number) > 0) {
       const sentAt = typeof event.sentAt === 'string' ? event.sentAt : undefined;
       const entry = { kind: 'entry', type: event.type as LogEntryKind, room: event.room, seq: event.seq as number, sentAt, json } as const;
       if (!MEMBERSHIP_KINDS.includes(event.type)) return entry;
-      return typeof user?.id === 'string' ? { ...entry, userId: user.id } : null;
+      return typeof user?.id === 'string' && typeof user.name === 'string' ? { ...entry, userId: user.id } : null;
     }
     // An earlier release's records have no seq, and say whom they are about in `userId`.
     if (event.type === 'member_joined' && typeof event.userId === 'string' && Number.isSafeInteger(event.lastSeq)) {

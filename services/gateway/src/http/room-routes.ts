@@ -29,12 +29,13 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
   });
 
   /**
-   * Hands a join or leave, stored by now, to every gateway. Best effort: a publish that fails is logged, and the
-   * change stands (the entry is in the room's log, where every stream of the room meets it as a hole and reads it).
+   * Hands a join or leave, stored by now, to every gateway. Best effort, and not waited for: the change stands once
+   * stored (the entry is in the room's log, where every stream of the room meets it as a hole and reads it), so the
+   * request answers without waiting out a Kafka outage; a publish that fails is logged.
    */
-  async function publish(entries: readonly MembershipEvent[]): Promise<void> {
+  function publish(entries: readonly MembershipEvent[]): void {
     for (const entry of entries) {
-      await ctx.memberships.publish(entry).catch((error: unknown) =>
+      ctx.memberships.publish(entry).catch((error: unknown) =>
         ctx.logger.warn({ err: error, room: entry.room, seq: entry.seq, type: entry.type }, 'a membership entry was not published; streams read it from the log'),
       );
     }
@@ -52,7 +53,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     const problem = checkRoomName(name);
     if (problem) throw new ClientError('invalid_input', problem);
     const { room, joined } = await ctx.store.createRoom(name, principalOf(request).user);
-    await publish([joined]);
+    publish([joined]);
     return reply.status(201).send({ room });
   });
 
@@ -60,7 +61,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     const joined = await ctx.store.joinRoom(request.params.roomId, principalOf(request).user);
     if (!joined) throw new ClientError('not_found', `unknown room ${request.params.roomId}`);
     if (joined.kind === 'dm') await requireMember(request, joined.room.id);
-    if (joined.joined) await publish([joined.joined]);
+    if (joined.joined) publish([joined.joined]);
     return { room: joined.room };
   });
 
@@ -129,7 +130,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     if (!left) await requireMember(request, roomId);
     // At once here; other gateways forget it when the member_left entry reaches them (or a stream there reads it).
     ctx.memberCache.forget(roomId, user.id);
-    if (left) await publish([left]);
+    if (left) publish([left]);
     return { left: true };
   });
 
@@ -148,7 +149,7 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     if (otherId === user.id) throw new ClientError('invalid_input', 'a direct conversation needs another user');
     const opened = await ctx.store.openDirectRoom(user, otherId);
     if (!opened) throw new ClientError('not_found', `unknown user ${otherId}`);
-    await publish(opened.joined);
+    publish(opened.joined);
     return reply.status(opened.created ? 201 : 200).send({ room: opened.room });
   });
 }
