@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RoomEventRecord } from '@chat/kafka';
+import { decodeFeedRecord, encodeLogEntry, type RoomEventRecord } from '@chat/kafka';
 import { ClientError } from '@chat/runtime';
 import type { MemberJoinedEvent, MemberLeftEvent, MembershipEvent, MessageEvent, Room, RoomLogEntry, RoomSummary, UserRef } from '@chat/protocol';
 import type { RoomAccess } from '../ports/access';
@@ -207,8 +207,10 @@ export class MemoryRoomStore implements RoomStore {
   }
 }
 
-/** A stored entry as the event feed hands it to gateways (what decodeFeedRecord makes of its record). */
+/** A stored entry as the event feed hands it to gateways: what decodeFeedRecord makes of its record. */
 export function feedRecord(entry: RoomLogEntry): RoomEventRecord {
-  const json = JSON.stringify(entry);
-  return 'user' in entry ? { type: entry.type, room: entry.room, seq: entry.seq, json, userId: entry.user.id } : { type: entry.type, room: entry.room, seq: entry.seq, json };
+  const record = decodeFeedRecord(encodeLogEntry(entry));
+  if (record?.kind !== 'entry') throw new Error(`not an entry of the log: ${JSON.stringify(entry)}`);
+  const { kind: _kind, ...event } = record;
+  return event;
 }
