@@ -1,34 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import WebSocket from 'ws';
 import type { ServerResponse } from 'node:http';
-import { ChatClient, type ChatClientOptions, type ConnectionStatus } from './client';
 import { SilenceWatch } from './liveness';
-import { answerPings, answerPoll, openSse, send, startFakeGateway, waitFor, type FakeGateway, type FakeGatewayScript } from './testing/fake-gateway';
+import { answerPings, answerPoll, openSse, send, sleep, waitFor, withClient, type FakeGatewayScript } from './testing/fake-gateway';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** A client of a fake gateway with short timings, and the statuses it went through. */
-async function withClient(script: FakeGatewayScript, options: Partial<ChatClientOptions>, run: (client: ChatClient, gateway: FakeGateway, statuses: ConnectionStatus[]) => Promise<void>) {
-  const gateway = await startFakeGateway(script);
-  const client = new ChatClient({
-    baseUrl: gateway.url,
-    getToken: () => 'token',
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-    backoff: { initialMs: 10, maxMs: 50 },
-    openTimeoutMs: 1_000,
-    ...options,
-  });
-  const statuses: ConnectionStatus[] = [];
-  client.on('status', (status) => statuses.push(status));
-  try {
-    client.start();
-    await run(client, gateway, statuses);
-  } finally {
-    client.stop();
-    await gateway.close();
-  }
-}
 
 function heartbeats(response: ServerResponse, everyMs: number): void {
   const timer = setInterval(() => response.write(': keep-alive\n\n'), everyMs);

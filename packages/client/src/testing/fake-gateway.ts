@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocketServer, type WebSocket } from 'ws';
+import WebSocketClient, { WebSocketServer, type WebSocket } from 'ws';
 import type { ClientFrame, ServerFrame } from '@chat/protocol';
+import { ChatClient, type ChatClientOptions, type ConnectionStatus } from '../client';
 
 /**
  * A gateway for the SDK's unit tests, on a loopback port: it hands out
@@ -103,5 +104,29 @@ export async function waitFor(probe: () => boolean, timeoutMs: number, what: str
   while (!probe()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A client of a fake gateway with short timings, and the statuses it went through. */
+export async function withClient(script: FakeGatewayScript, options: Partial<ChatClientOptions>, run: (client: ChatClient, gateway: FakeGateway, statuses: ConnectionStatus[]) => Promise<void>) {
+  const gateway = await startFakeGateway(script);
+  const client = new ChatClient({
+    baseUrl: gateway.url,
+    getToken: () => 'token',
+    WebSocket: WebSocketClient as unknown as typeof globalThis.WebSocket,
+    backoff: { initialMs: 10, maxMs: 50 },
+    openTimeoutMs: 1_000,
+    ...options,
+  });
+  const statuses: ConnectionStatus[] = [];
+  client.on('status', (status) => statuses.push(status));
+  try {
+    client.start();
+    await run(client, gateway, statuses);
+  } finally {
+    client.stop();
+    await gateway.close();
   }
 }
