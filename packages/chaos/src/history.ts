@@ -2,7 +2,8 @@
  * The history of a fault run: an append-only list of timestamped operations, recorded by the clients (sends and their
  * outcomes, every raw frame, connections) and by the harness (faults, process exits, samples, membership changes),
  * and the stored state read from Postgres once the run has settled. The checker (checker.ts) judges the two together.
- * One operation is one line of JSON Lines, so a long soak streams to a file and is read back as it was written.
+ * It is held in memory while a run lasts (every frame's raw text included: a soak's history grows with its length) and
+ * written at the end, one operation per line of JSON Lines, to be read back as it was written.
  */
 import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';

@@ -77,7 +77,14 @@ export abstract class ResumingReceiver implements RecordingClient {
     const timedOut = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`${this.client} did not connect within ${deadlineMs} ms`)), deadlineMs);
     });
-    return Promise.race([this.firstOpen.promise, timedOut]).finally(() => clearTimeout(timer));
+    return Promise.race([this.firstOpen.promise, timedOut])
+      .catch(async (error: unknown) => {
+        // A receiver that never connected stops trying, rather than reconnecting for ever behind a failed start.
+        this.stopping.abort();
+        await this.loop;
+        throw error;
+      })
+      .finally(() => clearTimeout(timer));
   }
 
   async stop(): Promise<void> {

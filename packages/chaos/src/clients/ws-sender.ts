@@ -91,17 +91,16 @@ export class WsSender extends WsReceiver {
       const left = deadline - monotonicNow();
       if (left <= 0) return undefined;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, left);
-        const onStop = () => done();
-        function done() {
+        // However it ends (ready, the deadline, a stop), it leaves no listener and no waker behind.
+        const done = () => {
           clearTimeout(timer);
+          this.stopping.signal.removeEventListener('abort', done);
+          this.waitingForReady = this.waitingForReady.filter((wake) => wake !== done);
           resolve();
-        }
-        this.stopping.signal.addEventListener('abort', onStop, { once: true });
-        this.waitingForReady.push(() => {
-          this.stopping.signal.removeEventListener('abort', onStop);
-          done();
-        });
+        };
+        const timer = setTimeout(done, left);
+        this.stopping.signal.addEventListener('abort', done, { once: true });
+        this.waitingForReady.push(done);
       });
     }
     return this.stopping.signal.aborted ? undefined : this.socket;
