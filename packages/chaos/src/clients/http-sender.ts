@@ -61,7 +61,9 @@ export class HttpSender implements RecordingClient {
       history.record({ op: 'send-outcome', client: this.client, room, clientMsgId, attempt, outcome, code });
       result = outcome;
       if (outcome === 'ack') return 'ack';
-      if (outcome === 'refused' && code !== 'rate_limited') return 'refused';
+      // A 429 is retried after its Retry-After whatever its body says (a proxy's page has no error code).
+      if (outcome === 'refused' && code !== 'rate_limited' && retryAfterMs === undefined) return 'refused';
+      if (attempt === maxAttempts) break;
       await sleep(retryAfterMs ?? backoffDelay(attempt - 1, backoff, random), this.stopping.signal);
     }
     return result;
