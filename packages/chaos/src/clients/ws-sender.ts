@@ -1,6 +1,6 @@
 import type WebSocket from 'ws';
 import { monotonicNow, outcomeOfErrorCode, type SendOutcomeKind } from '../history';
-import { sleep } from './backoff';
+import { backoffDelay, sleep } from './backoff';
 import { SendWindow, type SendResult } from './send-window';
 import { WsReceiver, type WsReceiverOptions } from './ws-receiver';
 
@@ -51,8 +51,10 @@ export class WsSender extends WsReceiver {
     const { history } = this.options;
     const deadline = monotonicNow() + this.sendDeadlineMs;
     let result: SendResult = 'unsent';
+    let failed: WebSocket | undefined;
     for (let attempt = 1; attempt <= this.maxAttempts; attempt++) {
-      const socket = await this.readySocket(deadline);
+      // Never again on the socket an attempt failed on: it is closing, and would fail the next one at once.
+      const socket = await this.readySocket(deadline, failed);
       if (!socket || !this.currentConnection) return result;
       const sequential = this.window.size === 1;
       history.record({ op: 'send', client: this.client, user: this.user, connection: this.currentConnection, via: 'websocket', room, clientMsgId, text, sequential, attempt });
@@ -60,6 +62,9 @@ export class WsSender extends WsReceiver {
       history.record({ op: 'send-outcome', client: this.client, room, clientMsgId, attempt, outcome: outcome.outcome, ...(outcome.code ? { code: outcome.code } : {}) });
       result = outcome.outcome;
       if (outcome.outcome === 'ack') return 'ack';
+      if (outcome.code === 'timeout' || outcome.code === 'closed') failed = socket;
+      // The gateway said it could not (`unavailable`: Kafka out of reach): the same connection, after a backoff.
+      else if (outcome.outcome === 'indeterminate') await sleep(backoffDelay(attempt - 1, this.options.backoff, this.options.random), this.stopping.signal);
       // Resending on a connection that swallowed a send would likely be swallowed too: reconnect first.
       if (outcome.code === 'timeout') socket.terminate();
       if (outcome.outcome === 'refused') {
@@ -85,9 +90,10 @@ export class WsSender extends WsReceiver {
     });
   }
 
-  /** The socket once a connection is ready; undefined past the deadline or once stopped. */
-  private async readySocket(deadline: number): Promise<WebSocket | undefined> {
-    while (!this.socket && !this.stopping.signal.aborted) {
+  /** An open socket (not `not`) once a connection is ready; undefined past the deadline or once stopped. */
+  private async readySocket(deadline: number, not?: WebSocket): Promise<WebSocket | undefined> {
+    const usable = () => this.socket !== undefined && this.socket !== not && this.socket.readyState === this.socket.OPEN;
+    while (!usable() && !this.stopping.signal.aborted) {
       const left = deadline - monotonicNow();
       if (left <= 0) return undefined;
       await new Promise<void>((resolve) => {
