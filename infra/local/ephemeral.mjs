@@ -44,9 +44,10 @@ export async function clearKilledRuns({ root, kind }) {
  * Starts both under .local/<kind>-runs/<pid>/, the broker's data in memory instead with `kafkaInMemory`;
  * `stop()` shuts them down and deletes the data. What killed runs of the same kind left is stopped and removed first.
  * `brokers: 3` starts a cluster of three (replication factor 3, two in sync for a write) instead of one broker;
- * `kafka` and `postgres` are the servers' own handles, for fault tests that stop, kill or pause them.
+ * `kafka` and `postgres` are the servers' own handles, for fault tests that stop, kill or pause them; `kafkaPorts`
+ * are the nodes' ports where given (startKafkaCluster's `ports`: a fault test's lanes).
  */
-export async function startEphemeralInfra({ root, kind, kafkaInMemory = false, brokers = 1, kafkaHeapMb }) {
+export async function startEphemeralInfra({ root, kind, kafkaInMemory = false, brokers = 1, kafkaHeapMb, kafkaPorts }) {
   await clearKilledRuns({ root, kind });
   const runDir = join(runsDirOf(root, kind), String(process.pid));
   const kafkaDataDir = kafkaInMemory ? join(MEMORY_DIR, `${memoryPrefixOf(kind)}${process.pid}`) : join(runDir, 'kafka');
@@ -57,7 +58,7 @@ export async function startEphemeralInfra({ root, kind, kafkaInMemory = false, b
   const kafkaLogs = brokers === 1 ? { kafka: join(runDir, 'kafka.log') } : Object.fromEntries(Array.from({ length: brokers }, (_, i) => [`kafka-${i + 1}`, join(runDir, `kafka-${i + 1}.log`)]));
   const logFiles = { ...kafkaLogs, postgres: join(runDir, 'postgres.log') };
   const [kafka, postgres] = await Promise.all([
-    startKafkaCluster({ root, dataDir: kafkaDataDir, size: brokers, logFiles: Object.values(kafkaLogs), heapMb: kafkaHeapMb }),
+    startKafkaCluster({ root, dataDir: kafkaDataDir, size: brokers, ports: kafkaPorts, logFiles: Object.values(kafkaLogs), heapMb: kafkaHeapMb }),
     startPostgres({ root, dataDir: join(runDir, 'postgres'), logFile: logFiles.postgres }),
   ]);
   // Postgres keeps its data outside the run's folder when its account cannot reach it (postgresDataLocations).

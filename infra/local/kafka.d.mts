@@ -9,6 +9,11 @@ export interface KafkaNodePorts {
   controller: number;
   /** The port advertised for CLIENT instead of `client`: a fault proxy's, already listening and forwarding to it. */
   advertised?: number;
+  /**
+   * Client listeners of their own (a name of capitals, digits and `_`): `port` is the listener's, `advertised` what
+   * metadata answers on it (a fault proxy's in front of `port`). A service bootstraps from `laneBrokers(name)`.
+   */
+  lanes?: Array<{ name: string; port: number; advertised: number }>;
 }
 
 export interface KafkaNode {
@@ -35,6 +40,8 @@ export interface KafkaCluster {
   brokers: string;
   /** Every node's INTERNAL listener, comma-separated: for an observer that must not go through a fault proxy. */
   directBrokers: string;
+  /** Every node's listener of lane `name`, at its advertised port, comma-separated. */
+  laneBrokers(name: string): string;
   nodes: KafkaNode[];
   waitReady(timeoutMs?: number): Promise<void>;
   stop(): Promise<void>;

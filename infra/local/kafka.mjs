@@ -92,18 +92,24 @@ const probeGroups = (() => {
  * One node's config. Every node is broker and controller (combined KRaft). Clients connect to the CLIENT listener,
  * which a node may advertise at another port (`advertisedPort`: a fault proxy in front of it); brokers replicate over
  * INTERNAL, which stays direct, and which a test's own observer can bootstrap from to see the cluster unproxied
- * (Kafka answers metadata with the addresses of the listener a request came in on).
+ * (Kafka answers metadata with the addresses of the listener a request came in on). `ports.lanes` adds client
+ * listeners of their own, each advertised at its own port: a fault test gives every service a lane with a proxy in
+ * front of each node, so that one service can be cut from Kafka while the others still reach it.
  */
 function serverProperties({ dataDir, nodeId, ports, voters, size }) {
   const replicas = Math.min(3, size);
   const minInsync = size >= 3 ? 2 : 1;
+  const lanes = ports.lanes ?? [];
+  const listeners = [`CLIENT://127.0.0.1:${ports.client}`, ...lanes.map((lane) => `${lane.name}://127.0.0.1:${lane.port}`)];
+  const advertised = [`CLIENT://127.0.0.1:${ports.advertised ?? ports.client}`, ...lanes.map((lane) => `${lane.name}://127.0.0.1:${lane.advertised}`)];
+  const protocols = ['CLIENT', ...lanes.map((lane) => lane.name), 'INTERNAL', 'CONTROLLER'].map((name) => `${name}:PLAINTEXT`);
   return `# Written by infra/local/kafka.mjs on every start.
 process.roles=broker,controller
 node.id=${nodeId}
 controller.quorum.voters=${voters}
-listeners=CLIENT://127.0.0.1:${ports.client},INTERNAL://127.0.0.1:${ports.internal},CONTROLLER://127.0.0.1:${ports.controller}
-advertised.listeners=CLIENT://127.0.0.1:${ports.advertised ?? ports.client},INTERNAL://127.0.0.1:${ports.internal}
-listener.security.protocol.map=CLIENT:PLAINTEXT,INTERNAL:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=${listeners.join(',')},INTERNAL://127.0.0.1:${ports.internal},CONTROLLER://127.0.0.1:${ports.controller}
+advertised.listeners=${advertised.join(',')},INTERNAL://127.0.0.1:${ports.internal}
+listener.security.protocol.map=${protocols.join(',')}
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=INTERNAL
 log.dirs=${join(dataDir, 'logs')}
@@ -204,6 +210,7 @@ export async function startKafkaCluster({ root, dataDir, size = 3, ports = [], l
       internal: given.internal || (await freePort()),
       controller: given.controller || (await freePort()),
       advertised: given.advertised,
+      lanes: given.lanes,
     });
   }
   const voters = nodePorts.map((p, i) => `${i + 1}@127.0.0.1:${p.controller}`).join(',');
@@ -262,6 +269,8 @@ export async function startKafkaCluster({ root, dataDir, size = 3, ports = [], l
     brokers: clientBrokers,
     /** The internal listeners: for a test's observer, past any fault proxy. */
     directBrokers: nodePorts.map((p) => `127.0.0.1:${p.internal}`).join(','),
+    /** What a service on lane `name` bootstraps from: the lane's advertised port on every node. */
+    laneBrokers: (name) => nodePorts.map((p) => `127.0.0.1:${p.lanes?.find((lane) => lane.name === name)?.advertised ?? p.advertised ?? p.client}`).join(','),
     nodes,
     /** Waits until every node is in the cluster's metadata and coordination works (after a start or a restart). */
     waitReady: (timeoutMs = 120_000) => waitClusterReady(root, cluster, timeoutMs),

@@ -9,6 +9,8 @@ export interface RunningPostgres {
   pid: number;
   /** Returns once the server has exited. */
   stop(): Promise<void>;
+  /** `pg_ctl stop -m immediate` (SIGQUIT: a crash, recovered from WAL on the next start); returns once it has exited. */
+  stopImmediate(): Promise<void>;
 }
 
 export function startPostgres(options: { root?: string; dataDir: string; port?: number; logFile?: string }): Promise<RunningPostgres>;
