@@ -114,7 +114,7 @@ test('a hole in the live feed (a record this gateway missed) is filled from hist
   assert.deepEqual(output.seqs(room), [1, 2, 3, 4]);
 });
 
-test(`a live event past rows history never shows is held for ${MAX_HOLE_ROUNDS} more reads, then delivered, and the skip logged`, async () => {
+test(`a live event past rows history never shows is held for ${MAX_HOLE_ROUNDS} more reads, then the stream ends for a resync from its cursor`, async () => {
   const { hub, store, output, errors, open } = setUp();
   const room = store.addRoom('general', [alice.id]).id;
   await open([room]);
@@ -126,9 +126,15 @@ test(`a live event past rows history never shows is held for ${MAX_HOLE_ROUNDS} 
   const readsBefore = store.catchUpReads;
   hub.deliver(third);
   await settle();
-  assert.deepEqual(output.seqs(room), [1, 3]);
+  assert.deepEqual(output.seqs(room), [1], 'nothing past the gap');
   assert.equal(store.catchUpReads - readsBefore, 1 + MAX_HOLE_ROUNDS, 'bounded: it does not read for ever');
-  assert.deepEqual(errors.map(({ room: r, from, to }) => ({ r, from, to })), [{ r: room, from: 1, to: 3 }]);
+  assert.deepEqual(output.closes, [DISCONNECT.resync]);
+  assert.deepEqual(output.cursor, new Map([[room, 1]]), 'the cursor the client resumes from is before the gap');
+  assert.deepEqual(errors.map(({ room: r, position }) => ({ r, position })), [{ r: room, position: 1 }]);
+
+  hub.deliver(store.appendMessage(room, bob));
+  await settle();
+  assert.deepEqual(output.seqs(room), [1], 'an ended stream delivers nothing more');
 });
 
 test('a subscribe during a catch-up is caught up too; an unsubscribe stops the room at once, its position kept', async () => {
