@@ -1,5 +1,5 @@
 import { createPool } from '@chat/db';
-import { createKafka, kafkaConnection, topicNames } from '@chat/kafka';
+import { createKafka, EXIT_FOR_RESTART, kafkaConnection, topicNames } from '@chat/kafka';
 import { armFailpoints, createLogger, installProcessPolicy, onShutdownSignal } from '@chat/runtime';
 import { buildGatewayApp } from './app';
 import { Authenticator } from './auth/authenticate';
@@ -56,7 +56,21 @@ const router = new FeedRouter({
   observeDelivery: (sentAt) => metrics.observeDelivery(sentAt),
   logger,
 });
-const feed = new EventFeed(kafka, topicNames(config.topicPrefix).events, config.instanceId, (record) => router.route(record), logger, registry);
+/**
+ * A consumer kafkajs will not restart leaves this replica deaf to the feed for good: its streams are drained as on
+ * SIGTERM (told to reconnect elsewhere, spread over the window), then the process exits for its supervisor to
+ * restart, within the shutdown's time limit.
+ */
+const onFatalConsumerCrash = (error: Error) => shutdown.begin(`a Kafka consumer crashed for good: ${error.message}`, EXIT_FOR_RESTART);
+const feed = new EventFeed(
+  kafka,
+  topicNames(config.topicPrefix).events,
+  config.instanceId,
+  (record) => router.route(record),
+  logger,
+  registry,
+  onFatalConsumerCrash,
+);
 const sendRate = new SendRateLimiter(config.sendRatePerSecond, config.sendBurst);
 const reporter = new PresenceReporter(producer, {
   gateway: config.instanceId,
@@ -71,6 +85,7 @@ const presence = new PresenceView(
   (record) => router.presenceChanged(record),
   logger,
   registry,
+  onFatalConsumerCrash,
 );
 const typing = new TypingNotifier(memberCache, producer);
 const sweep = setInterval(() => {
@@ -122,7 +137,7 @@ const ctx: GatewayContext = {
 };
 const app = await buildGatewayApp(ctx, () => accepting && feed.isReady && presence.isReady, registry);
 
-onShutdownSignal(
+const shutdown = onShutdownSignal(
   logger,
   async () => {
     // Not ready, no new streams; open ones reconnect elsewhere, spread over the window; then close.
