@@ -49,6 +49,7 @@ export class ManagedConsumer {
   readonly kafkajs: Consumer;
   private readonly group: string;
   private ready = false;
+  private joined = false;
   private stopping = false;
   private readonly lag: ConsumerLag;
   private readonly readiness: Gauge<'group'>;
@@ -87,6 +88,7 @@ export class ManagedConsumer {
     this.setReady(false);
     const { GROUP_JOIN, STOP, CRASH } = this.kafkajs.events;
     this.kafkajs.on(GROUP_JOIN, (event) => {
+      this.joined = true;
       this.setReady(true);
       options.logger.info({ group: this.group, assignment: event.payload.memberAssignment }, 'joined consumer group');
     });
@@ -97,6 +99,11 @@ export class ManagedConsumer {
 
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** Whether it has joined its group at least once since it started: past its start-up, whatever happened since. */
+  get hasJoined(): boolean {
+    return this.joined;
   }
 
   async start(run: ManagedRunConfig): Promise<void> {

@@ -80,6 +80,11 @@ export const gatewayConfigSpec = {
     min: 0,
     doc: 'A long poller is away between polls: it counts as connected this long after each answer (longest poll + margin).',
   }),
+  readinessDatabaseTimeoutMs: int('READINESS_DATABASE_TIMEOUT_MS', 1_000, {
+    min: 10,
+    max: 2_500,
+    doc: "`/readyz` is `503` when Postgres does not answer `SELECT 1` within this long; below the chart's 3 s probe timeout. Kafka's feeds count only until they first joined: a feed down later is reported in the body (`degraded`), still `200`.",
+  }),
   drainWindowMs: int('DRAIN_WINDOW_MS', 10_000, { min: 0, doc: 'On SIGTERM, open streams are told to reconnect at random moments over this window.' }),
 };
 

@@ -135,7 +135,16 @@ const ctx: GatewayContext = {
   metrics,
   isAccepting: () => accepting,
 };
-const app = await buildGatewayApp(ctx, () => accepting && feed.isReady && presence.isReady, registry);
+const app = await buildGatewayApp(
+  ctx,
+  {
+    accepting: () => accepting,
+    pingDatabase: () => pool.query('SELECT 1'),
+    databaseTimeoutMs: config.readinessDatabaseTimeoutMs,
+    feeds: { events: feed, presence },
+  },
+  registry,
+);
 
 const shutdown = onShutdownSignal(
   logger,

@@ -51,6 +51,10 @@ export class EventFeed {
     return this.consumer.isReady;
   }
 
+  get hasJoined(): boolean {
+    return this.consumer.hasJoined;
+  }
+
   async start(): Promise<void> {
     await this.consumer.start({
       // Committed (each second, off the delivery path) so that a consumer restarting after a crash

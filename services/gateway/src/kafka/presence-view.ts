@@ -37,6 +37,10 @@ export class PresenceView {
     return this.consumer.isReady;
   }
 
+  get hasJoined(): boolean {
+    return this.consumer.hasJoined;
+  }
+
   isOnline(userId: string): boolean {
     return this.online.has(userId);
   }
