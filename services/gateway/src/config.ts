@@ -80,6 +80,10 @@ export const gatewayConfigSpec = {
     min: 0,
     doc: 'A long poller is away between polls: it counts as connected this long after each answer (longest poll + margin).',
   }),
+  tailCheckIntervalMs: int('TAIL_CHECK_INTERVAL_MS', 5_000, {
+    min: 0,
+    doc: "How often the rooms with streams here are checked for a last entry the event feed never brought (a quiet room's lost record), which their streams then read from Postgres (0: never). One query of the rooms' last seqs per interval for the whole gateway.",
+  }),
   readinessDatabaseTimeoutMs: int('READINESS_DATABASE_TIMEOUT_MS', 1_000, {
     min: 10,
     max: 2_500,

@@ -16,6 +16,7 @@ import { Hub } from './session/hub';
 import { MessageSender } from './session/message-sender';
 import { MembershipCache } from './session/membership-cache';
 import { SendRateLimiter } from './session/send-rate';
+import { TailCheck } from './session/tail-check';
 import { TypingNotifier } from './session/typing';
 import { PresenceReporter } from './presence/reporter';
 import { PresenceView } from './kafka/presence-view';
@@ -88,6 +89,7 @@ const presence = new PresenceView(
   onFatalConsumerCrash,
 );
 const typing = new TypingNotifier(memberCache, producer);
+const tailCheck = new TailCheck({ hub, store, logger, intervalMs: config.tailCheckIntervalMs });
 const sweep = setInterval(() => {
   sendRate.sweep();
   typing.sweep();
@@ -152,6 +154,7 @@ const shutdown = onShutdownSignal(
     // Not ready, no new streams; open ones reconnect elsewhere, spread over the window; then close.
     accepting = false;
     await ctx.connections.drain(config.drainWindowMs);
+    tailCheck.stop();
     reporter.stop();
     await app.close();
     await Promise.all([feed.stop(), presence.stop()]);
@@ -163,4 +166,5 @@ const shutdown = onShutdownSignal(
 
 await producer.connect();
 await Promise.all([feed.start(), presence.start()]);
+if (config.tailCheckIntervalMs > 0) tailCheck.start();
 await app.listen({ host: config.host, port: config.port });

@@ -160,6 +160,15 @@ export class Session implements RoomListener, MembershipListener {
     this.catchUpLater([record.room]);
   }
 
+  onRoomTail(room: string, lastSeq: number): boolean {
+    const state = this.rooms.get(room);
+    // A catch-up under way reads Postgres anyway; one that ends short of the tail is told again at the next check.
+    if (!state || this.closed || state.catchingUp || lastSeq <= state.position) return false;
+    state.catchingUp = true;
+    this.catchUpLater([room]);
+    return true;
+  }
+
   onEphemeral(event: EphemeralEvent): void {
     const state = this.rooms.get(event.room);
     if (this.closed || !state || state.left) return;
