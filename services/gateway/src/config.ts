@@ -42,6 +42,11 @@ export const gatewayConfigSpec = {
   jwtJwksUrl: str('JWT_JWKS_URL', '', { doc: "RS256: the identity provider's JWKS URL, instead of `JWT_PUBLIC_KEY`." }),
   jwtIssuer: str('JWT_ISSUER', 'chat-dev', { doc: 'The `iss` a token must carry (and the development login writes).' }),
   jwtAudience: str('JWT_AUDIENCE', '', { doc: 'The `aud` a token must carry (and the development login writes); empty checks none.' }),
+  jwtClockToleranceSeconds: int('JWT_CLOCK_TOLERANCE_SECONDS', 30, {
+    min: 0,
+    max: 300,
+    doc: "How far a token's `exp`, `nbf` and `iat` may be off this gateway's clock: a gateway whose clock runs ahead logs nobody out early. Its streams end this long after `exp`.",
+  }),
   tokenTtlSeconds: int('TOKEN_TTL_SECONDS', 3600, { min: 1, doc: 'How long a token of the development login holds.' }),
   devLogin: bool('DEV_LOGIN', true, { doc: '`POST /api/login` by username alone (HS256 only): on for the local stack, off in a cluster.' }),
   allowedOrigins: list('ALLOWED_ORIGINS', [], { doc: 'Origins allowed to open WebSockets; empty means same-origin only.' }),

@@ -33,7 +33,14 @@ const kafka = createKafka({ ...kafkaConnection(config), clientId: `gateway-${con
 const store = new PgRoomStore(pool);
 const tokens = new TokenService(
   config.jwtAlgorithm === 'HS256'
-    ? { algorithm: 'HS256', secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience || undefined, ttlSeconds: config.tokenTtlSeconds }
+    ? {
+        algorithm: 'HS256',
+        secret: config.jwtSecret,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience || undefined,
+        ttlSeconds: config.tokenTtlSeconds,
+        clockToleranceSeconds: config.jwtClockToleranceSeconds,
+      }
     : {
         algorithm: 'RS256',
         publicKeyPem: config.jwtPublicKey || undefined,
@@ -41,6 +48,7 @@ const tokens = new TokenService(
         issuer: config.jwtIssuer,
         audience: config.jwtAudience || undefined,
         ttlSeconds: config.tokenTtlSeconds,
+        clockToleranceSeconds: config.jwtClockToleranceSeconds,
       },
 );
 const tickets = new PgTicketStore(pool);
