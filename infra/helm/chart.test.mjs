@@ -142,6 +142,17 @@ test('the gateway grace period covers preStop, the drain window it is configured
   }
 });
 
+test("the gateway's readiness probe waits longer than its Postgres check may take, whatever the check is set to", () => {
+  const [gateway] = find(render([]), 'Deployment', 'chat-gateway').spec.template.spec.containers;
+  assert.equal(gateway.readinessProbe.httpGet.path, '/readyz');
+  const problems = [];
+  const longest = gatewayConfigSpec.readinessDatabaseTimeoutMs.read({ READINESS_DATABASE_TIMEOUT_MS: '2500' }, problems);
+  assert.deepEqual(problems, []);
+  gatewayConfigSpec.readinessDatabaseTimeoutMs.read({ READINESS_DATABASE_TIMEOUT_MS: '2501' }, problems);
+  assert.equal(problems.length, 1, 'and no longer');
+  assert.ok(gateway.readinessProbe.timeoutSeconds * 1000 > longest, `probe timeout ${gateway.readinessProbe.timeoutSeconds} s`);
+});
+
 test('no container runs as root, escalates, keeps capabilities or writes its root filesystem', () => {
   for (const files of [examples.production, examples.trial]) {
     const pods = podSpecs(render(files));

@@ -98,6 +98,27 @@ test('connections the server ends with advice (a restart) do not push the client
   });
 });
 
+test('a stream the server ends for a resync (4009) is resumed from its last cursor on the same transport, however short it was', async () => {
+  const script: FakeGatewayScript = {
+    websocket(socket, n) {
+      send(socket, { type: 'ready', cursor: `c${n}` });
+      answerPings(socket);
+      if (n > 3) return;
+      send(socket, { ...message(n), cursor: `after-${n}` });
+      setTimeout(() => socket.close(4009, 'history has a gap here: resume with your cursor'), 20);
+    },
+    sse(response, n) {
+      openSse(response, `s${n}`);
+    },
+  };
+  await withClient(script, { transports: ['websocket', 'sse'] }, async (client, gateway, statuses) => {
+    await waitFor(() => gateway.wsFrames.length === 4 && client.status.state === 'open', 3_000, 'the fourth WebSocket');
+    assert.equal(client.status.transport, 'websocket', 'a resync says nothing against the transport');
+    assert.deepEqual(gateway.wsUrls.map((url) => url.searchParams.get('cursor')), [null, 'after-1', 'after-2', 'after-3']);
+    assert.ok(statuses.some((s) => s.retryAt !== undefined && /gap/.test(s.reason ?? '')));
+  });
+});
+
 test('onRawFrame sees every frame the server sent, repeats included, before the SDK drops them', async () => {
   const frames: ServerFrame[] = [message(1), message(1), message(2), { type: 'pong' }];
   const script: FakeGatewayScript = {

@@ -49,7 +49,7 @@ function setUp(group = 'g', metrics = new Registry()) {
   const fake = fakeKafka();
   const logs: Array<Record<string, unknown> & { level: number; msg: string }> = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
-  const exits: number[] = [];
+  const fatal: Error[] = [];
   const consumer = new ManagedConsumer({
     kafka: fake.kafka,
     config: { groupId: group, sessionTimeout: 10_000 },
@@ -57,7 +57,7 @@ function setUp(group = 'g', metrics = new Registry()) {
     fromBeginning: true,
     logger,
     metrics,
-    exit: (code) => exits.push(code),
+    onFatal: (error) => fatal.push(error),
   });
   const value = async (name: string, labels: Record<string, string>) => {
     const metric = (await metrics.getMetricsAsJSON()).find((m) => m.name === name);
@@ -65,7 +65,7 @@ function setUp(group = 'g', metrics = new Registry()) {
   };
   const join = () => fake.emit(events.GROUP_JOIN, { groupId: group, memberAssignment: { t: [0, 1] } });
   const crash = (restart: boolean) => fake.emit(events.CRASH, { error: new Error('broken'), groupId: group, restart });
-  return { fake, consumer, logs, exits, value, join, crash };
+  return { fake, consumer, logs, fatal, value, join, crash };
 }
 
 test('ready once it has joined its group, still ready through a rebalance, not ready after stop()', async () => {
@@ -85,7 +85,7 @@ test('ready once it has joined its group, still ready through a rebalance, not r
 });
 
 test('a crash kafkajs restarts is logged with its error and counted, and the rejoin makes it ready again', async () => {
-  const { consumer, logs, exits, value, join, crash } = setUp();
+  const { consumer, logs, fatal, value, join, crash } = setUp();
   join();
   crash(true);
   assert.equal(consumer.isReady, false);
@@ -94,17 +94,17 @@ test('a crash kafkajs restarts is logged with its error and counted, and the rej
   assert.equal(logged.level, 50, 'at error');
   assert.deepEqual([(logged.err as { message: string }).message, logged.group, logged.restart], ['broken', 'g', true]);
   assert.equal(await value('chat_kafka_consumer_crashes_total', { group: 'g', restart: 'true' }), 1);
-  assert.deepEqual(exits, [], 'kafkajs restarts it; the process goes on');
+  assert.deepEqual(fatal, [], 'kafkajs restarts it; the process goes on');
   join();
   assert.equal(consumer.isReady, true);
 });
 
-test('a crash kafkajs does not restart is logged as fatal and ends the process for its supervisor to restart', async () => {
-  const { consumer, logs, exits, value, join, crash } = setUp();
+test('a crash kafkajs does not restart is logged as fatal and handed to onFatal, once, to end the process', async () => {
+  const { consumer, logs, fatal, value, join, crash } = setUp();
   join();
   crash(false);
   assert.equal(consumer.isReady, false);
-  assert.deepEqual(exits, [70]);
+  assert.deepEqual(fatal.map((error) => error.message), ['broken']);
   const logged = logs.find((log) => log.level === 60);
   assert.ok(logged, 'a fatal record');
   assert.deepEqual([(logged.err as { message: string }).message, logged.group, logged.restart], ['broken', 'g', false]);
@@ -112,12 +112,20 @@ test('a crash kafkajs does not restart is logged as fatal and ends the process f
 });
 
 test('a crash after stop() is only logged: the process is already ending', async () => {
-  const { consumer, logs, exits, join, crash } = setUp();
+  const { consumer, logs, fatal, join, crash } = setUp();
   join();
   await consumer.stop();
   crash(false);
-  assert.deepEqual(exits, []);
+  assert.deepEqual(fatal, []);
   assert.ok(logs.some((log) => log.msg === 'consumer crashed while stopping' && log.level === 50));
+});
+
+test('without onFatal, a crash kafkajs does not restart exits the process with 70 for its supervisor', (t) => {
+  const exit = t.mock.method(process, 'exit', () => undefined);
+  const fake = fakeKafka();
+  new ManagedConsumer({ kafka: fake.kafka, config: { groupId: 'g' }, topic: 't', fromBeginning: true, logger: pino({ level: 'silent' }), metrics: new Registry() });
+  fake.emit(events.CRASH, { error: new TypeError('a bug'), groupId: 'g', restart: false });
+  assert.deepEqual(exit.mock.calls.map((call) => call.arguments), [[70]]);
 });
 
 test('start() subscribes and runs with its caller options; each batch reaches the lag metrics, then the handler', async () => {

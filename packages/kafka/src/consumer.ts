@@ -5,7 +5,7 @@ import { ConsumerLag } from './consumer-lag';
 import { sharedMetric } from './metrics';
 
 /** The exit code of a process that ends so that its supervisor restarts it, as installProcessPolicy's. */
-const EXIT_FOR_RESTART = 70;
+export const EXIT_FOR_RESTART = 70;
 
 export interface ManagedConsumerOptions {
   kafka: Pick<Kafka, 'consumer'>;
@@ -15,8 +15,11 @@ export interface ManagedConsumerOptions {
   fromBeginning: boolean;
   logger: Logger;
   metrics: Registry;
-  /** Ends the process after a crash kafkajs gives up on; a stand-in in tests. */
-  exit?: (code: number) => void;
+  /**
+   * Called once after a crash kafkajs gives up on (already logged as fatal); by default the process exits at once
+   * (EXIT_FOR_RESTART). A service that has clients to hand over first (the gateway drains its streams) ends itself.
+   */
+  onFatal?: (error: Error) => void;
 }
 
 /** What the consumer runs: batches only, each seen by the lag metrics before the handler. */
@@ -35,7 +38,7 @@ export type ManagedRunConfig = Omit<ConsumerRunConfig, 'eachBatch' | 'eachMessag
  * - **A crash kafkajs does not restart** (a non-retriable error: a TypeError or RangeError thrown by our own handler,
  *   an authorization or configuration error from the broker) leaves the consumer disconnected for good, and the
  *   process with it would go on serving without it: /healthz stays ok, so nothing would ever restart it. It is
- *   logged as fatal and the process exits (EXIT_FOR_RESTART) for its supervisor (Kubernetes, `npm start`) to start
+ *   logged as fatal and handed to `onFatal`, which by default exits the process (EXIT_FOR_RESTART) for its supervisor (Kubernetes, `npm start`) to start
  *   afresh with backoff, as for an uncaught exception: a restart in place would have to trust the state the handler
  *   left, and would not fix a broker's refusal either. After `stop()` a crash is only logged: the process is ending.
  * - **Metrics**, labelled by group: `chat_kafka_consumer_lag` and `chat_kafka_record_age_seconds` (ConsumerLag),
@@ -46,15 +49,16 @@ export class ManagedConsumer {
   readonly kafkajs: Consumer;
   private readonly group: string;
   private ready = false;
+  private joined = false;
   private stopping = false;
   private readonly lag: ConsumerLag;
   private readonly readiness: Gauge<'group'>;
   private readonly crashes: Counter<'group' | 'restart'>;
-  private readonly exit: (code: number) => void;
+  private readonly onFatal: (error: Error) => void;
 
   constructor(private readonly options: ManagedConsumerOptions) {
     this.group = options.config.groupId;
-    this.exit = options.exit ?? ((code) => process.exit(code));
+    this.onFatal = options.onFatal ?? (() => process.exit(EXIT_FOR_RESTART));
     this.kafkajs = options.kafka.consumer(options.config);
     const { metrics } = options;
     this.lag = new ConsumerLag(metrics, this.group);
@@ -84,6 +88,7 @@ export class ManagedConsumer {
     this.setReady(false);
     const { GROUP_JOIN, STOP, CRASH } = this.kafkajs.events;
     this.kafkajs.on(GROUP_JOIN, (event) => {
+      this.joined = true;
       this.setReady(true);
       options.logger.info({ group: this.group, assignment: event.payload.memberAssignment }, 'joined consumer group');
     });
@@ -94,6 +99,11 @@ export class ManagedConsumer {
 
   get isReady(): boolean {
     return this.ready;
+  }
+
+  /** Whether it has joined its group at least once since it started: past its start-up, whatever happened since. */
+  get hasJoined(): boolean {
+    return this.joined;
   }
 
   async start(run: ManagedRunConfig): Promise<void> {
@@ -122,8 +132,8 @@ export class ManagedConsumer {
     if (restart) this.options.logger.error(fields, 'consumer crashed; kafkajs restarts it');
     else if (this.stopping) this.options.logger.error(fields, 'consumer crashed while stopping');
     else {
-      this.options.logger.fatal(fields, 'consumer crashed and kafkajs does not restart it: exiting for a restart');
-      this.exit(EXIT_FOR_RESTART);
+      this.options.logger.fatal(fields, 'consumer crashed and kafkajs does not restart it: ending the process for a restart');
+      this.onFatal(error);
     }
   }
 

@@ -33,7 +33,7 @@ async function waitFor(what: string, done: () => boolean | Promise<boolean>, tim
 
 async function run(eachBatch: ManagedRunConfig['eachBatch']) {
   const metrics = new Registry();
-  const exits: number[] = [];
+  const fatal: Error[] = [];
   const consumer = new ManagedConsumer({
     kafka: kafka(),
     config: {
@@ -48,23 +48,23 @@ async function run(eachBatch: ManagedRunConfig['eachBatch']) {
     fromBeginning: true,
     logger: pino({ level: 'silent' }),
     metrics,
-    exit: (code) => exits.push(code),
+    onFatal: (error) => fatal.push(error),
   });
   await consumer.start({ eachBatch });
   const crashes = async (restart: boolean) => {
     const metric = (await metrics.getMetricsAsJSON()).find((m) => m.name === 'chat_kafka_consumer_crashes_total');
     return metric?.values.find((v) => v.labels.restart === String(restart))?.value ?? 0;
   };
-  return { consumer, exits, crashes };
+  return { consumer, fatal, crashes };
 }
 
-test('a TypeError from the handler is a crash kafkajs does not restart: the wrapper ends the process', async () => {
-  const { consumer, exits, crashes } = await run(async () => {
+test('a TypeError from the handler is a crash kafkajs does not restart: the wrapper hands it to onFatal', async () => {
+  const { consumer, fatal, crashes } = await run(async () => {
     throw new TypeError('a bug in the handler');
   });
   try {
-    await waitFor('the process to be ended', () => exits.length > 0);
-    assert.deepEqual(exits, [70]);
+    await waitFor('the process to be ended', () => fatal.length > 0);
+    assert.deepEqual(fatal.map((error) => error.message), ['a bug in the handler']);
     assert.equal(await crashes(false), 1);
     assert.equal(consumer.isReady, false);
   } finally {
@@ -74,7 +74,7 @@ test('a TypeError from the handler is a crash kafkajs does not restart: the wrap
 
 test('an error that outlasts the retries is a crash kafkajs restarts: the consumer rejoins, ready again, the process goes on', async () => {
   let calls = 0;
-  const { consumer, exits, crashes } = await run(async () => {
+  const { consumer, fatal, crashes } = await run(async () => {
     // The first try and its one retry fail; the try after kafkajs' restart succeeds.
     if (++calls <= 2) throw new Error('Postgres is away');
   });
@@ -82,7 +82,7 @@ test('an error that outlasts the retries is a crash kafkajs restarts: the consum
     await waitFor('the restarted consumer to handle the batch', () => calls >= 3);
     await waitFor('the consumer to be ready again', () => consumer.isReady);
     assert.equal(await crashes(true), 1);
-    assert.deepEqual(exits, []);
+    assert.deepEqual(fatal, []);
   } finally {
     await consumer.stop();
   }

@@ -14,6 +14,7 @@ test('the catalog says on every transport what the gateway has always sent (docs
     forbidden: '4003 forbidden 403 never',
     tooSlow: '4008 too_slow 200 backoff',
     rateLimited: '4029 rate_limited 429 backoff',
+    resync: '4009 unavailable 503 backoff',
   });
 });
 

@@ -46,6 +46,13 @@ export const DISCONNECT = {
   tooSlow: { closeCode: 4008, reason: 'too slow: resume with your cursor', errorCode: 'too_slow', pollStatus: 200, reconnect: 'backoff' },
   /** Over a cap: open streams per user or address, or refused sends in a row. */
   rateLimited: { closeCode: 4029, reason: 'rate limited: slow down', errorCode: 'rate_limited', pollStatus: 429, reconnect: 'backoff' },
+  /**
+   * A room's live events went past a gap that history did not fill within a few reads: the stream ends before the
+   * gap rather than deliver past a row that may yet be stored, and the client resumes from its cursor, which reads the
+   * room from Postgres afresh. SSE and long poll say it as `unavailable` says it, which clients of every release
+   * already read as "resume with your cursor after a backoff".
+   */
+  resync: { closeCode: 4009, reason: 'history has a gap here: resume with your cursor', errorCode: 'unavailable', pollStatus: 503, reconnect: 'backoff' },
 } as const satisfies Record<string, Disconnect>;
 
 const catalog: readonly Disconnect[] = Object.values(DISCONNECT);

@@ -27,6 +27,7 @@ test('an entry names the point, the action and the hit it fires on; no suffix is
     { name: 'messaging.room-locked', action: { kind: 'pause' }, from: 1, repeat: false },
     { name: 'messaging.after-publish', action: { kind: 'throw' }, from: 2, repeat: true },
   ]);
+  assert.deepEqual(parseFailpoints('gateway.before-ack=bug@2', 'gateway'), [{ name: 'gateway.before-ack', action: { kind: 'bug' }, from: 2, repeat: false }]);
   assert.deepEqual(parseFailpoints('gateway.before-deliver=sleep:1500@10', 'gateway'), [
     { name: 'gateway.before-deliver', action: { kind: 'sleep', ms: 1500 }, from: 10, repeat: false },
   ]);
@@ -52,10 +53,10 @@ test('every malformed entry is named in one error', () => {
     (error: unknown) => {
       assert.ok(error instanceof ConfigError);
       assert.deepEqual(error.problems, [
-        'CHAT_FAILPOINTS: "messaging.after-store=explode" is not name=kill|pause|throw|sleep:<ms>[@N|@N+]',
-        'CHAT_FAILPOINTS: "messaging.room-locked" is not name=kill|pause|throw|sleep:<ms>[@N|@N+]',
+        'CHAT_FAILPOINTS: "messaging.after-store=explode" is not name=kill|pause|throw|bug|sleep:<ms>[@N|@N+]',
+        'CHAT_FAILPOINTS: "messaging.room-locked" is not name=kill|pause|throw|bug|sleep:<ms>[@N|@N+]',
         'CHAT_FAILPOINTS: messaging.after-publish counts hits from @1, got @0',
-        'CHAT_FAILPOINTS: "messaging.after-store=kill@x" is not name=kill|pause|throw|sleep:<ms>[@N|@N+]',
+        'CHAT_FAILPOINTS: "messaging.after-store=kill@x" is not name=kill|pause|throw|bug|sleep:<ms>[@N|@N+]',
       ]);
       return true;
     },

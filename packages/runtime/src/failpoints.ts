@@ -9,6 +9,7 @@
  * - `kill`: SIGKILL this process (a crash: no cleanup, no flush, no goodbye to Kafka or Postgres);
  * - `pause`: SIGSTOP this process, until something sends it SIGCONT (a frozen VM, a long GC);
  * - `throw`: throw a FailpointError from the point (the caller's error path runs);
+ * - `bug`: throw a TypeError from the point, as a programming error would (kafkajs gives up on a consumer for good);
  * - `sleep:<ms>`: block the whole process for that long, then go on (a pause that ends by itself).
  * `@N` fires once, on the Nth hit of the point in this process; `@N+` on the Nth and every later hit; no suffix is
  * `@1`. A name that no service has, or one of another service, fails the process at start: a typo must never make a
@@ -30,7 +31,7 @@ export const FAILPOINTS = {
 export type FailpointName = keyof typeof FAILPOINTS;
 export type FailpointService = 'gateway' | 'messaging' | 'presence';
 
-export type FailpointAction = { kind: 'kill' } | { kind: 'pause' } | { kind: 'throw' } | { kind: 'sleep'; ms: number };
+export type FailpointAction = { kind: 'kill' } | { kind: 'pause' } | { kind: 'throw' } | { kind: 'bug' } | { kind: 'sleep'; ms: number };
 
 export interface ArmedFailpoint {
   name: FailpointName;
@@ -58,7 +59,7 @@ export const failpointsConfigSpec = {
   }),
 };
 
-const ENTRY = /^([a-z][a-z0-9-]*\.[a-z][a-z0-9-]*)=(kill|pause|throw|sleep:(\d+))(?:@(\d+)(\+)?)?$/;
+const ENTRY = /^([a-z][a-z0-9-]*\.[a-z][a-z0-9-]*)=(kill|pause|throw|bug|sleep:(\d+))(?:@(\d+)(\+)?)?$/;
 
 const namesOf = (service: FailpointService) => (Object.keys(FAILPOINTS) as FailpointName[]).filter((name) => name.startsWith(`${service}.`));
 
@@ -70,7 +71,7 @@ export function parseFailpoints(spec: string, service: FailpointService): ArmedF
   for (const entry of spec.split(',').map((part) => part.trim()).filter(Boolean)) {
     const match = ENTRY.exec(entry);
     if (!match) {
-      problems.push(`CHAT_FAILPOINTS: ${JSON.stringify(entry)} is not name=kill|pause|throw|sleep:<ms>[@N|@N+]`);
+      problems.push(`CHAT_FAILPOINTS: ${JSON.stringify(entry)} is not name=kill|pause|throw|bug|sleep:<ms>[@N|@N+]`);
       continue;
     }
     const [, name, action, sleepMs, from, repeat] = match as unknown as [string, string, string, string | undefined, string | undefined, string | undefined];
@@ -86,7 +87,7 @@ export function parseFailpoints(spec: string, service: FailpointService): ArmedF
     if (hit < 1) problems.push(`CHAT_FAILPOINTS: ${name} counts hits from @1, got @${from}`);
     armed.push({
       name: name as FailpointName,
-      action: sleepMs === undefined ? { kind: action as 'kill' | 'pause' | 'throw' } : { kind: 'sleep', ms: Number(sleepMs) },
+      action: sleepMs === undefined ? { kind: action as 'kill' | 'pause' | 'throw' | 'bug' } : { kind: 'sleep', ms: Number(sleepMs) },
       from: hit,
       repeat: repeat === '+',
     });
@@ -132,6 +133,8 @@ function hit(name: FailpointName): void {
       return;
     case 'throw':
       throw new FailpointError(name, n);
+    case 'bug':
+      throw new TypeError(`failpoint ${name} fired (hit ${n}): a planned bug`);
     case 'sleep':
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, point.action.ms);
       return;

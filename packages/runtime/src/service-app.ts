@@ -5,10 +5,18 @@ import { Ajv } from 'ajv';
 import { exportRegistryOverOtlp } from '@chat/telemetry';
 import { registerErrorMapper } from './errors';
 
+/** A readiness check with its details, for /readyz's body. */
+export interface Readiness {
+  /** `degraded`: ready (200), with something it serves impaired; `not_ready`: 503. */
+  status: 'ready' | 'degraded' | 'not_ready';
+  /** Each check and what it found, e.g. `{ database: 'ok', events: 'reconnecting' }`. */
+  checks: Record<string, string | boolean>;
+}
+
 export interface ServiceAppOptions {
   logger: Logger;
-  /** Readiness: false while starting and while draining. */
-  isReady: () => boolean;
+  /** Readiness: false while starting and while draining; or a check that says more (`Readiness`). */
+  isReady: () => boolean | Promise<Readiness>;
   bodyLimit?: number;
   /** The service's own registry when its metrics exist before the app; default metrics are added to it. */
   metrics?: Registry;
@@ -49,7 +57,9 @@ export function createServiceApp(options: ServiceAppOptions): FastifyInstance {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
-    if (!options.isReady()) return reply.status(503).send({ status: 'not_ready' });
+    const readiness = await options.isReady();
+    if (typeof readiness !== 'boolean') return reply.status(readiness.status === 'not_ready' ? 503 : 200).send(readiness);
+    if (!readiness) return reply.status(503).send({ status: 'not_ready' });
     return { status: 'ready' };
   });
   app.get('/metrics', async (_request, reply) => {

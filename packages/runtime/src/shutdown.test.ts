@@ -11,18 +11,19 @@ const RUNTIME = new URL('./index.ts', import.meta.url).href;
 const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 
 /** A service whose shutdown takes `drainMs`, started and ready; the caller signals it. */
-async function startDraining(drainMs: number) {
+async function startDraining(drainMs: number, then = '') {
   const dir = mkdtempSync(join(tmpdir(), 'shutdown-test-'));
   const script = join(dir, 'service.mts');
   writeFileSync(
     script,
     `import { createLogger, onShutdownSignal } from '${RUNTIME}';
 const logger = createLogger('shutdown-test');
-onShutdownSignal(logger, async () => {
+const shutdown = onShutdownSignal(logger, async () => {
   logger.info('draining');
   await new Promise((resolve) => setTimeout(resolve, ${drainMs}));
-});
+}, { timeoutMs: 2_000 });
 setInterval(() => undefined, 1000);
+${then}
 process.stdout.write('ready\\n');
 `,
   );
@@ -79,5 +80,20 @@ test('a second signal well after the first exits at once, without waiting for th
     assert.match(service.logs(), /second signal, exiting now/);
   } finally {
     service.cleanup();
+  }
+});
+
+test('a shutdown the process begins itself drains as for a signal, then exits with its code, in time or not', async () => {
+  for (const drainMs of [300, 20_000]) {
+    const service = await startDraining(drainMs, "shutdown.begin('the event feed is gone', 70); shutdown.begin('again', 70);");
+    try {
+      const started = performance.now();
+      assert.deepEqual(await service.exit, [70, null], service.logs());
+      assert.match(service.logs(), /draining/);
+      assert.equal(service.logs().match(/"msg":"shutting down"/g)?.length, 1, 'begun once');
+      assert.ok(performance.now() - started < 10_000, 'bounded by the time limit');
+    } finally {
+      service.cleanup();
+    }
   }
 });

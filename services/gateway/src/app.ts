@@ -8,6 +8,7 @@ import { MAX_FRAME_BYTES } from '@chat/protocol';
 import { createServiceApp } from '@chat/runtime';
 import type { GatewayContext } from './context';
 import { authRoutes } from './http/auth-routes';
+import { GatewayReadiness, type ReadinessDeps } from './http/readiness';
 import { roomRoutes } from './http/room-routes';
 import { trustProxyOption } from './http/trusted-proxies';
 import { longPollTransport } from './transports/long-poll';
@@ -20,10 +21,11 @@ const WEB_NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Chat</title>
 <p>Run <code>npm run build -w web</code> (or <code>npm start</code>, which builds it), or point <code>WEB_ROOT</code> at a build.
 The API is at <code>/api</code> and the streams at <code>/ws</code>, <code>/sse</code> and <code>/poll</code>.</p>`;
 
-export async function buildGatewayApp(ctx: GatewayContext, isReady: () => boolean, metrics: Registry): Promise<FastifyInstance> {
+export async function buildGatewayApp(ctx: GatewayContext, readinessDeps: ReadinessDeps, metrics: Registry): Promise<FastifyInstance> {
+  const readiness = new GatewayReadiness(readinessDeps);
   const app = createServiceApp({
     logger: ctx.logger,
-    isReady,
+    isReady: () => readiness.check(),
     bodyLimit: MAX_FRAME_BYTES,
     metrics,
     fastify: { trustProxy: trustProxyOption(ctx.config.trustedProxies) },

@@ -42,6 +42,11 @@ export const gatewayConfigSpec = {
   jwtJwksUrl: str('JWT_JWKS_URL', '', { doc: "RS256: the identity provider's JWKS URL, instead of `JWT_PUBLIC_KEY`." }),
   jwtIssuer: str('JWT_ISSUER', 'chat-dev', { doc: 'The `iss` a token must carry (and the development login writes).' }),
   jwtAudience: str('JWT_AUDIENCE', '', { doc: 'The `aud` a token must carry (and the development login writes); empty checks none.' }),
+  jwtClockToleranceSeconds: int('JWT_CLOCK_TOLERANCE_SECONDS', 30, {
+    min: 0,
+    max: 300,
+    doc: "How far a token's `exp`, `nbf` and `iat` may be off this gateway's clock: a gateway whose clock runs ahead logs nobody out early. Its streams end this long after `exp`.",
+  }),
   tokenTtlSeconds: int('TOKEN_TTL_SECONDS', 3600, { min: 1, doc: 'How long a token of the development login holds.' }),
   devLogin: bool('DEV_LOGIN', true, { doc: '`POST /api/login` by username alone (HS256 only): on for the local stack, off in a cluster.' }),
   allowedOrigins: list('ALLOWED_ORIGINS', [], { doc: 'Origins allowed to open WebSockets; empty means same-origin only.' }),
@@ -79,6 +84,15 @@ export const gatewayConfigSpec = {
   presencePollGraceMs: int('PRESENCE_POLL_GRACE_MS', 35_000, {
     min: 0,
     doc: 'A long poller is away between polls: it counts as connected this long after each answer (longest poll + margin).',
+  }),
+  tailCheckIntervalMs: int('TAIL_CHECK_INTERVAL_MS', 5_000, {
+    min: 0,
+    doc: "How often the rooms with streams here are checked for a last entry the event feed never brought (a quiet room's lost record), which their streams then read from Postgres (0: never). One query of the rooms' last seqs per interval for the whole gateway.",
+  }),
+  readinessDatabaseTimeoutMs: int('READINESS_DATABASE_TIMEOUT_MS', 1_000, {
+    min: 10,
+    max: 2_500,
+    doc: "`/readyz` is `503` when Postgres does not answer `SELECT 1` within this long; below the chart's 3 s probe timeout. Kafka's feeds count only until they first joined: a feed down later is reported in the body (`degraded`), still `200`.",
   }),
   drainWindowMs: int('DRAIN_WINDOW_MS', 10_000, { min: 0, doc: 'On SIGTERM, open streams are told to reconnect at random moments over this window.' }),
 };

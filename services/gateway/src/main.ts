@@ -1,5 +1,5 @@
 import { createPool } from '@chat/db';
-import { createKafka, kafkaConnection, topicNames } from '@chat/kafka';
+import { createKafka, EXIT_FOR_RESTART, kafkaConnection, topicNames } from '@chat/kafka';
 import { armFailpoints, createLogger, installProcessPolicy, onShutdownSignal } from '@chat/runtime';
 import { buildGatewayApp } from './app';
 import { Authenticator } from './auth/authenticate';
@@ -16,6 +16,7 @@ import { Hub } from './session/hub';
 import { MessageSender } from './session/message-sender';
 import { MembershipCache } from './session/membership-cache';
 import { SendRateLimiter } from './session/send-rate';
+import { TailCheck } from './session/tail-check';
 import { TypingNotifier } from './session/typing';
 import { PresenceReporter } from './presence/reporter';
 import { PresenceView } from './kafka/presence-view';
@@ -32,7 +33,14 @@ const kafka = createKafka({ ...kafkaConnection(config), clientId: `gateway-${con
 const store = new PgRoomStore(pool);
 const tokens = new TokenService(
   config.jwtAlgorithm === 'HS256'
-    ? { algorithm: 'HS256', secret: config.jwtSecret, issuer: config.jwtIssuer, audience: config.jwtAudience || undefined, ttlSeconds: config.tokenTtlSeconds }
+    ? {
+        algorithm: 'HS256',
+        secret: config.jwtSecret,
+        issuer: config.jwtIssuer,
+        audience: config.jwtAudience || undefined,
+        ttlSeconds: config.tokenTtlSeconds,
+        clockToleranceSeconds: config.jwtClockToleranceSeconds,
+      }
     : {
         algorithm: 'RS256',
         publicKeyPem: config.jwtPublicKey || undefined,
@@ -40,6 +48,7 @@ const tokens = new TokenService(
         issuer: config.jwtIssuer,
         audience: config.jwtAudience || undefined,
         ttlSeconds: config.tokenTtlSeconds,
+        clockToleranceSeconds: config.jwtClockToleranceSeconds,
       },
 );
 const tickets = new PgTicketStore(pool);
@@ -56,7 +65,21 @@ const router = new FeedRouter({
   observeDelivery: (sentAt) => metrics.observeDelivery(sentAt),
   logger,
 });
-const feed = new EventFeed(kafka, topicNames(config.topicPrefix).events, config.instanceId, (record) => router.route(record), logger, registry);
+/**
+ * A consumer kafkajs will not restart leaves this replica deaf to the feed for good: its streams are drained as on
+ * SIGTERM (told to reconnect elsewhere, spread over the window), then the process exits for its supervisor to
+ * restart, within the shutdown's time limit.
+ */
+const onFatalConsumerCrash = (error: Error) => shutdown.begin(`a Kafka consumer crashed for good: ${error.message}`, EXIT_FOR_RESTART);
+const feed = new EventFeed(
+  kafka,
+  topicNames(config.topicPrefix).events,
+  config.instanceId,
+  (record) => router.route(record),
+  logger,
+  registry,
+  onFatalConsumerCrash,
+);
 const sendRate = new SendRateLimiter(config.sendRatePerSecond, config.sendBurst);
 const reporter = new PresenceReporter(producer, {
   gateway: config.instanceId,
@@ -71,8 +94,10 @@ const presence = new PresenceView(
   (record) => router.presenceChanged(record),
   logger,
   registry,
+  onFatalConsumerCrash,
 );
 const typing = new TypingNotifier(memberCache, producer);
+const tailCheck = new TailCheck({ hub, store, logger, intervalMs: config.tailCheckIntervalMs });
 const sweep = setInterval(() => {
   sendRate.sweep();
   typing.sweep();
@@ -120,14 +145,24 @@ const ctx: GatewayContext = {
   metrics,
   isAccepting: () => accepting,
 };
-const app = await buildGatewayApp(ctx, () => accepting && feed.isReady && presence.isReady, registry);
+const app = await buildGatewayApp(
+  ctx,
+  {
+    accepting: () => accepting,
+    pingDatabase: () => pool.query('SELECT 1'),
+    databaseTimeoutMs: config.readinessDatabaseTimeoutMs,
+    feeds: { events: feed, presence },
+  },
+  registry,
+);
 
-onShutdownSignal(
+const shutdown = onShutdownSignal(
   logger,
   async () => {
     // Not ready, no new streams; open ones reconnect elsewhere, spread over the window; then close.
     accepting = false;
     await ctx.connections.drain(config.drainWindowMs);
+    tailCheck.stop();
     reporter.stop();
     await app.close();
     await Promise.all([feed.stop(), presence.stop()]);
@@ -139,4 +174,5 @@ onShutdownSignal(
 
 await producer.connect();
 await Promise.all([feed.start(), presence.start()]);
+if (config.tailCheckIntervalMs > 0) tailCheck.start();
 await app.listen({ host: config.host, port: config.port });

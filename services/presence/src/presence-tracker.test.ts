@@ -34,3 +34,11 @@ test('after a restart, known online users stay online without a new announcement
   now = 1_000;
   assert.deepEqual(tracker.expire(), [{ user: bob, status: 'offline' }], 'nobody reported bob within the TTL');
 });
+
+test('the wall clock stepping forward takes nobody offline before their report ran out (monotonic clock)', (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: Date.parse('2026-01-01T00:00:00Z') });
+  const tracker = new PresenceTracker();
+  tracker.apply(beat('g1', 1, 60_000));
+  t.mock.timers.setTime(Date.parse('2026-01-01T01:00:00Z'));
+  assert.deepEqual(tracker.expire(), []);
+});

@@ -1,3 +1,4 @@
+import { monotonicNow } from '@chat/runtime';
 import type { HeartbeatRecord, PresenceRecord } from '@chat/kafka';
 import type { UserRef } from '@chat/protocol';
 
@@ -6,7 +7,7 @@ const RESTORED = '(restored)';
 
 interface UserState {
   user: UserRef;
-  /** Gateway → when its last report runs out (epoch ms). */
+  /** Gateway → when its last report runs out (monotonic ms). */
   gateways: Map<string, number>;
   published: PresenceRecord['status'] | undefined;
 }
@@ -19,7 +20,7 @@ interface UserState {
 export class PresenceTracker {
   private readonly users = new Map<string, UserState>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(private readonly now: () => number = monotonicNow) {}
 
   /** After a restart: the last published status; an online user stays so for one TTL unless heartbeats say otherwise. */
   restore(record: PresenceRecord, ttlMs: number): void {

@@ -82,7 +82,7 @@
 {{- end }}
 {{- end -}}
 
-{{/* Probes on the runtime's /healthz (alive) and /readyz (ready; false while draining). */}}
+{{/* Probes on the runtime's /healthz (alive) and /readyz (ready; false while draining; the gateway's Postgres check answers within 2.5 s, below timeoutSeconds). */}}
 {{- define "chat.probes" -}}
 startupProbe:
   httpGet:

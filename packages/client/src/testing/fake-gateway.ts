@@ -24,6 +24,8 @@ export interface FakeGateway {
   wsFrames: ClientFrame[][];
   /** Whether each WebSocket, in the same order, has closed. */
   wsClosed: boolean[];
+  /** The URL each WebSocket was opened with, in the same order. */
+  wsUrls: URL[];
   /** The URL of every poll, in order. */
   polls: URL[];
   close(): Promise<void>;
@@ -53,6 +55,7 @@ export function answerPoll(response: ServerResponse, cursor: string, events: Ser
 export async function startFakeGateway(script: FakeGatewayScript): Promise<FakeGateway> {
   const wsFrames: ClientFrame[][] = [];
   const wsClosed: boolean[] = [];
+  const wsUrls: URL[] = [];
   const polls: URL[] = [];
   let sseCount = 0;
   const wss = new WebSocketServer({ noServer: true });
@@ -80,6 +83,7 @@ export async function startFakeGateway(script: FakeGatewayScript): Promise<FakeG
       const frames: ClientFrame[] = [];
       const index = wsFrames.push(frames) - 1;
       wsClosed.push(false);
+      wsUrls.push(new URL(request.url ?? '/', 'http://fake'));
       ws.on('message', (data: Buffer) => frames.push(JSON.parse(data.toString()) as ClientFrame));
       ws.on('close', () => (wsClosed[index] = true));
       script.websocket!(ws, wsFrames.length);
@@ -90,6 +94,7 @@ export async function startFakeGateway(script: FakeGatewayScript): Promise<FakeG
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     wsFrames,
     wsClosed,
+    wsUrls,
     polls,
     async close() {
       for (const client of wss.clients) client.terminate();

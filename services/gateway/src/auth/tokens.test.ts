@@ -60,3 +60,20 @@ test('RS256 tokens of an identity provider verify by public key and by JWKS, wit
     server.close();
   }
 });
+
+test('a token is accepted within the clock tolerance of its exp and nbf, so that a gateway whose clock is ahead logs nobody out', async () => {
+  const key = new TextEncoder().encode('s'.repeat(32));
+  const tokens = new TokenService({ algorithm: 'HS256', secret: 's'.repeat(32), issuer: 'me', ttlSeconds: 60, clockToleranceSeconds: 30 });
+  const now = Math.floor(Date.now() / 1000);
+  const signed = (claims: { exp: number; nbf?: number; iat?: number }) => {
+    const jwt = new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer('me').setExpirationTime(claims.exp);
+    if (claims.nbf !== undefined) jwt.setNotBefore(claims.nbf);
+    if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+    return jwt.sign(key);
+  };
+  const lately = await tokens.verify(await signed({ exp: now - 10 }));
+  assert.equal(lately.expiresAt, (now - 10 + 30) * 1000, 'its streams end at exp plus the tolerance');
+  await tokens.verify(await signed({ exp: now + 60, nbf: now + 10, iat: now + 10 }));
+  await assert.rejects(tokens.verify(await signed({ exp: now - 40 })), /token expired/);
+  await assert.rejects(tokens.verify(await signed({ exp: now + 60, nbf: now + 40 })), AuthError);
+});

@@ -11,9 +11,13 @@ export class AuthError extends Error {
   }
 }
 
+/**
+ * `clockToleranceSeconds`: how far `exp`, `nbf` and `iat` may be off this gateway's clock (0 by default). They are
+ * wall-clock instants set by another machine, so a gateway whose clock runs ahead would otherwise log users out early.
+ */
 export type TokenSettings =
-  | { algorithm: 'HS256'; secret: string; issuer: string; audience?: string; ttlSeconds: number }
-  | { algorithm: 'RS256'; publicKeyPem?: string; jwksUrl?: string; issuer: string; audience?: string; ttlSeconds: number };
+  | { algorithm: 'HS256'; secret: string; issuer: string; audience?: string; ttlSeconds: number; clockToleranceSeconds?: number }
+  | { algorithm: 'RS256'; publicKeyPem?: string; jwksUrl?: string; issuer: string; audience?: string; ttlSeconds: number; clockToleranceSeconds?: number };
 
 // RFC 4122 URL namespace: stable ids for subjects of an external identity provider.
 const NAMESPACE = Buffer.from('6ba7b8119dad11d180b400c04fd430c8', 'hex');
@@ -62,7 +66,12 @@ export class TokenService {
     let payload: JWTPayload;
     try {
       const key = await this.key;
-      const options = { issuer: this.settings.issuer, audience: this.settings.audience, algorithms: [this.settings.algorithm] };
+      const options = {
+        issuer: this.settings.issuer,
+        audience: this.settings.audience,
+        algorithms: [this.settings.algorithm],
+        clockTolerance: this.settings.clockToleranceSeconds ?? 0,
+      };
       ({ payload } =
         typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
     } catch (error) {
@@ -77,7 +86,8 @@ export class TokenService {
     const displayName = sanitizeDisplayName(name);
     if (displayName === '' || payload.sub.length > 256) throw new AuthError('token has an unusable sub or name');
     const id = isUuid(payload.sub) ? canonicalUuid(payload.sub) : uuidFromSubject(String(payload.iss), payload.sub);
-    return { user: { id, name: displayName }, expiresAt: payload.exp * 1000 };
+    // When this gateway stops accepting it: its streams end then, and a ticket made from it is refused after.
+    return { user: { id, name: displayName }, expiresAt: (payload.exp + (this.settings.clockToleranceSeconds ?? 0)) * 1000 };
   }
 }
 

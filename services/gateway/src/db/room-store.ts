@@ -173,6 +173,12 @@ export class PgRoomStore implements RoomStore {
     return new Map(roomIds.map((room) => [room, found.get(room) ?? { membership: 'no_room', lastSeq: 0 }]));
   }
 
+  async lastSeqs(roomIds: readonly string[]): Promise<Map<string, number>> {
+    if (roomIds.length === 0) return new Map();
+    const { rows } = await this.pool.query<{ id: string; last_seq: number }>('SELECT id, last_seq FROM rooms WHERE id = ANY($1::uuid[])', [roomIds]);
+    return new Map(rows.map((row) => [row.id, row.last_seq]));
+  }
+
   async messagesAfter(roomId: string, after: number, limit: number): Promise<RoomLogEntry[]> {
     const { rows } = await this.pool.query<LogEntryRow>(
       `SELECT ${LOG_ENTRY_COLUMNS} FROM messages WHERE room_id = $1 AND seq > $2 ORDER BY seq LIMIT $3`,

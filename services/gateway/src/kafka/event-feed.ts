@@ -26,6 +26,8 @@ export class EventFeed {
     private readonly deliver: (record: FeedRecord) => number,
     private readonly logger: Logger,
     metrics: Registry,
+    /** A crash kafkajs will not restart (ManagedConsumer); the process exits at once without it. */
+    onFatal?: (error: Error) => void,
   ) {
     this.consumer = new ManagedConsumer({
       kafka,
@@ -40,12 +42,17 @@ export class EventFeed {
       fromBeginning: false,
       logger,
       metrics,
+      onFatal,
     });
     this.committer = new OffsetCommitter(this.consumer.kafkajs, 1_000, (error) => logger.warn({ err: error }, 'event feed offset commit failed'));
   }
 
   get isReady(): boolean {
     return this.consumer.isReady;
+  }
+
+  get hasJoined(): boolean {
+    return this.consumer.hasJoined;
   }
 
   async start(): Promise<void> {

@@ -19,6 +19,8 @@ export class PresenceView {
     private readonly onChange: (record: PresenceRecord) => void,
     private readonly logger: Logger,
     metrics: Registry,
+    /** A crash kafkajs will not restart (ManagedConsumer); the process exits at once without it. */
+    onFatal?: (error: Error) => void,
   ) {
     this.consumer = new ManagedConsumer({
       kafka,
@@ -27,11 +29,16 @@ export class PresenceView {
       fromBeginning: true,
       logger,
       metrics,
+      onFatal,
     });
   }
 
   get isReady(): boolean {
     return this.consumer.isReady;
+  }
+
+  get hasJoined(): boolean {
+    return this.consumer.hasJoined;
   }
 
   isOnline(userId: string): boolean {

@@ -27,6 +27,8 @@ export class MemoryRoomStore implements RoomStore {
   private failures: Error[] = [];
   /** How many history reads the catch-up path made (`messagesAfterMany`). */
   catchUpReads = 0;
+  /** How many reads of rooms' last seqs the tail check made (`lastSeqs`). */
+  lastSeqReads = 0;
 
   // ---- test handles ----
 
@@ -166,6 +168,15 @@ export class MemoryRoomStore implements RoomStore {
         return [id, { membership: room.members.has(userId) ? 'member' : 'not_member', lastSeq: room.lastSeq }];
       }),
     );
+  }
+
+  async lastSeqs(roomIds: readonly string[]): Promise<Map<string, number>> {
+    this.lastSeqReads++;
+    const found = roomIds.flatMap((id): Array<[string, number]> => {
+      const room = this.rooms.get(id);
+      return room ? [[id, room.lastSeq]] : [];
+    });
+    return new Map(found);
   }
 
   async messagesAfter(roomId: string, after: number, limit: number): Promise<RoomLogEntry[]> {

@@ -35,6 +35,8 @@ export interface RoomStore {
    * (lower case, as every id is once it has entered), and `no_room` for ids that are not rooms.
    */
   accessMany(roomIds: readonly string[], userId: string): Promise<Map<string, RoomAccess>>;
+  /** Each room's last seq, in one read; rooms that do not exist are left out. */
+  lastSeqs(roomIds: readonly string[]): Promise<Map<string, number>>;
   messagesAfter(roomId: string, after: number, limit: number): Promise<RoomLogEntry[]>;
   /** Up to `limitPerRoom` entries after each position, in one query, ascending per room. */
   messagesAfterMany(positions: ReadonlyArray<readonly [string, number]>, limitPerRoom: number): Promise<RoomLogEntry[]>;

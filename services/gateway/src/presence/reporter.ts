@@ -1,10 +1,11 @@
+import { monotonicNow } from '@chat/runtime';
 import type { TransportName, UserRef } from '@chat/protocol';
 import type { PresenceLog } from '../ports/presence-log';
 
 interface Local {
   user: UserRef;
   connections: number;
-  /** A long poller counts as connected between its polls until then (epoch ms). */
+  /** A long poller counts as connected between its polls until then (monotonic ms). */
   pollingUntil: number;
 }
 
@@ -28,7 +29,7 @@ export class PresenceReporter {
   constructor(
     private readonly log: PresenceLog,
     private readonly settings: ReporterSettings,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
   ) {
     this.timer = setInterval(() => this.tick(), settings.heartbeatMs);
     this.timer.unref();

@@ -1,4 +1,7 @@
-/** Catch-ups in a row that may end before a hole; past this, a stream skips ahead so that a lost row cannot stall it. */
+/**
+ * Catch-ups in a row that may end before a hole; past this, the stream ends for a resync (its client resumes from its
+ * cursor and catches up afresh), so that a lost row cannot stall it and nothing is delivered past a row that may exist.
+ */
 export const MAX_HOLE_ROUNDS = 3;
 
 interface Entry {
@@ -20,10 +23,14 @@ export interface CatchUpStep<S extends Entry, B extends Entry> {
   holeRounds: number;
   /** What still waits for a later read. */
   buffered: B[];
-  /** In order; `skippedFrom` marks an entry delivered past a hole that did not fill (the position before it). */
+  /** In order; `skippedFrom` marks an entry delivered past a gap inside a served page (the position before it). */
   deliver: Array<{ entry: S | B; skippedFrom?: number }>;
-  /** `page`: the page was full, read the next one. `hole`: a live event waits past a gap, read again. `live`: caught up. */
-  next: 'page' | 'hole' | 'live';
+  /**
+   * `page`: the page was full, read the next one. `hole`: a live event waits past a gap, read again. `live`: caught
+   * up. `resync`: the gap before a live event did not fill within the reads allowed: the stream ends, at the position
+   * before the gap, for its client to resume from there.
+   */
+  next: 'page' | 'hole' | 'live' | 'resync';
 }
 
 /**
@@ -36,7 +43,9 @@ export interface CatchUpStep<S extends Entry, B extends Entry> {
  * - A full page means more history: the buffer keeps waiting.
  * - Otherwise the buffer is released in seq order; entries at or below the position are repeats and dropped. A
  *   buffered event past a gap means Postgres had not yet shown the gap's rows to this read (it commits before Kafka
- *   publishes, so they are there now): read again, up to `maxHoleRounds` times in a row, then skip ahead.
+ *   publishes, so they are there now): read again, up to `maxHoleRounds` times in a row, then resync. Skipping
+ *   ahead there would lose a row for good that a later read may well see (a slow commit, a lagging replica); a resume
+ *   reads the room afresh and, the live event's row being stored, finds the gap inside a served page if it persists.
  */
 export function catchUpStep<S extends Entry, B extends Entry>(
   state: CatchUpState<B>,
@@ -56,8 +65,9 @@ export function catchUpStep<S extends Entry, B extends Entry>(
   const buffered = [...state.buffered].sort((a, b) => a.seq - b.seq);
   for (const [index, entry] of buffered.entries()) {
     if (entry.seq <= position) continue;
-    if (entry.seq !== position + 1 && holeRounds < maxHoleRounds) {
-      return { position, holeRounds: holeRounds + 1, buffered: buffered.slice(index), deliver, next: 'hole' };
+    if (entry.seq !== position + 1) {
+      const next = holeRounds < maxHoleRounds ? 'hole' : 'resync';
+      return { position, holeRounds: holeRounds + 1, buffered: buffered.slice(index), deliver, next };
     }
     take(entry);
     holeRounds = 0;

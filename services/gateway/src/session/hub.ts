@@ -2,6 +2,11 @@ import type { RoomEventRecord } from '@chat/kafka';
 
 export interface RoomListener {
   onRoomEvent(record: RoomEventRecord): void;
+  /**
+   * The room's log reaches `lastSeq` in Postgres, and the feed brought this gateway less: read what is missing.
+   * True when this listener was behind and reads it.
+   */
+  onRoomTail(room: string, lastSeq: number): boolean;
   /** Typing and other events that are not part of the room log: no seq, not replayed. */
   onEphemeral(record: EphemeralEvent): void;
 }
@@ -35,11 +40,13 @@ function addTo<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
   values.add(value);
 }
 
-function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
+function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): boolean {
   const values = index.get(key);
-  if (!values) return;
+  if (!values) return false;
   values.delete(value);
-  if (values.size === 0) index.delete(key);
+  if (values.size > 0) return false;
+  index.delete(key);
+  return true;
 }
 
 /**
@@ -49,13 +56,15 @@ function removeFrom<K, V>(index: Map<K, Set<V>>, key: K, value: V): void {
 export class Hub {
   private readonly rooms = new Map<string, Set<RoomListener>>();
   private readonly members = new Map<string, Set<MembershipListener>>();
+  /** Per room with listeners, the highest seq the feed delivered here since its first listener came. */
+  private readonly fed = new Map<string, number>();
 
   add(room: string, listener: RoomListener): void {
     addTo(this.rooms, room, listener);
   }
 
   remove(room: string, listener: RoomListener): void {
-    removeFrom(this.rooms, room, listener);
+    if (removeFrom(this.rooms, room, listener)) this.fed.delete(room);
   }
 
   watchMemberships(userId: string, listener: MembershipListener): void {
@@ -69,8 +78,22 @@ export class Hub {
   /** Hands one log entry, parsed once, to every local listener of its room; returns how many that was. */
   deliver(record: RoomEventRecord): number {
     const listeners = this.rooms.get(record.room);
-    if (listeners) for (const listener of listeners) listener.onRoomEvent(record);
-    return listeners?.size ?? 0;
+    if (!listeners) return 0;
+    if (record.seq > (this.fed.get(record.room) ?? 0)) this.fed.set(record.room, record.seq);
+    for (const listener of listeners) listener.onRoomEvent(record);
+    return listeners.size;
+  }
+
+  /** The highest seq of the room the feed delivered here while it had listeners; 0 when none. */
+  fedSeq(room: string): number {
+    return this.fed.get(room) ?? 0;
+  }
+
+  /** Tells the room's listeners that its log reaches `lastSeq` (the tail check); returns how many were behind. */
+  tail(room: string, lastSeq: number): number {
+    let behind = 0;
+    for (const listener of this.rooms.get(room) ?? []) if (listener.onRoomTail(room, lastSeq)) behind++;
+    return behind;
   }
 
   /** Tells the user's local streams that they joined `room` after seq `after`; returns how many streams were told. */
@@ -92,6 +115,11 @@ export class Hub {
     const listeners = this.rooms.get(event.room);
     if (listeners) for (const listener of listeners) listener.onEphemeral(event);
     return listeners?.size ?? 0;
+  }
+
+  /** The rooms with listeners here. */
+  roomIds(): string[] {
+    return [...this.rooms.keys()];
   }
 
   hasListeners(room: string): boolean {

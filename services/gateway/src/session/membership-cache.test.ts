@@ -91,3 +91,17 @@ test('a failed lookup is not remembered and the next check tries again', async (
   fail = false;
   assert.equal(await cache.membership('r1', 'a'), 'member');
 });
+
+test('the wall clock stepping forward or back does not change how long a member is remembered (monotonic clock)', async (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: Date.parse('2026-01-01T00:00:00Z') });
+  const store = fakeStore(new Set(['r/u']));
+  const cache = new MembershipCache(store, 60);
+  assert.equal(await cache.membership('r', 'u'), 'member');
+  t.mock.timers.setTime(Date.parse('2026-01-01T01:00:00Z'));
+  assert.equal(await cache.membership('r', 'u'), 'member');
+  assert.equal(store.reads, 1, 'an hour on the wall clock is not an hour of the ttl');
+  t.mock.timers.setTime(Date.parse('2025-12-31T23:00:00Z'));
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(await cache.membership('r', 'u'), 'member');
+  assert.equal(store.reads, 2, 'nor does a step back make an entry outlive its ttl');
+});

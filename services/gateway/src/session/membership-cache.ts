@@ -1,3 +1,4 @@
+import { monotonicNow } from '@chat/runtime';
 import type { Membership, MemberCheck } from '../ports/access';
 import type { RoomStore } from '../ports/room-store';
 
@@ -24,7 +25,7 @@ export class MembershipCache implements MemberCheck {
     private readonly store: Pick<RoomStore, 'access'>,
     private readonly ttlMs = 30_000,
     private readonly maxEntries = 100_000,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
   ) {}
 
   membership(roomId: string, userId: string): Promise<Membership> {

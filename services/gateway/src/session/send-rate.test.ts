@@ -21,3 +21,12 @@ test('sweeping forgets users whose bucket has refilled', () => {
   limiter.sweep();
   assert.deepEqual([limiter.take('u'), limiter.take('u'), limiter.take('u'), limiter.take('u') > 0], [0, 0, 0, true]);
 });
+
+test('the wall clock stepping forward (NTP, a VM resumed) refills no bucket: time is measured on the monotonic clock', (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: Date.parse('2026-01-01T00:00:00Z') });
+  const limiter = new SendRateLimiter(1, 1);
+  assert.equal(limiter.take('u'), 0);
+  assert.ok(limiter.take('u') > 0);
+  t.mock.timers.setTime(Date.parse('2026-01-01T01:00:00Z'));
+  assert.ok(limiter.take('u') > 0, 'still limited: no second has passed');
+});

@@ -1,3 +1,5 @@
+import { monotonicNow } from '@chat/runtime';
+
 /**
  * Per-user token buckets for sends: `ratePerSecond` sustained, `burst` at once.
  * Per gateway replica; with N replicas behind a balancer a user gets at most N times the rate.
@@ -8,7 +10,7 @@ export class SendRateLimiter {
   constructor(
     private readonly ratePerSecond: number,
     private readonly burst: number,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
   ) {}
 
   /** Takes one token; returns 0 when allowed, otherwise the milliseconds until the next token. */

@@ -10,6 +10,7 @@ import { MAX_HOLE_ROUNDS } from './catch-up';
 import { Hub } from './hub';
 import type { OutgoingEvent } from './outgoing-event';
 import { Session, type StreamOutput } from './session';
+import { TailCheck } from './tail-check';
 import { planStream } from './stream-plan';
 
 const alice: UserRef = { id: '00000000-0000-4000-8000-0000000000a1', name: 'alice' };
@@ -114,7 +115,7 @@ test('a hole in the live feed (a record this gateway missed) is filled from hist
   assert.deepEqual(output.seqs(room), [1, 2, 3, 4]);
 });
 
-test(`a live event past rows history never shows is held for ${MAX_HOLE_ROUNDS} more reads, then delivered, and the skip logged`, async () => {
+test(`a live event past rows history never shows is held for ${MAX_HOLE_ROUNDS} more reads, then the stream ends for a resync from its cursor`, async () => {
   const { hub, store, output, errors, open } = setUp();
   const room = store.addRoom('general', [alice.id]).id;
   await open([room]);
@@ -126,9 +127,15 @@ test(`a live event past rows history never shows is held for ${MAX_HOLE_ROUNDS} 
   const readsBefore = store.catchUpReads;
   hub.deliver(third);
   await settle();
-  assert.deepEqual(output.seqs(room), [1, 3]);
+  assert.deepEqual(output.seqs(room), [1], 'nothing past the gap');
   assert.equal(store.catchUpReads - readsBefore, 1 + MAX_HOLE_ROUNDS, 'bounded: it does not read for ever');
-  assert.deepEqual(errors.map(({ room: r, from, to }) => ({ r, from, to })), [{ r: room, from: 1, to: 3 }]);
+  assert.deepEqual(output.closes, [DISCONNECT.resync]);
+  assert.deepEqual(output.cursor, new Map([[room, 1]]), 'the cursor the client resumes from is before the gap');
+  assert.deepEqual(errors.map(({ room: r, position }) => ({ r, position })), [{ r: room, position: 1 }]);
+
+  hub.deliver(store.appendMessage(room, bob));
+  await settle();
+  assert.deepEqual(output.seqs(room), [1], 'an ended stream delivers nothing more');
 });
 
 test('a subscribe during a catch-up is caught up too; an unsubscribe stops the room at once, its position kept', async () => {
@@ -182,4 +189,50 @@ test('history that cannot be read ends the stream, to be resumed with its cursor
   await settle();
   assert.deepEqual(closing.output.seqs(other), []);
   assert.equal(closing.hub.hasListeners(other), false);
+});
+
+test("the tail check: a quiet room's last entry lost from the feed is read within the interval, with no further traffic", async () => {
+  const { hub, store, output, open, session } = setUp();
+  const room = store.addRoom('quiet', [alice.id]).id;
+  const other = store.addRoom('busy', [alice.id]).id;
+  await open([room, other]);
+  hub.deliver(store.appendMessage(room, bob));
+  store.appendMessage(room, bob); // its record never reaches this gateway, and the room goes quiet
+  hub.deliver(store.appendMessage(other, bob));
+  const check = new TailCheck({ hub, store, logger: recordingLogger().logger, intervalMs: 20, graceMs: 10 });
+  check.start();
+  try {
+    const deadline = performance.now() + 1_000;
+    while (output.seqs(room).length < 2 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(output.seqs(room), [1, 2]);
+    assert.deepEqual(output.seqs(other), [1], 'a room the feed kept up with is not read again');
+    assert.ok(store.lastSeqReads >= 1);
+    const reads = store.catchUpReads;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.equal(store.catchUpReads, reads, 'once caught up, later checks read no history');
+  } finally {
+    check.stop();
+    session.close();
+  }
+});
+
+test('the tail check asks Postgres once per round for all the rooms with streams here, and waits out the feed first', async () => {
+  const { hub, store, output, open } = setUp();
+  const rooms = [0, 1, 2].map((i) => store.addRoom(`room ${i}`, [alice.id]).id);
+  await open(rooms);
+  const check = new TailCheck({ hub, store, logger: recordingLogger().logger, intervalMs: 1_000, graceMs: 30 });
+  const record = store.appendMessage(rooms[0]!, bob);
+  const round = check.check();
+  // The record arrives within the grace: the feed was only slower than Postgres.
+  setTimeout(() => hub.deliver(record), 5);
+  assert.deepEqual(await round, []);
+  assert.equal(store.lastSeqReads, 1);
+  assert.deepEqual(output.seqs(rooms[0]!), [1]);
+  const readsBefore = store.catchUpReads;
+  store.appendMessage(rooms[1]!, bob);
+  assert.deepEqual(await check.check(), [rooms[1]]);
+  await settle();
+  assert.deepEqual(output.seqs(rooms[1]!), [1]);
+  assert.equal(store.catchUpReads - readsBefore, 1);
+  assert.equal(store.lastSeqReads, 2);
 });

@@ -37,7 +37,7 @@ interface RoomState {
   /** While true, live events wait in `buffered` until Postgres has filled the gap before them. */
   catchingUp: boolean;
   buffered: RoomEventRecord[];
-  /** Catch-ups in a row that ended before a hole; bounded so a lost row cannot loop forever. */
+  /** Catch-ups in a row that ended before a hole; bounded (then the stream ends for a resync) so none loops forever. */
   holeRounds: number;
   /**
    * Set by the user's own `member_left`, the room's last entry on this stream, until their own `member_joined`:
@@ -160,6 +160,15 @@ export class Session implements RoomListener, MembershipListener {
     this.catchUpLater([record.room]);
   }
 
+  onRoomTail(room: string, lastSeq: number): boolean {
+    const state = this.rooms.get(room);
+    // A catch-up under way reads Postgres anyway; one that ends short of the tail is told again at the next check.
+    if (!state || this.closed || state.catchingUp || lastSeq <= state.position) return false;
+    state.catchingUp = true;
+    this.catchUpLater([room]);
+    return true;
+  }
+
   onEphemeral(event: EphemeralEvent): void {
     const state = this.rooms.get(event.room);
     if (this.closed || !state || state.left) return;
@@ -270,6 +279,13 @@ export class Session implements RoomListener, MembershipListener {
         this.deps.logger.error({ room, from: skippedFrom, to: entry.seq }, 'seqs missing from Postgres; skipping ahead');
       }
       this.deliver(room, state, entry);
+    }
+    if (step.next === 'resync') {
+      const next = step.buffered[0]?.seq;
+      this.deps.logger.error({ room, position: state.position, next, user: this.principal.user.id }, 'a hole before a live event did not fill; ending the stream for a resync');
+      this.output.close(DISCONNECT.resync);
+      this.close();
+      return false;
     }
     return state.catchingUp;
   }

@@ -25,3 +25,12 @@ test('typing is published at most once per interval per user and room, and only 
   assert.equal(reads, 3, 'a throttled indicator costs no membership read');
   await assert.rejects(notifier.notify(alice, 'secret'), (e: unknown) => e instanceof ClientError && e.code === 'forbidden');
 });
+
+test('the wall clock stepping back does not throttle a typist for as long (monotonic clock)', async (t) => {
+  t.mock.timers.enable({ apis: ['Date'], now: Date.parse('2026-01-01T00:00:00Z') });
+  const notifier = new TypingNotifier({ membership: async () => 'member' as const }, { typing: async () => undefined }, 50);
+  assert.equal(await notifier.notify(alice, 'r1'), true);
+  t.mock.timers.setTime(Date.parse('2025-12-31T23:00:00Z'));
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  assert.equal(await notifier.notify(alice, 'r1'), true, 'the interval has passed');
+});

@@ -1,3 +1,4 @@
+import { monotonicNow } from '@chat/runtime';
 import type { UserRef } from '@chat/protocol';
 import type { EphemeralLog } from '../ports/ephemeral-log';
 import { requireMembership, type MemberCheck } from '../ports/access';
@@ -14,7 +15,7 @@ export class TypingNotifier {
     private readonly members: MemberCheck,
     private readonly log: EphemeralLog,
     private readonly intervalMs = 1_000,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = monotonicNow,
   ) {}
 
   /** Resolves true when the indicator went out, false when it was throttled. */
