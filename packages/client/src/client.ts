@@ -1,6 +1,7 @@
 import type { Event, MessageDeletedEvent, MessageEditedEvent, MessageEvent, ServerFrame, TransportName } from '@chat/protocol';
 import type { MemberJoinedEvent, MemberLeftEvent } from '@chat/protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import type { ConnectionEvent, SendAttemptEvent } from './hooks';
 import { DEFAULT_LIVENESS, withDeadline, type LivenessOptions } from './liveness';
 import { isOffline, watchNetwork } from './network';
 import { connectLongPoll } from './transports/long-poll';
@@ -36,10 +37,15 @@ export interface ChatClientOptions {
   /** How long a silent connection, a request, an ack may take, and when a connection counts as healthy; see DEFAULT_LIVENESS. */
   liveness?: Partial<LivenessOptions>;
   /**
-   * Sees every frame the server sent, as it came off the wire, before the SDK drops repeats by (room, seq): the
-   * fault suite's recording clients log with it. Called synchronously; it must not throw.
+   * Sees every frame the server sent, as it came off the wire, before the SDK drops repeats by (room, seq), with the
+   * number of the connection it came on (as `onConnection` numbers them): the fault suite's recording clients log with
+   * it. Called synchronously; it must not throw.
    */
-  onRawFrame?: (frame: ServerFrame, transport: TransportName) => void;
+  onRawFrame?: (frame: ServerFrame, transport: TransportName, connection: number) => void;
+  /** Sees each connection open (with the cursor it resumed from), state a position, and close. Synchronous; must not throw. */
+  onConnection?: (event: ConnectionEvent) => void;
+  /** Sees each attempt of a send go out and end (see SendAttemptEvent). Synchronous; must not throw. */
+  onSendAttempt?: (event: SendAttemptEvent) => void;
   random?: () => number;
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
@@ -59,6 +65,8 @@ interface PendingSend {
   room: string;
   clientMsgId: string;
   text: string;
+  /** Attempts that went out so far. */
+  attempts: number;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -109,6 +117,8 @@ export class ChatClient {
   private readonly acks = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
   private readonly liveness: LivenessOptions;
   private connection: TransportConnection | undefined;
+  /** The number of the last connection attempt (`onConnection`'s `connection`). */
+  private connectionNumber = 0;
   private transportIndex = 0;
   /** Failures in a row of the current transport (see `transports`). */
   private transportFailures = 0;
@@ -178,7 +188,7 @@ export class ChatClient {
   /** Resolves once the server has the message durably; queued while disconnected. */
   send(room: string, text: string, clientMsgId: string = randomId()): Promise<string> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ room, text, clientMsgId, resolve: () => resolve(clientMsgId), reject });
+      this.queue.push({ room, text, clientMsgId, attempts: 0, resolve: () => resolve(clientMsgId), reject });
       this.pumpNow();
     });
   }
@@ -244,10 +254,12 @@ export class ChatClient {
       fetch: this.options.fetch ?? globalThis.fetch.bind(globalThis),
       WebSocket: this.options.WebSocket ?? globalThis.WebSocket,
     };
-    const onRawFrame = this.options.onRawFrame;
+    const { onRawFrame, onConnection } = this.options;
+    const number = ++this.connectionNumber;
     this.healthy = false;
     const handlers: TransportHandlers = {
       onOpen: () => {
+        onConnection?.({ type: 'opened', connection: number, transport: kind, cursor: params.cursor });
         // Only once the connection proved itself: were they reset on open, a server that accepts connections and drops
         // them would have every client back within the first second, over and over, and a frozen transport never left.
         this.healthyTimer = setTimeout(() => {
@@ -260,14 +272,16 @@ export class ChatClient {
       },
       onFrame: onRawFrame
         ? (frame) => {
-            onRawFrame(frame, kind);
+            onRawFrame(frame, kind, number);
             this.handleFrame(frame);
           }
         : (frame) => this.handleFrame(frame),
       onCursor: (cursor) => {
         this.cursor = cursor;
+        onConnection?.({ type: 'position', connection: number, cursor });
       },
       onClose: (info) => {
+        onConnection?.({ type: 'closed', connection: number, transport: kind, reason: info.reason, established: info.established });
         clearTimeout(this.healthyTimer);
         if (this.connection === connection) this.connection = undefined;
         for (const [, pending] of this.acks) pending.reject(new SendError('unavailable', 'connection closed before the ack'));
@@ -376,6 +390,14 @@ export class ChatClient {
 
   private async deliver(send: PendingSend): Promise<void> {
     const connection = this.connection;
+    const connectionNumber = this.connectionNumber;
+    const { onSendAttempt } = this.options;
+    const { room, clientMsgId } = send;
+    const sent = (via: 'websocket' | 'http') => {
+      const attempt = ++send.attempts;
+      onSendAttempt?.({ type: 'sent', room, clientMsgId, text: send.text, attempt, via, ...(via === 'websocket' ? { connection: connectionNumber } : {}) });
+      return (error?: SendError) => onSendAttempt?.({ type: 'settled', room, clientMsgId, attempt, ...(error ? { error: { code: error.code, message: error.message } } : {}) });
+    };
     if (connection?.sendFrame) {
       const { ackTimeoutMs } = this.liveness;
       // Sent first: a frame that cannot go out leaves no ack waiting and no timer armed (acks arrive asynchronously,
@@ -383,6 +405,7 @@ export class ChatClient {
       if (!connection.sendFrame({ type: 'send', room: send.room, clientMsgId: send.clientMsgId, text: send.text })) {
         throw new SendError('unavailable', 'not connected');
       }
+      const settled = sent('websocket');
       const acked = new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.acks.delete(send.clientMsgId);
@@ -404,11 +427,18 @@ export class ChatClient {
           },
         });
       });
-      return acked;
+      return acked.then(
+        () => settled(),
+        (error: SendError) => {
+          settled(error);
+          throw error;
+        },
+      );
     }
     const fetcher = this.options.fetch ?? globalThis.fetch.bind(globalThis);
     const url = new URL(`/api/rooms/${send.room}/messages`, this.baseUrl());
     const token = await this.token();
+    const settled = sent('http');
     const refusal = await withDeadline(this.liveness.requestTimeoutMs, async (signal) => {
       const response = await fetcher(url, {
         method: 'POST',
@@ -420,6 +450,7 @@ export class ChatClient {
       const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
       return new SendError(body.error?.code ?? 'unavailable', body.error?.message ?? `HTTP ${response.status}`);
     }).catch((error: unknown) => new SendError('unavailable', `network error: ${(error as Error).message}`));
+    settled(refusal);
     if (refusal) throw refusal;
   }
 }
