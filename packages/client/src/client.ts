@@ -30,6 +30,11 @@ export interface ChatClientOptions {
    * opened and died before it was healthy without the server saying why (frozen behind a buffering proxy, say).
    */
   transports?: TransportName[];
+  /**
+   * On a fallback transport, how long (from its opening; uniformly random within the range) until the preferred one is
+   * tried again; see DEFAULT_PREFERRED_RETRY. `false`: a fallback is kept until it fails.
+   */
+  preferredRetry?: PreferredRetryOptions | false;
   rooms?: string[];
   cursor?: string;
   backoff?: BackoffOptions;
@@ -86,6 +91,19 @@ interface ClientEvents {
 }
 
 const FAILURES_BEFORE_FALLBACK = 2;
+
+export interface PreferredRetryOptions {
+  minMs: number;
+  maxMs: number;
+}
+
+/**
+ * A client that fell back (a killed gateway, a proxy that refused WebSockets for a while) is not left on a slower
+ * transport for good: every 30–60 s, jittered so that the clients of one fault do not come back in one wave, its
+ * stream is closed and reopened on the preferred transport from its cursor. If that does not open, or dies before it is
+ * healthy, the client goes straight back to the fallback, from the same cursor, and tries again later.
+ */
+export const DEFAULT_PREFERRED_RETRY: PreferredRetryOptions = { minMs: 30_000, maxMs: 60_000 };
 const FATAL_SEND_CODES = new Set(['invalid_input', 'forbidden', 'not_found', 'too_large']);
 
 function randomId(): string {
@@ -127,6 +145,13 @@ export class ChatClient {
   /** Whether the current connection has stayed open for `healthyAfterMs`. */
   private healthy = false;
   private healthyTimer: ReturnType<typeof setTimeout> | undefined;
+  /** On a fallback: when the preferred transport is tried again. */
+  private preferredTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * A retry of the preferred transport from the fallback at `fallback`: `switching` while the fallback's stream is
+   * being closed for it, `trying` until the preferred one is healthy (a failure before that returns to the fallback).
+   */
+  private preferredTrial: { fallback: number; phase: 'switching' | 'trying' } | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = true;
   private pumping = false;
@@ -180,6 +205,8 @@ export class ChatClient {
     this.unwatchNetwork();
     clearTimeout(this.retryTimer);
     clearTimeout(this.healthyTimer);
+    clearTimeout(this.preferredTimer);
+    this.preferredTrial = undefined;
     this.connection?.close();
     this.connection = undefined;
     this.setStatus({ state: 'closed', transport: undefined });
@@ -266,7 +293,9 @@ export class ChatClient {
           this.healthy = true;
           this.attempt = 0;
           this.transportFailures = 0;
+          this.preferredTrial = undefined;
         }, this.liveness.healthyAfterMs);
+        this.schedulePreferredRetry();
         this.setStatus({ state: 'open', transport: kind });
         this.pumpNow();
       },
@@ -283,6 +312,7 @@ export class ChatClient {
       onClose: (info) => {
         onConnection?.({ type: 'closed', connection: number, transport: kind, reason: info.reason, established: info.established });
         clearTimeout(this.healthyTimer);
+        clearTimeout(this.preferredTimer);
         if (this.connection === connection) this.connection = undefined;
         for (const [, pending] of this.acks) pending.reject(new SendError('unavailable', 'connection closed before the ack'));
         this.acks.clear();
@@ -303,11 +333,24 @@ export class ChatClient {
       this.setStatus({ state: 'closed', transport: undefined, reason: info.reason });
       return;
     }
+    const trial = this.preferredTrial;
+    if (trial?.phase === 'switching') {
+      // The fallback's stream was closed to try the preferred transport: at once, from the cursor, no backoff.
+      trial.phase = 'trying';
+      this.setStatus({ state: 'reconnecting', transport: this.transports[this.transportIndex], retryAt: Date.now(), reason: info.reason });
+      this.retryTimer = setTimeout(() => this.connectNow(), 0);
+      return;
+    }
     const offline = isOffline();
     // A server that ends a stream says why, and that says nothing against the transport; nor does failing to connect
     // while the device is offline.
     const failed = !info.established || (!this.healthy && info.disconnect === undefined);
-    if (failed && !offline && ++this.transportFailures >= FAILURES_BEFORE_FALLBACK) {
+    if (failed && trial) {
+      // The preferred transport still does not work: back to the fallback that did, which resumes from the same cursor.
+      this.preferredTrial = undefined;
+      this.transportFailures = 0;
+      this.transportIndex = trial.fallback;
+    } else if (failed && !offline && ++this.transportFailures >= FAILURES_BEFORE_FALLBACK) {
       this.transportFailures = 0;
       this.transportIndex = (this.transportIndex + 1) % this.transports.length;
     }
@@ -320,6 +363,22 @@ export class ChatClient {
       reason: info.reason,
     });
     this.retryTimer = setTimeout(() => this.connectNow(), delay);
+  }
+
+  /** Once a fallback transport is open: the preferred one is tried again after a jittered wait (preferredRetry). */
+  private schedulePreferredRetry(): void {
+    const retry = this.options.preferredRetry ?? DEFAULT_PREFERRED_RETRY;
+    if (retry === false || this.transportIndex === 0) return;
+    const random = this.options.random ?? Math.random;
+    const delay = retry.minMs + random() * Math.max(0, retry.maxMs - retry.minMs);
+    this.preferredTimer = setTimeout(() => {
+      const connection = this.connection;
+      if (this.stopped || !connection || this.transportIndex === 0) return;
+      this.preferredTrial = { fallback: this.transportIndex, phase: 'switching' };
+      this.transportFailures = 0;
+      this.transportIndex = 0;
+      connection.close(`trying ${this.transports[0]} again`);
+    }, delay);
   }
 
   private handleFrame(frame: ServerFrame): void {
