@@ -9,6 +9,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureChromiumInstalled } from '../infra/local/chromium.mjs';
+import { ensureLibfaketimeInstalled } from '../infra/local/faketime.mjs';
 import { startEphemeralInfra } from '../infra/local/ephemeral.mjs';
 import { ensureWebBuilt } from '../infra/local/web-build.mjs';
 import { ensureHelmTools } from '../infra/helm/tools/install-tools.mjs';
@@ -70,6 +71,8 @@ const env = { ...process.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
 // Browser tests (e2e/web-*) drive Debian's Chromium against the built app; the image test serves it too.
 if (tests.some((file) => /(^|\/)e2e\/web-/.test(file))) ensureChromiumInstalled();
 if (tests.some(isIntegration)) ensureWebBuilt({ root });
+// A service started with a clock skew runs under Debian's libfaketime: apt-installed here, not inside a test's timeout.
+if (tests.some((file) => /(^|\/)e2e\/faults\/clock-skew/.test(file))) ensureLibfaketimeInstalled();
 // One-time builds from the Go module proxy (minutes on a cold Go cache) happen here, before any test's timeout runs.
 if (tests.some((file) => file.startsWith('infra/helm/'))) ensureHelmTools({ root });
 if (tests.some((file) => file.startsWith('loadtest/'))) ensureK6();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// `npm run provision`: installs what the local stack needs (Kafka jars, PostgreSQL)
-// without starting anything. Cached: a second run downloads nothing.
+// `npm run provision`: installs what the local stack needs (Kafka jars, PostgreSQL) and what the fault tests use
+// (libfaketime) without starting anything. Cached: a second run downloads nothing.
 import { fileURLToPath } from 'node:url';
+import { ensureLibfaketimeInstalled } from './faketime.mjs';
 import { ensureKafkaInstalled, KAFKA_VERSION } from './kafka.mjs';
 import { ensurePostgresInstalled } from './postgres.mjs';
 
@@ -16,6 +17,8 @@ try {
   step = Date.now();
   const { binDir } = await ensurePostgresInstalled();
   console.log(`PostgreSQL: ${binDir} (${seconds(step)})`);
+  step = Date.now();
+  console.log(`libfaketime: ${ensureLibfaketimeInstalled()} (${seconds(step)})`);
   console.log(`provisioned in ${seconds(started)}`);
 } catch (error) {
   console.error(`provisioning failed: ${error.message}`);

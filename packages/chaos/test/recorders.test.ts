@@ -8,6 +8,7 @@ import {
   HttpSender,
   PollReceiver,
   readStoredState,
+  SdkClient,
   SseReceiver,
   WsReceiver,
   WsSender,
@@ -34,7 +35,7 @@ after(async () => {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-test('raw recorders of every kind, through two cuts of every connection, make a history the checker finds clean, with every send counted', async () => {
+test('raw recorders of every kind and SDK clients on every transport, through two cuts of every connection, make a history the checker finds clean, with every send counted', async () => {
   const history = new History();
   const gateway = stack.gateways[0]!.url;
   const baseUrls = proxies.map((proxy) => proxy.url);
@@ -69,14 +70,21 @@ test('raw recorders of every kind, through two cuts of every connection, make a 
     new HttpSender({ history, client: 'http-seq', identity: await login('http_seq'), baseUrls, window: 1, requestTimeoutMs: 5_000 }),
     new HttpSender({ history, client: 'http-pipe', identity: await login('http_pipe'), baseUrls, window: 3, requestTimeoutMs: 5_000 }),
   ];
-  const streams = [...receivers, ...wsSenders];
+  // The real SDK on each transport, each receiving and sending (a WebSocket one over its socket, the others over HTTP).
+  const sdkClients = await Promise.all(
+    (['websocket', 'sse', 'poll'] as const).map(
+      async (transport, i) =>
+        new SdkClient({ history, client: `sdk-${transport}`, identity: await login(`sdk_${transport}`), transport, baseUrls, ...(i === 1 ? {} : { rooms }) }),
+    ),
+  );
+  const streams: Array<ResumingReceiver | SdkClient> = [...receivers, ...wsSenders, ...sdkClients];
   await Promise.all([...streams, ...httpSenders].map((client) => client.start()));
 
   // About 10 s: each sender sends 75 messages over the three rooms, paced, while every connection is cut twice. The
   // first cut comes while both gateways are paused, so that sends are in flight when it comes: their outcome is
   // unknown (the gateway may still have read them), and their retries must not make a second message.
   const perSender = 75;
-  const senders = [...wsSenders, ...httpSenders];
+  const senders = [...wsSenders, ...httpSenders, ...sdkClients];
   const results: Array<Promise<SendResult>> = [];
   const sending = senders.map(async (sender, index) => {
     for (let n = 0; n < perSender; n++) {
@@ -155,4 +163,34 @@ test('raw recorders of every kind, through two cuts of every connection, make a 
     stored,
   );
   assert.ok(oneLost.anomalies.some((anomaly) => ['delivery-gap', 'not-delivered'].includes(anomaly.class) && anomaly.ids.client === someDelivery.client));
+
+  // So are the SDK clients': a frame one of them got left out is a gap, one it got twice a repeat, and an ack of a
+  // send that was never stored a lost message.
+  const isSdkDelivery = (op: (typeof history.ops)[number]): op is FrameReceived => op.op === 'frame' && op.type === 'message' && op.client.startsWith('sdk-');
+  for (const transport of ['websocket', 'sse', 'poll']) {
+    const sdkDelivery = history.ops.find((op) => isSdkDelivery(op) && op.transport === transport) as FrameReceived | undefined;
+    assert.ok(sdkDelivery, `sdk-${transport} recorded deliveries`);
+    const gap = check(
+      history.ops.filter((op) => op !== sdkDelivery),
+      stored,
+    );
+    assert.ok(
+      gap.anomalies.some((anomaly) => ['delivery-gap', 'not-delivered'].includes(anomaly.class) && anomaly.ids.client === sdkDelivery.client),
+      `a frame left out of ${sdkDelivery.client}'s history: ${formatReport(gap)}`,
+    );
+    const at = history.ops.indexOf(sdkDelivery);
+    const twice = check([...history.ops.slice(0, at + 1), { ...sdkDelivery }, ...history.ops.slice(at + 1)], stored);
+    assert.deepEqual(
+      twice.anomalies.filter((anomaly) => anomaly.class === 'delivered-twice').map((anomaly) => anomaly.ids.client),
+      [sdkDelivery.client],
+      formatReport(twice),
+    );
+  }
+  const sdkAck = history.ops.find((op) => op.op === 'send-outcome' && op.outcome === 'ack' && op.client === 'sdk-sse');
+  assert.ok(sdkAck?.op === 'send-outcome');
+  const lost = check(
+    history.ops,
+    { ...stored, rows: stored.rows.filter((row) => row.clientMsgId !== sdkAck.clientMsgId) },
+  );
+  assert.ok(lost.anomalies.some((anomaly) => anomaly.class === 'acked-lost' && anomaly.ids.clientMsgId === sdkAck.clientMsgId), formatReport(lost));
 });

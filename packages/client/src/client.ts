@@ -1,6 +1,7 @@
 import type { Event, MessageDeletedEvent, MessageEditedEvent, MessageEvent, ServerFrame, TransportName } from '@chat/protocol';
 import type { MemberJoinedEvent, MemberLeftEvent } from '@chat/protocol';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from './backoff';
+import type { ConnectionEvent, SendAttemptEvent } from './hooks';
 import { DEFAULT_LIVENESS, withDeadline, type LivenessOptions } from './liveness';
 import { isOffline, watchNetwork } from './network';
 import { connectLongPoll } from './transports/long-poll';
@@ -29,6 +30,11 @@ export interface ChatClientOptions {
    * opened and died before it was healthy without the server saying why (frozen behind a buffering proxy, say).
    */
   transports?: TransportName[];
+  /**
+   * On a fallback transport, how long (from its opening; uniformly random within the range) until the preferred one is
+   * tried again; see DEFAULT_PREFERRED_RETRY. `false`: a fallback is kept until it fails.
+   */
+  preferredRetry?: PreferredRetryOptions | false;
   rooms?: string[];
   cursor?: string;
   backoff?: BackoffOptions;
@@ -36,10 +42,15 @@ export interface ChatClientOptions {
   /** How long a silent connection, a request, an ack may take, and when a connection counts as healthy; see DEFAULT_LIVENESS. */
   liveness?: Partial<LivenessOptions>;
   /**
-   * Sees every frame the server sent, as it came off the wire, before the SDK drops repeats by (room, seq): the
-   * fault suite's recording clients log with it. Called synchronously; it must not throw.
+   * Sees every frame the server sent, as it came off the wire, before the SDK drops repeats by (room, seq), with the
+   * number of the connection it came on (as `onConnection` numbers them): the fault suite's recording clients log with
+   * it. Called synchronously; it must not throw.
    */
-  onRawFrame?: (frame: ServerFrame, transport: TransportName) => void;
+  onRawFrame?: (frame: ServerFrame, transport: TransportName, connection: number) => void;
+  /** Sees each connection open (with the cursor it resumed from), state a position, and close. Synchronous; must not throw. */
+  onConnection?: (event: ConnectionEvent) => void;
+  /** Sees each attempt of a send go out and end (see SendAttemptEvent). Synchronous; must not throw. */
+  onSendAttempt?: (event: SendAttemptEvent) => void;
   random?: () => number;
   fetch?: typeof fetch;
   WebSocket?: typeof WebSocket;
@@ -59,6 +70,8 @@ interface PendingSend {
   room: string;
   clientMsgId: string;
   text: string;
+  /** Attempts that went out so far. */
+  attempts: number;
   resolve: () => void;
   reject: (error: Error) => void;
 }
@@ -78,6 +91,19 @@ interface ClientEvents {
 }
 
 const FAILURES_BEFORE_FALLBACK = 2;
+
+export interface PreferredRetryOptions {
+  minMs: number;
+  maxMs: number;
+}
+
+/**
+ * A client that fell back (a killed gateway, a proxy that refused WebSockets for a while) is not left on a slower
+ * transport for good: every 30–60 s, jittered so that the clients of one fault do not come back in one wave, its
+ * stream is closed and reopened on the preferred transport from its cursor. If that does not open, or dies before it is
+ * healthy, the client goes straight back to the fallback, from the same cursor, and tries again later.
+ */
+export const DEFAULT_PREFERRED_RETRY: PreferredRetryOptions = { minMs: 30_000, maxMs: 60_000 };
 const FATAL_SEND_CODES = new Set(['invalid_input', 'forbidden', 'not_found', 'too_large']);
 
 function randomId(): string {
@@ -109,6 +135,8 @@ export class ChatClient {
   private readonly acks = new Map<string, { resolve: () => void; reject: (error: Error) => void }>();
   private readonly liveness: LivenessOptions;
   private connection: TransportConnection | undefined;
+  /** The number of the last connection attempt (`onConnection`'s `connection`). */
+  private connectionNumber = 0;
   private transportIndex = 0;
   /** Failures in a row of the current transport (see `transports`). */
   private transportFailures = 0;
@@ -117,6 +145,13 @@ export class ChatClient {
   /** Whether the current connection has stayed open for `healthyAfterMs`. */
   private healthy = false;
   private healthyTimer: ReturnType<typeof setTimeout> | undefined;
+  /** On a fallback: when the preferred transport is tried again. */
+  private preferredTimer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * A retry of the preferred transport from the fallback at `fallback`: `switching` while the fallback's stream is
+   * being closed for it, `trying` until the preferred one is healthy (a failure before that returns to the fallback).
+   */
+  private preferredTrial: { fallback: number; phase: 'switching' | 'trying' } | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private stopped = true;
   private pumping = false;
@@ -170,6 +205,8 @@ export class ChatClient {
     this.unwatchNetwork();
     clearTimeout(this.retryTimer);
     clearTimeout(this.healthyTimer);
+    clearTimeout(this.preferredTimer);
+    this.preferredTrial = undefined;
     this.connection?.close();
     this.connection = undefined;
     this.setStatus({ state: 'closed', transport: undefined });
@@ -178,7 +215,7 @@ export class ChatClient {
   /** Resolves once the server has the message durably; queued while disconnected. */
   send(room: string, text: string, clientMsgId: string = randomId()): Promise<string> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ room, text, clientMsgId, resolve: () => resolve(clientMsgId), reject });
+      this.queue.push({ room, text, clientMsgId, attempts: 0, resolve: () => resolve(clientMsgId), reject });
       this.pumpNow();
     });
   }
@@ -244,31 +281,38 @@ export class ChatClient {
       fetch: this.options.fetch ?? globalThis.fetch.bind(globalThis),
       WebSocket: this.options.WebSocket ?? globalThis.WebSocket,
     };
-    const onRawFrame = this.options.onRawFrame;
+    const { onRawFrame, onConnection } = this.options;
+    const number = ++this.connectionNumber;
     this.healthy = false;
     const handlers: TransportHandlers = {
       onOpen: () => {
+        onConnection?.({ type: 'opened', connection: number, transport: kind, cursor: params.cursor });
         // Only once the connection proved itself: were they reset on open, a server that accepts connections and drops
         // them would have every client back within the first second, over and over, and a frozen transport never left.
         this.healthyTimer = setTimeout(() => {
           this.healthy = true;
           this.attempt = 0;
           this.transportFailures = 0;
+          this.preferredTrial = undefined;
         }, this.liveness.healthyAfterMs);
+        this.schedulePreferredRetry();
         this.setStatus({ state: 'open', transport: kind });
         this.pumpNow();
       },
       onFrame: onRawFrame
         ? (frame) => {
-            onRawFrame(frame, kind);
+            onRawFrame(frame, kind, number);
             this.handleFrame(frame);
           }
         : (frame) => this.handleFrame(frame),
       onCursor: (cursor) => {
         this.cursor = cursor;
+        onConnection?.({ type: 'position', connection: number, cursor });
       },
       onClose: (info) => {
+        onConnection?.({ type: 'closed', connection: number, transport: kind, reason: info.reason, established: info.established });
         clearTimeout(this.healthyTimer);
+        clearTimeout(this.preferredTimer);
         if (this.connection === connection) this.connection = undefined;
         for (const [, pending] of this.acks) pending.reject(new SendError('unavailable', 'connection closed before the ack'));
         this.acks.clear();
@@ -289,11 +333,24 @@ export class ChatClient {
       this.setStatus({ state: 'closed', transport: undefined, reason: info.reason });
       return;
     }
+    const trial = this.preferredTrial;
+    if (trial?.phase === 'switching') {
+      // The fallback's stream was closed to try the preferred transport: at once, from the cursor, no backoff.
+      trial.phase = 'trying';
+      this.setStatus({ state: 'reconnecting', transport: this.transports[this.transportIndex], retryAt: Date.now(), reason: info.reason });
+      this.retryTimer = setTimeout(() => this.connectNow(), 0);
+      return;
+    }
     const offline = isOffline();
     // A server that ends a stream says why, and that says nothing against the transport; nor does failing to connect
     // while the device is offline.
     const failed = !info.established || (!this.healthy && info.disconnect === undefined);
-    if (failed && !offline && ++this.transportFailures >= FAILURES_BEFORE_FALLBACK) {
+    if (failed && trial) {
+      // The preferred transport still does not work: back to the fallback that did, which resumes from the same cursor.
+      this.preferredTrial = undefined;
+      this.transportFailures = 0;
+      this.transportIndex = trial.fallback;
+    } else if (failed && !offline && ++this.transportFailures >= FAILURES_BEFORE_FALLBACK) {
       this.transportFailures = 0;
       this.transportIndex = (this.transportIndex + 1) % this.transports.length;
     }
@@ -306,6 +363,22 @@ export class ChatClient {
       reason: info.reason,
     });
     this.retryTimer = setTimeout(() => this.connectNow(), delay);
+  }
+
+  /** Once a fallback transport is open: the preferred one is tried again after a jittered wait (preferredRetry). */
+  private schedulePreferredRetry(): void {
+    const retry = this.options.preferredRetry ?? DEFAULT_PREFERRED_RETRY;
+    if (retry === false || this.transportIndex === 0) return;
+    const random = this.options.random ?? Math.random;
+    const delay = retry.minMs + random() * Math.max(0, retry.maxMs - retry.minMs);
+    this.preferredTimer = setTimeout(() => {
+      const connection = this.connection;
+      if (this.stopped || !connection || this.transportIndex === 0) return;
+      this.preferredTrial = { fallback: this.transportIndex, phase: 'switching' };
+      this.transportFailures = 0;
+      this.transportIndex = 0;
+      connection.close(`trying ${this.transports[0]} again`);
+    }, delay);
   }
 
   private handleFrame(frame: ServerFrame): void {
@@ -376,6 +449,14 @@ export class ChatClient {
 
   private async deliver(send: PendingSend): Promise<void> {
     const connection = this.connection;
+    const connectionNumber = this.connectionNumber;
+    const { onSendAttempt } = this.options;
+    const { room, clientMsgId } = send;
+    const sent = (via: 'websocket' | 'http') => {
+      const attempt = ++send.attempts;
+      onSendAttempt?.({ type: 'sent', room, clientMsgId, text: send.text, attempt, via, ...(via === 'websocket' ? { connection: connectionNumber } : {}) });
+      return (error?: SendError) => onSendAttempt?.({ type: 'settled', room, clientMsgId, attempt, ...(error ? { error: { code: error.code, message: error.message } } : {}) });
+    };
     if (connection?.sendFrame) {
       const { ackTimeoutMs } = this.liveness;
       // Sent first: a frame that cannot go out leaves no ack waiting and no timer armed (acks arrive asynchronously,
@@ -383,6 +464,7 @@ export class ChatClient {
       if (!connection.sendFrame({ type: 'send', room: send.room, clientMsgId: send.clientMsgId, text: send.text })) {
         throw new SendError('unavailable', 'not connected');
       }
+      const settled = sent('websocket');
       const acked = new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.acks.delete(send.clientMsgId);
@@ -404,11 +486,18 @@ export class ChatClient {
           },
         });
       });
-      return acked;
+      return acked.then(
+        () => settled(),
+        (error: SendError) => {
+          settled(error);
+          throw error;
+        },
+      );
     }
     const fetcher = this.options.fetch ?? globalThis.fetch.bind(globalThis);
     const url = new URL(`/api/rooms/${send.room}/messages`, this.baseUrl());
     const token = await this.token();
+    const settled = sent('http');
     const refusal = await withDeadline(this.liveness.requestTimeoutMs, async (signal) => {
       const response = await fetcher(url, {
         method: 'POST',
@@ -420,6 +509,7 @@ export class ChatClient {
       const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
       return new SendError(body.error?.code ?? 'unavailable', body.error?.message ?? `HTTP ${response.status}`);
     }).catch((error: unknown) => new SendError('unavailable', `network error: ${(error as Error).message}`));
+    settled(refusal);
     if (refusal) throw refusal;
   }
 }

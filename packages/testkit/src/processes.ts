@@ -3,6 +3,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { once } from 'node:events';
+import { ensureLibfaketimeInstalled } from '../../../infra/local/faketime.mjs';
 import { serviceNodeOptions } from '../../../infra/local/node.mjs';
 import { testLogFolder } from '../../../infra/local/test-logs.mjs';
 
@@ -39,14 +40,40 @@ function logFileFor(name: ServiceName): string | undefined {
   return join(folder, `${String(++started).padStart(2, '0')}-${name}.log`);
 }
 
+export interface StartServiceOptions {
+  readyTimeoutMs?: number;
+  /**
+   * Runs the process with its wall clock this many seconds off the host's (negative: behind), through Debian's
+   * libfaketime (LD_PRELOAD, `FAKETIME="+20"`), apt-installed when missing. Only the wall clock moves (`Date.now()`,
+   * `new Date()`, the `Date` header): its monotonic clocks (`performance.now()`, timers, libuv) stay the host's
+   * (`FAKETIME_DONT_FAKE_MONOTONIC=1`), as on a host whose NTP is off, so that what the process measures is not skewed.
+   */
+  clockSkewSeconds?: number;
+}
+
+/** The environment that puts a process's wall clock `seconds` off; its other clocks untouched. */
+function clockSkewEnv(seconds: number, inherited: string | undefined): Record<string, string> {
+  if (!Number.isInteger(seconds)) throw new Error(`a clock skew is whole seconds, not ${seconds}`);
+  const library = ensureLibfaketimeInstalled();
+  return {
+    LD_PRELOAD: inherited ? `${library}:${inherited}` : library,
+    // An offset (+N / -N seconds) keeps the clock running; an absolute date would stop it.
+    FAKETIME: seconds < 0 ? String(seconds) : `+${seconds}`,
+    // Faked, the monotonic clock jumps by the whole epoch (0.9.10): nothing should measure time on a skewed clock.
+    FAKETIME_DONT_FAKE_MONOTONIC: '1',
+  };
+}
+
 /**
  * Starts a service as a real process on an ephemeral port, as the stack runs
  * it, and waits until /readyz says ready.
  */
-export async function startService(name: ServiceName, env: Record<string, string>, readyTimeoutMs = 60_000): Promise<RunningService> {
+export async function startService(name: ServiceName, env: Record<string, string>, options: StartServiceOptions = {}): Promise<RunningService> {
+  const { readyTimeoutMs = 60_000, clockSkewSeconds } = options;
+  const skew = clockSkewSeconds === undefined ? {} : clockSkewEnv(clockSkewSeconds, env.LD_PRELOAD ?? process.env.LD_PRELOAD);
   const child = spawn(process.execPath, ['--import', 'tsx', '--import', '@chat/telemetry/register', `services/${name}/src/main.ts`], {
     cwd: REPO_ROOT,
-    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env, NODE_OPTIONS: serviceNodeOptions(env.NODE_OPTIONS ?? process.env.NODE_OPTIONS) },
+    env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env, ...skew, NODE_OPTIONS: serviceNodeOptions(env.NODE_OPTIONS ?? process.env.NODE_OPTIONS) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
