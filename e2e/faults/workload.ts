@@ -1,6 +1,6 @@
 // The traffic of a fault run: rooms with members, raw recording clients of every kind (WebSocket, SSE and long-poll
 // receivers of some rooms and of all rooms, pipelining and sequential WebSocket senders, sequential and pipelining
-// HTTP senders), paced sends until told to stop, then a settle (every stream caught up with every room's log,
+// HTTP senders) and the real SDK on each transport (sending too), paced sends until told to stop, then a settle (every stream caught up with every room's log,
 // consumer lag 0) and the checker's verdict over the history and what Postgres stored.
 import {
   check,
@@ -9,6 +9,7 @@ import {
   HttpSender,
   PollReceiver,
   readStoredState,
+  SdkClient,
   SseReceiver,
   WsReceiver,
   WsSender,
@@ -55,6 +56,7 @@ export class Workload {
   receivers: ResumingReceiver[] = [];
   wsSenders: WsSender[] = [];
   httpSenders: HttpSender[] = [];
+  sdkClients: SdkClient[] = [];
   private sending = false;
   private loops: Array<Promise<void>> = [];
   private readonly results: Array<Promise<{ client: string; result: SendResult }>> = [];
@@ -100,6 +102,12 @@ export class Workload {
       new HttpSender({ history, client: 'http-seq', identity: await login('http_seq'), baseUrls, window: 1, requestTimeoutMs: 5_000, maxAttempts: 40 }),
       new HttpSender({ history, client: 'http-pipe', identity: await login('http_pipe'), baseUrls, window: 3, requestTimeoutMs: 5_000, maxAttempts: 40 }),
     ];
+    this.sdkClients = await Promise.all(
+      (['websocket', 'sse', 'poll'] as const).map(
+        async (transport, i) =>
+          new SdkClient({ history, client: `sdk-${transport}`, identity: await login(`sdk_${transport}`), transport, baseUrls, ...(i === 1 ? {} : { rooms }), sendDeadlineMs: 90_000 }),
+      ),
+    );
     await Promise.all(this.clients.map((client) => client.start()));
     this.stack.sample();
     this.sampler = setInterval(() => {
@@ -112,8 +120,8 @@ export class Workload {
     }, 2_000);
   }
 
-  private get streams(): ResumingReceiver[] {
-    return [...this.receivers, ...this.wsSenders];
+  private get streams(): Array<ResumingReceiver | SdkClient> {
+    return [...this.receivers, ...this.wsSenders, ...this.sdkClients];
   }
 
   private get clients() {
@@ -124,15 +132,16 @@ export class Workload {
   startSending(): void {
     this.sending = true;
     const interval = this.options.sendIntervalMs ?? 150;
-    const senders = [...this.wsSenders, ...this.httpSenders];
+    const senders = [...this.wsSenders, ...this.httpSenders, ...this.sdkClients];
     this.loops = senders.map(async (sender, index) => {
       for (let n = 0; this.sending; n++) {
         const room = this.rooms[(n + index) % this.rooms.length]!;
         const result = sender.send(room, `message ${n} from ${sender.client} of ${this.options.name}`);
         this.results.push(result.then((outcome) => ({ client: sender.client, result: outcome })));
-        // A sequential sender waits for each outcome; a pipelining one keeps its pace (its window bounds it).
-        if (sender.client.endsWith('-seq')) await result;
-        await sleep(interval);
+        // A sequential sender waits for each outcome (the SDK sends one at a time: it too); a pipelining one keeps its
+        // pace (its window bounds it). The SDK clients send at a third of the pace: they are receivers first.
+        if (sender.client.endsWith('-seq') || sender instanceof SdkClient) await result;
+        await sleep(sender instanceof SdkClient ? interval * 3 : interval);
       }
     });
   }
