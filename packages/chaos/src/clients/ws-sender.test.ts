@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { History, type SendInvoked, type SendOutcome } from '../history';
-import { WsSender } from './ws-sender';
+import { WsSender, type WsSenderOptions } from './ws-sender';
 
 /**
  * A gateway stand-in on loopback: every connection gets a `ready` frame; `answer(n)` says what connection n (from 1)
@@ -31,21 +31,16 @@ async function fakeGateway(answer: (connection: number) => 'ack' | 'unavailable'
   };
 }
 
+const senderOf = (history: History, url: string, options: Partial<WsSenderOptions>) =>
+  new WsSender({ history, client: 'ws-seq', identity: { token: 't', user: { id: 'u' } }, baseUrls: [url], maxAttempts: 5, ...options });
+
 const attemptsOf = (history: History) => history.ops.filter((op): op is SendInvoked => op.op === 'send');
 const outcomesOf = (history: History) => history.ops.filter((op): op is SendOutcome => op.op === 'send-outcome').map((op) => `${op.attempt} ${op.outcome}${op.code ? ` ${op.code}` : ''}`);
 
 test('a send whose ack times out is retried on a new connection, not on the one it gave up on', async () => {
   const gateway = await fakeGateway((connection) => (connection === 1 ? 'swallow' : 'ack'));
   const history = new History();
-  const sender = new WsSender({
-    history,
-    client: 'ws-seq',
-    identity: { token: 't', user: { id: 'u' } },
-    baseUrls: [gateway.url],
-    ackTimeoutMs: 300,
-    maxAttempts: 5,
-    backoff: { baseMs: 10, maxMs: 50 },
-  });
+  const sender = senderOf(history, gateway.url, { ackTimeoutMs: 300, backoff: { baseMs: 10, maxMs: 50 } });
   try {
     await sender.start();
     assert.equal(await sender.send('r', 'hello'), 'ack', outcomesOf(history).join(', '));
@@ -63,15 +58,7 @@ test('a send the gateway answers `unavailable` is retried on the same connection
   let answers = 0;
   const gateway = await fakeGateway(() => (++answers <= 2 ? 'unavailable' : 'ack'));
   const history = new History();
-  const sender = new WsSender({
-    history,
-    client: 'ws-seq',
-    identity: { token: 't', user: { id: 'u' } },
-    baseUrls: [gateway.url],
-    maxAttempts: 5,
-    backoff: { baseMs: 50, maxMs: 50 },
-    random: () => 0.999,
-  });
+  const sender = senderOf(history, gateway.url, { backoff: { baseMs: 50, maxMs: 50 }, random: () => 0.999 });
   try {
     await sender.start();
     assert.equal(await sender.send('r', 'hello'), 'ack');
