@@ -3,6 +3,7 @@ import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafka
 import { Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS, sharedMetric } from './metrics';
 import { KeyPartitioner } from './partitioner';
+import { retryWhileStarting } from './startup';
 import { startSendSpan } from './tracing';
 
 interface Pending {
@@ -71,8 +72,9 @@ export class BatchingProducer {
     });
   }
 
+  /** Connects, trying again through a broker that resets or refuses while the service starts (retryWhileStarting). */
   connect(): Promise<void> {
-    return this.producer.connect();
+    return retryWhileStarting('connecting the Kafka producer', () => this.producer.connect());
   }
 
   /**

@@ -150,3 +150,20 @@ test('two consumers of one process report to one registry, each under its own gr
   assert.equal(await first.value('chat_kafka_consumer_ready', { group: 'a' }), 1);
   assert.equal(await first.value('chat_kafka_consumer_ready', { group: 'b' }), 0);
 });
+
+test('a broker that resets the connection while the consumer starts costs a retry, not the start', async () => {
+  const { fake, consumer, logs } = setUp();
+  const kafkajsConsumer = fake.kafka.consumer({ groupId: 'g' }) as unknown as { connect: () => Promise<void> };
+  const connect = kafkajsConsumer.connect;
+  let resets = 1;
+  kafkajsConsumer.connect = async () => {
+    if (resets-- > 0) throw Object.assign(new Error('Connection error: write ECONNRESET'), { name: 'KafkaJSConnectionError', retriable: true });
+    return connect();
+  };
+  await consumer.start({ eachBatch: async () => undefined });
+  assert.deepEqual(
+    fake.calls.map(([call]) => call),
+    ['connect', 'subscribe', 'run'],
+  );
+  assert.ok(logs.some((line) => line.msg === 'joining consumer group g failed; trying again'));
+});

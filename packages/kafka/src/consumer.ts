@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ConsumerLag } from './consumer-lag';
 import { sharedMetric } from './metrics';
+import { retryWhileStarting } from './startup';
 
 /** The exit code of a process that ends so that its supervisor restarts it, as installProcessPolicy's. */
 export const EXIT_FOR_RESTART = 70;
@@ -107,8 +108,15 @@ export class ManagedConsumer {
   }
 
   async start(run: ManagedRunConfig): Promise<void> {
-    await this.kafkajs.connect();
-    await this.kafkajs.subscribe({ topic: this.options.topic, fromBeginning: this.options.fromBeginning });
+    // A broker that resets the connection while the replica starts (one restarting) costs a retry, not the process.
+    await retryWhileStarting(
+      `joining consumer group ${this.group}`,
+      async () => {
+        await this.kafkajs.connect();
+        await this.kafkajs.subscribe({ topic: this.options.topic, fromBeginning: this.options.fromBeginning });
+      },
+      { logger: this.options.logger },
+    );
     await this.kafkajs.run({
       ...run,
       eachBatch: (payload) => {

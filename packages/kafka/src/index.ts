@@ -11,3 +11,4 @@ export * from './tracing';
 export * from './consumer-lag';
 export * from './consumer';
 export * from './metrics';
+export * from './startup';
