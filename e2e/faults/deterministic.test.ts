@@ -2,26 +2,15 @@
 // of every kind of client, judged by the checker. One deployment for the file (three brokers, two gateways, two
 // messaging replicas, presence), of its own so that its faults disturb no other test file; each test runs its own
 // workload on rooms of its own, and ends with every fault healed and every stream caught up.
-import { after, before, test } from 'node:test';
-import { FaultStack } from './fault-stack';
-import { scenarios, sleep } from './scenarios';
+import { test } from 'node:test';
+import { sleep, withFaultStack } from './scenarios';
 
-let stack: FaultStack;
-before(async () => {
-  stack = await FaultStack.start();
-});
-after(async () => {
-  const stopping = performance.now();
-  await stack?.stop();
-  console.error(`the fault stack stopped in ${Math.round(performance.now() - stopping)} ms`);
-});
-
-const { underTraffic, assertClean } = scenarios(() => stack);
+const { stack, underTraffic, assertClean } = withFaultStack();
 
 test('a Postgres crash (stop -m immediate) and restart under two gateways, two messaging replicas and presence', async (t) => {
   const result = await underTraffic(t, 'postgres', async () => {
-    const fault = stack.inject('postgres-crash', 'crash', 'postgres');
-    await stack.restartPostgres(3_000);
+    const fault = stack().inject('postgres-crash', 'crash', 'postgres');
+    await stack().restartPostgres(3_000);
     fault.heal();
   });
   assertClean(result, 1);
@@ -29,13 +18,13 @@ test('a Postgres crash (stop -m immediate) and restart under two gateways, two m
 
 test('two of three brokers down for longer than the producers retry: writes stop, nothing acknowledged is lost, and everything resumes', async (t) => {
   const result = await underTraffic(t, 'outage', async () => {
-    const [, two, three] = stack.infra.kafka.nodes;
-    const fault = stack.inject('brokers-2-3-down', 'kill', 'brokers 2 and 3');
+    const [, two, three] = stack().infra.kafka.nodes;
+    const fault = stack().inject('brokers-2-3-down', 'kill', 'brokers 2 and 3');
     await Promise.all([two!.kill(), three!.kill()]);
     // kafkajs gives a request up once its reconnect retrier is spent: about 16 s against an unreachable broker.
     await sleep(20_000);
     await Promise.all([two!.start(), three!.start()]);
-    await stack.infra.kafka.waitReady();
+    await stack().infra.kafka.waitReady();
     fault.heal();
   });
   assertClean(result, 1);
@@ -43,8 +32,8 @@ test('two of three brokers down for longer than the producers retry: writes stop
 
 test('a zombie messaging replica: paused past its session timeout while the other takes its partitions, then resumed', async (t) => {
   const result = await underTraffic(t, 'zombie', async () => {
-    const zombie = stack.slot('messaging-0');
-    const fault = stack.inject('zombie-messaging-0', 'pause', 'messaging-0');
+    const zombie = stack().slot('messaging-0');
+    const fault = stack().inject('zombie-messaging-0', 'pause', 'messaging-0');
     zombie.pause();
     // Its Kafka session is 10 s: the group evicts it, and the other replica takes its partitions.
     await sleep(14_000);
@@ -56,8 +45,8 @@ test('a zombie messaging replica: paused past its session timeout while the othe
 
 test('a frozen gateway (SIGSTOP for 8 s): its clients move to the other one and resume from their cursors', async (t) => {
   const result = await underTraffic(t, 'frozen', async () => {
-    const gateway = stack.slot('gateway-1');
-    const fault = stack.inject('freeze-gateway-1', 'pause', 'gateway-1');
+    const gateway = stack().slot('gateway-1');
+    const fault = stack().inject('freeze-gateway-1', 'pause', 'gateway-1');
     gateway.pause();
     await sleep(8_000);
     gateway.resume();
@@ -68,8 +57,8 @@ test('a frozen gateway (SIGSTOP for 8 s): its clients move to the other one and 
 
 test('a network partition between one gateway and every broker (blackholed for 12 s), healed', async (t) => {
   const result = await underTraffic(t, 'partition', async () => {
-    const gateway = stack.slot('gateway-0');
-    const fault = stack.inject('partition-gateway-0-kafka', 'partition', 'gateway-0 ↔ kafka');
+    const gateway = stack().slot('gateway-0');
+    const fault = stack().inject('partition-gateway-0-kafka', 'partition', 'gateway-0 ↔ kafka');
     for (const proxy of gateway.kafka) proxy.blackhole();
     await sleep(12_000);
     for (const proxy of gateway.kafka) await proxy.heal();

@@ -6,34 +6,23 @@
 //   about 60 s after the kill);
 // - broker kill, pause and rolling restart: `acked-lost` 2 (an HTTP and an SDK-over-SSE send acknowledged and never
 //   stored), undiagnosed.
-import { after, before, test } from 'node:test';
-import { FaultStack } from './fault-stack';
-import { scenarios, sleep } from './scenarios';
+import { test } from 'node:test';
+import { sleep, withFaultStack } from './scenarios';
 
-let stack: FaultStack;
-before(async () => {
-  stack = await FaultStack.start();
-});
-after(async () => {
-  const stopping = performance.now();
-  await stack?.stop();
-  console.error(`the fault stack stopped in ${Math.round(performance.now() - stopping)} ms`);
-});
-
-const { underTraffic, assertClean, failpoint } = scenarios(() => stack);
+const { stack, underTraffic, assertClean, failpoint } = withFaultStack();
 
 test('each failpoint window: killed after the store, after the publish, before the ack; stopped before a delivery', async (t) => {
   const result = await underTraffic(t, 'failpoints', async () => {
-    const [messaging0, messaging1] = [stack.slot('messaging-0'), stack.slot('messaging-1')];
+    const [messaging0, messaging1] = [stack().slot('messaging-0'), stack().slot('messaging-1')];
     await failpoint(messaging0, 'messaging.after-store', 'kill', 5, { alone: messaging1 });
     await failpoint(messaging1, 'messaging.after-publish', 'kill', 5, { alone: messaging0 });
-    await failpoint(stack.slot('gateway-0'), 'gateway.before-ack', 'kill', 10);
+    await failpoint(stack().slot('gateway-0'), 'gateway.before-ack', 'kill', 10);
     // Its streams moved to gateway-0 while it restarted: gateway-0 drains (its clients reconnect, some to gateway-1)
     // and comes back, so that gateway-1 has streams to deliver to.
-    await failpoint(stack.slot('gateway-1'), 'gateway.before-deliver', 'pause', 40, {
+    await failpoint(stack().slot('gateway-1'), 'gateway.before-deliver', 'pause', 40, {
       meanwhile: async () => {
-        const other = stack.slot('gateway-0');
-        const drain = stack.inject('drain-gateway-0', 'drain', 'gateway-0');
+        const other = stack().slot('gateway-0');
+        const drain = stack().inject('drain-gateway-0', 'drain', 'gateway-0');
         await other.stop();
         await other.start();
         drain.heal();
@@ -45,29 +34,29 @@ test('each failpoint window: killed after the store, after the publish, before t
 
 test('a broker killed, another paused past its session, then every broker restarted in turn (RF 3, two in sync)', async (t) => {
   const result = await underTraffic(t, 'brokers', async () => {
-    const [one, two] = stack.infra.kafka.nodes;
-    let fault = stack.inject('kill-broker-1', 'kill', 'broker-1');
+    const [one, two] = stack().infra.kafka.nodes;
+    let fault = stack().inject('kill-broker-1', 'kill', 'broker-1');
     await one!.kill();
     await sleep(3_000);
     await one!.start();
-    await stack.infra.kafka.waitReady();
+    await stack().infra.kafka.waitReady();
     fault.heal();
     await sleep(2_000);
 
-    fault = stack.inject('pause-broker-2', 'pause', 'broker-2');
+    fault = stack().inject('pause-broker-2', 'pause', 'broker-2');
     two!.pause();
     // Past the broker session of 9 s: the controller fences it, and its partitions' leadership moves.
     await sleep(10_000);
     two!.resume();
-    await stack.infra.kafka.waitReady();
+    await stack().infra.kafka.waitReady();
     fault.heal();
     await sleep(2_000);
 
-    for (const node of stack.infra.kafka.nodes) {
-      fault = stack.inject(`restart-broker-${node.id}`, 'restart', `broker-${node.id}`);
+    for (const node of stack().infra.kafka.nodes) {
+      fault = stack().inject(`restart-broker-${node.id}`, 'restart', `broker-${node.id}`);
       await node.stop();
       await node.start();
-      await stack.infra.kafka.waitReady();
+      await stack().infra.kafka.waitReady();
       fault.heal();
       await sleep(2_000);
     }

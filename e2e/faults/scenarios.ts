@@ -2,8 +2,8 @@
 // after, the settle and the verdict; and a service restarted with a failpoint armed. Shared by the deterministic set
 // and the open findings (findings.ts).
 import assert from 'node:assert/strict';
-import type { TestContext } from 'node:test';
-import type { FaultStack, ServiceSlot } from './fault-stack';
+import { after, before, type TestContext } from 'node:test';
+import { FaultStack, type ServiceSlot } from './fault-stack';
 import { Workload, type WorkloadResult } from './workload';
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -83,4 +83,25 @@ export function scenarios(stack: () => FaultStack) {
   }
 
   return { underTraffic, assertClean, failpoint };
+}
+
+/**
+ * A test file's own deployment, started before its tests and stopped after them, and the helpers bound to it.
+ * `stack()` is the running stack (inside a test).
+ */
+export function withFaultStack() {
+  let current: FaultStack | undefined;
+  before(async () => {
+    current = await FaultStack.start();
+  });
+  after(async () => {
+    const stopping = performance.now();
+    await current?.stop();
+    console.error(`the fault stack stopped in ${Math.round(performance.now() - stopping)} ms`);
+  });
+  const stack = () => {
+    if (!current) throw new Error('the fault stack is not started');
+    return current;
+  };
+  return { stack, ...scenarios(stack) };
 }
