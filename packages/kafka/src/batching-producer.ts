@@ -1,5 +1,7 @@
+// First: kafkajs must load with its fixes in place (kafkajs-fixes.ts).
+import { producersWithPartitionRetries } from './kafkajs-fixes';
 import { SpanStatusCode } from '@opentelemetry/api';
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, type Message, type Producer } from 'kafkajs';
 import { Histogram, type Registry } from 'prom-client';
 import { LATENCY_BUCKETS_SECONDS, sharedMetric } from './metrics';
 import { KeyPartitioner } from './partitioner';
@@ -63,13 +65,20 @@ export class BatchingProducer {
    * fails its own retries, after about 16 s), and a send that failed leaves the producer unusable: see `flush`.
    */
   private newProducer(): Producer {
-    return this.kafka.producer({
+    const before = producersWithPartitionRetries;
+    const producer = this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: KeyPartitioner,
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 5_000 },
     });
+    if (this.kafka instanceof Kafka && producersWithPartitionRetries === before) {
+      // Its retries could drop a partition's records and report them sent (kafkajs-fixes.ts): refuse to run so. (Unit
+      // tests' stand-ins for kafkajs make no kafkajs producer.)
+      throw new Error('kafkajs was loaded before @chat/kafka applied its fixes: import @chat/kafka before kafkajs');
+    }
+    return producer;
   }
 
   /** Connects, trying again through a broker that resets or refuses while the service starts (retryWhileStarting). */

@@ -4,6 +4,7 @@ export * from './topic-setup';
 export * from './topics';
 export * from './records';
 export * from './batching-producer';
+export { KeyPartitioner } from './partitioner';
 export * from './offset-committer';
 export type { Kafka, Consumer, EachBatchPayload, Admin } from 'kafkajs';
 export * from './presence-records';
