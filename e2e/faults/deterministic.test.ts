@@ -66,3 +66,44 @@ test('a network partition between one gateway and every broker (blackholed for 1
   });
   assertClean(result, 1);
 });
+
+test('a broker killed, another paused past its session, then a rolling update of every tier: each gateway (drained), messaging and presence replica, and broker in turn', async (t) => {
+  const result = await underTraffic(t, 'brokers', async () => {
+    const [one, two] = stack().infra.kafka.nodes;
+    let fault = stack().inject('kill-broker-1', 'kill', 'broker-1');
+    await one!.kill();
+    await sleep(3_000);
+    await one!.start();
+    await stack().infra.kafka.waitReady();
+    fault.heal();
+    await sleep(2_000);
+
+    fault = stack().inject('pause-broker-2', 'pause', 'broker-2');
+    two!.pause();
+    // Past the broker session of 9 s: the controller fences it, and its partitions' leadership moves.
+    await sleep(10_000);
+    two!.resume();
+    await stack().infra.kafka.waitReady();
+    fault.heal();
+    await sleep(2_000);
+
+    // As `kubectl rollout restart` does it, one pod at a time: SIGTERM (a gateway drains its clients, which reconnect
+    // to the other), then the new one, ready before the next goes.
+    for (const slot of stack().slots) {
+      fault = stack().inject(`restart-${slot.name}`, 'restart', slot.name);
+      await slot.stop();
+      await slot.start();
+      fault.heal();
+      await sleep(1_000);
+    }
+    for (const node of stack().infra.kafka.nodes) {
+      fault = stack().inject(`restart-broker-${node.id}`, 'restart', `broker-${node.id}`);
+      await node.stop();
+      await node.start();
+      await stack().infra.kafka.waitReady();
+      fault.heal();
+      await sleep(2_000);
+    }
+  });
+  assertClean(result, 5 + stack().slots.length);
+});

@@ -70,7 +70,9 @@ export class ServiceSlot {
     if (this.running) throw new Error(`${this.name} is already running`);
     this.expectingExit = expectExit;
     this.armed = extraEnv.CHAT_FAILPOINTS !== undefined;
-    const service = await startService(this.kind, { ...this.env, ...extraEnv });
+    const service = await startService(this.kind, { ...this.env, ...extraEnv }).catch((error: Error) => {
+      throw new Error(`${error.message}\n${this.stack.groupCoordinatorLog()}`, { cause: error });
+    });
     this.service = service;
     service.process.once('exit', (code, signal) => {
       this.exits++;
@@ -277,6 +279,22 @@ export class FaultStack {
     await this.current.stopImmediate().catch(() => undefined);
     await new Promise((resolve) => setTimeout(resolve, downMs));
     this.current = await startPostgres({ root, dataDir: this.current.dataDir, port: this.current.port, logFile: this.infra.logFiles.postgres });
+  }
+
+  /** The brokers' last rebalance lines (GroupCoordinator): why a replica took long to join its group. */
+  groupCoordinatorLog(lines = 40): string {
+    const found = this.infra.kafka.nodes.flatMap((node) => {
+      let text: string;
+      try {
+        text = readFileSync(node.logFile, 'utf8');
+      } catch {
+        return [];
+      }
+      return text.split('\n').filter((line) => line.includes('GroupCoordinator')).map((line) => `broker-${node.id} ${line}`);
+    });
+    // Each line starts with its broker's time ([yyyy-MM-dd HH:mm:ss,SSS]), which sorts.
+    found.sort((a, b) => a.slice(a.indexOf('[')).localeCompare(b.slice(b.indexOf('['))));
+    return `── the brokers' last ${lines} rebalance lines ──\n${found.slice(-lines).join('\n')}`;
   }
 
   /**

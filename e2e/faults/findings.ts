@@ -3,11 +3,11 @@
 // runs on a quiet machine and failed in the clean clone of 2026-12-07:
 // - the failpoint windows: after messaging-1 was killed by `messaging.after-publish` while it held every partition,
 //   the two replicas started next were not ready within 60 s (their first log line, "joined consumer group", came
-//   about 60 s after the kill);
-// - broker kill, pause and rolling restart: `acked-lost` 2 (an HTTP and an SDK-over-SSE send acknowledged and never
-//   stored), undiagnosed.
+//   about 60 s after the kill). A slot that is not ready now prints the brokers' rebalance lines (GroupCoordinator).
+// (The broker kill, pause and rolling restart, which lost acknowledged sends, is back in deterministic.test.ts: kafkajs
+// dropped a retried partition that moved to a broker that had answered, see producer-leader-move.test.ts.)
 import { test } from 'node:test';
-import { sleep, withFaultStack } from './scenarios';
+import { withFaultStack } from './scenarios';
 
 const { stack, underTraffic, assertClean, failpoint } = withFaultStack();
 
@@ -28,38 +28,6 @@ test('each failpoint window: killed after the store, after the publish, before t
         drain.heal();
       },
     });
-  });
-  assertClean(result, 5);
-});
-
-test('a broker killed, another paused past its session, then every broker restarted in turn (RF 3, two in sync)', async (t) => {
-  const result = await underTraffic(t, 'brokers', async () => {
-    const [one, two] = stack().infra.kafka.nodes;
-    let fault = stack().inject('kill-broker-1', 'kill', 'broker-1');
-    await one!.kill();
-    await sleep(3_000);
-    await one!.start();
-    await stack().infra.kafka.waitReady();
-    fault.heal();
-    await sleep(2_000);
-
-    fault = stack().inject('pause-broker-2', 'pause', 'broker-2');
-    two!.pause();
-    // Past the broker session of 9 s: the controller fences it, and its partitions' leadership moves.
-    await sleep(10_000);
-    two!.resume();
-    await stack().infra.kafka.waitReady();
-    fault.heal();
-    await sleep(2_000);
-
-    for (const node of stack().infra.kafka.nodes) {
-      fault = stack().inject(`restart-broker-${node.id}`, 'restart', `broker-${node.id}`);
-      await node.stop();
-      await node.start();
-      await stack().infra.kafka.waitReady();
-      fault.heal();
-      await sleep(2_000);
-    }
   });
   assertClean(result, 5);
 });

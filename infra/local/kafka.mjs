@@ -144,6 +144,8 @@ log4j.appender.file.layout=org.apache.log4j.PatternLayout
 log4j.appender.file.layout.ConversionPattern=[%d] %p %m (%c)%n
 log4j.logger.kafka.server.KafkaServer=INFO
 log4j.logger.kafka.server.KafkaRaftServer=INFO
+# Rebalances (a member joining, failing, the group stabilizing): what a slow group join is read from.
+log4j.logger.kafka.coordinator.group.GroupCoordinator=INFO
 `;
 
 /** A cluster's nodes live in `node-<id>` folders of its data folder; a single broker directly in it. */
