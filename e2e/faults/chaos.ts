@@ -1,4 +1,4 @@
-// `npm run chaos -- --minutes N --brokers 3 --seed S [--history FILE]`: the long soak. A deployment of its own (a
+// `npm run chaos -- --minutes N --brokers 3 --seed S [--history FILE] [--raw]`: the long soak. A deployment of its own (a
 // cluster of `--brokers` brokers, Postgres, two gateways, two messaging replicas, presence), the traffic of every kind
 // of client, and the nemesis with every fault kind for N minutes; then every fault healed, the run settled, and the
 // checker's verdict with the run's figures (docs/reliability.md says what they mean). Exits 1 on any anomaly.
@@ -14,13 +14,15 @@ const { values } = parseArgs({
     brokers: { type: 'string', default: '3' },
     seed: { type: 'string' },
     history: { type: 'string' },
+    // Each frame's raw text in the history too (as the test files keep it); without it an hour holds ~1 GB less.
+    raw: { type: 'boolean', default: false },
   },
 });
 const minutes = Number(values.minutes);
 const brokers = Number(values.brokers);
 const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
 if (!(minutes > 0) || !Number.isInteger(brokers) || brokers < 1 || !Number.isInteger(seed)) {
-  console.error('usage: npm run chaos -- --minutes N --brokers 3 --seed S [--history FILE]');
+  console.error('usage: npm run chaos -- --minutes N --brokers 3 --seed S [--history FILE] [--raw]');
   process.exit(2);
 }
 
@@ -29,7 +31,7 @@ console.log(`chaos: ${minutes} min, ${brokers} brokers, seed ${seed}`);
 const stack = await FaultStack.start({ brokers });
 let code = 1;
 try {
-  const workload = new Workload(stack, { name: 'soak', rooms: 4 });
+  const workload = new Workload(stack, { name: 'soak', rooms: 4, keepRawFrames: values.raw });
   await workload.start();
   workload.startSending();
   const summary = await runNemesis(stack, { seed, durationMs: minutes * 60_000, log: (line) => console.log(`${new Date().toISOString()} ${line}`) });

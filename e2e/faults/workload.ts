@@ -31,6 +31,8 @@ export interface WorkloadOptions {
   rooms?: number;
   /** Between two sends of one sender. */
   sendIntervalMs?: number;
+  /** Whether the history keeps each frame's raw text (for people reading it); true by default. */
+  keepRawFrames?: boolean;
 }
 
 export interface WorkloadResult {
@@ -51,7 +53,7 @@ export interface WorkloadResult {
 export const FAULT_CHECK_OPTIONS: Partial<CheckOptions> = { maxLagAfterHeal: 50, rssWarmupMs: 30_000 };
 
 export class Workload {
-  readonly history = new History();
+  readonly history: History;
   rooms: string[] = [];
   receivers: ResumingReceiver[] = [];
   wsSenders: WsSender[] = [];
@@ -65,7 +67,9 @@ export class Workload {
   constructor(
     private readonly stack: FaultStack,
     private readonly options: WorkloadOptions,
-  ) {}
+  ) {
+    this.history = new History(undefined, { keepRawFrames: options.keepRawFrames ?? true });
+  }
 
   /** Users, rooms and clients, every client connected; the stack's exits and faults go to this history from now on. */
   async start(): Promise<void> {

@@ -246,10 +246,19 @@ export function outcomeOfHttpStatus(status: number): SendOutcomeKind {
 export class History {
   readonly ops: HistoryOp[] = [];
 
-  constructor(private readonly clock: () => number = monotonicNow) {}
+  /**
+   * `keepRawFrames: false` records each frame's fields without its raw text (`raw: ''`): the checker reads only the
+   * fields, and an hour's soak holds about a million frames.
+   */
+  constructor(
+    private readonly clock: () => number = monotonicNow,
+    private readonly options: { keepRawFrames?: boolean } = {},
+  ) {}
 
   record(op: UntimedOp): void {
-    this.ops.push({ ...op, t: this.clock() } as HistoryOp);
+    const timed = { ...op, t: this.clock() } as HistoryOp;
+    if (timed.op === 'frame' && this.options.keepRawFrames === false) timed.raw = '';
+    this.ops.push(timed);
   }
 
   toJsonLines(): string {
