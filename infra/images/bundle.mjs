@@ -36,6 +36,21 @@ export const ENTRIES = {
  */
 export const RUNTIME_PACKAGES = ['pg', 'pino', 'import-in-the-middle'];
 
+/**
+ * kafkajs' producer takes its sendMessages from src/producer/sendMessages.js when it loads; in development
+ * packages/kafka/src/kafkajs-fixes.ts puts its replacement in Node's module cache first, and in a bundle, where kafkajs
+ * is inlined, this puts it in that module's place (docs/kafka.md: a retry dropped a partition that moved).
+ */
+const kafkajsFixes = {
+  name: 'kafkajs-fixes',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]kafkajs[\\/]src[\\/]producer[\\/]sendMessages\.js$/ }, () => ({
+      contents: `module.exports = require(${JSON.stringify(join(root, 'packages', 'kafka', 'src', 'kafkajs-fixes.ts'))}).createSendMessages;`,
+      loader: 'js',
+    }));
+  },
+};
+
 export async function bundle(outDir = join(root, 'dist', 'app')) {
   outDir = resolve(outDir);
   rmSync(outDir, { recursive: true, force: true });
@@ -53,6 +68,7 @@ export async function bundle(outDir = join(root, 'dist', 'app')) {
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     // Optional native add-ons the libraries try and do without.
     external: ['pg-native', 'bufferutil', 'utf-8-validate', ...RUNTIME_PACKAGES],
+    plugins: [kafkajsFixes],
     sourcemap: 'linked',
     legalComments: 'linked',
     logLevel: 'warning',

@@ -5,6 +5,9 @@
 // @chat/kafka. docs/kafka.md lists them with the upstream issues; each has a test in kafkajs-fixes.test.ts.
 import { createRequire, Module } from 'node:module';
 import RequestQueue from 'kafkajs/src/network/requestQueue/index.js';
+import kafkajsErrors from 'kafkajs/src/errors.js';
+import kafkajsProtocolErrors from 'kafkajs/src/protocol/error.js';
+import responseSerializer from 'kafkajs/src/producer/responseSerializer.js';
 
 /** kafkajs' own interval for re-checking a queue whose requests wait on the in-flight limit. */
 const CHECK_PENDING_REQUESTS_INTERVAL_MS = 10;
@@ -98,15 +101,13 @@ interface SendRequest {
   topicMessages: { topic: string; messages: unknown[] }[];
 }
 
-const kafkajsRequire = createRequire(import.meta.url);
-const { KafkaJSMetadataNotLoaded } = kafkajsRequire('kafkajs/src/errors.js') as { KafkaJSMetadataNotLoaded: new (message: string) => Error };
-const { staleMetadata } = kafkajsRequire('kafkajs/src/protocol/error.js') as { staleMetadata: (error: unknown) => boolean };
-const responseSerializer = kafkajsRequire('kafkajs/src/producer/responseSerializer.js') as (response: unknown) => unknown[];
+const { KafkaJSMetadataNotLoaded } = kafkajsErrors;
+const { staleMetadata } = kafkajsProtocolErrors;
 
 /** How many producers have been made with the replacement: BatchingProducer checks that its own was. */
 export let producersWithPartitionRetries = 0;
 
-function createSendMessages({ logger, cluster, partitioner, eosManager, retrier }: SendContext) {
+export function createSendMessages({ logger, cluster, partitioner, eosManager, retrier }: SendContext) {
   producersWithPartitionRetries++;
   return async ({ acks, timeout, compression, topicMessages }: SendRequest): Promise<unknown[]> => {
     /** Per topic, per partition, the records not yet answered for; chosen on the first attempt with metadata. */
@@ -219,13 +220,25 @@ function createSendMessages({ logger, cluster, partitioner, eosManager, retrier 
 /**
  * Installed in place of kafkajs' module before kafkajs loads its producer (src/producer/messageProducer.js takes
  * sendMessages when it loads): importing @chat/kafka, or this file, before anything that loads kafkajs does that.
- * A producer made from a kafkajs loaded earlier keeps the original; BatchingProducer refuses to run with one.
+ * A producer made from a kafkajs loaded earlier keeps the original; BatchingProducer refuses to run with one. In the
+ * images' bundles there is no kafkajs on disk to resolve: the bundler puts this function in that module's place
+ * (infra/images/bundle.mjs).
  */
-const sendMessagesPath = kafkajsRequire.resolve('kafkajs/src/producer/sendMessages.js');
-if (!kafkajsRequire.cache[kafkajsRequire.resolve('kafkajs/src/producer/messageProducer.js')]) {
+function installSendMessages(): void {
+  const kafkajsRequire = createRequire(import.meta.url);
+  let sendMessagesPath: string;
+  let messageProducerPath: string;
+  try {
+    sendMessagesPath = kafkajsRequire.resolve('kafkajs/src/producer/sendMessages.js');
+    messageProducerPath = kafkajsRequire.resolve('kafkajs/src/producer/messageProducer.js');
+  } catch {
+    return; // bundled
+  }
+  if (kafkajsRequire.cache[messageProducerPath]) return;
   const replacement = new Module(sendMessagesPath);
   replacement.filename = sendMessagesPath;
   replacement.loaded = true;
   replacement.exports = createSendMessages;
   kafkajsRequire.cache[sendMessagesPath] = replacement;
 }
+installSendMessages();

@@ -1,4 +1,4 @@
-// The parts of kafkajs' internals that kafkajs-fixes.ts replaces (kafkajs 2.2.4, src/network/requestQueue).
+// The parts of kafkajs' internals that kafkajs-fixes.ts replaces or uses (kafkajs 2.2.4).
 declare module 'kafkajs/src/network/requestQueue/index.js' {
   export default class RequestQueue {
     constructor(options: {
@@ -19,4 +19,19 @@ declare module 'kafkajs/src/network/requestQueue/index.js' {
     scheduleCheckPendingRequests(): void;
     destroy(): void;
   }
+}
+
+declare module 'kafkajs/src/errors.js' {
+  const errors: { KafkaJSMetadataNotLoaded: new (message: string) => Error };
+  export default errors;
+}
+
+declare module 'kafkajs/src/protocol/error.js' {
+  const errors: { staleMetadata: (error: unknown) => boolean };
+  export default errors;
+}
+
+declare module 'kafkajs/src/producer/responseSerializer.js' {
+  const responseSerializer: (response: unknown) => unknown[];
+  export default responseSerializer;
 }
