@@ -48,7 +48,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['**/*.mjs', 'scripts/**', 'infra/**', 'loadtest/**', '**/bench/**', 'e2e/faults/chaos.ts'],
+    files: ['**/*.mjs', 'scripts/**', 'infra/**', 'loadtest/**', '**/bench/**', 'e2e/faults/chaos.ts', 'e2e/faults/storm.ts'],
     rules: { 'no-console': 'off' },
   },
 );
