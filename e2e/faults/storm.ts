@@ -1,10 +1,10 @@
 // `npm run faults:storm -- --clients 10000 [--share 0.4] [--endpoint-delay-ms 2000]`: the reconnect storm. A fault
-// stack (one broker: the storm is the gateways'), N SDK clients on WebSocket with the SDK's own default timings, all
-// members of one room, `--share` of them on gateway-0 and the rest on gateway-1; then gateway-0 is SIGKILLed and the
+// stack (one broker: the storm is the gateways'), N SDK clients on WebSocket with the SDK's own default timings, in
+// rooms of 100 members, `--share` of them on gateway-0 and the rest on gateway-1; then gateway-0 is SIGKILLed and the
 // clock runs until 99 % (and 100 %) of them stream again. The clients reach the gateways as through a Kubernetes
 // Service: round-robin over its endpoints, the killed pod still among them for `--endpoint-delay-ms` (the kubelet
-// seeing the container gone and the endpoint update). A sender posts to the room once a second throughout; at the end
-// every client must hold every message of the room exactly once, in seq order (nothing lost, nothing repeated), and
+// seeing the container gone and the endpoint update). A sender posts to every room once a second throughout; at the
+// end every client must hold every message of its room exactly once, in seq order (nothing lost, nothing repeated), and
 // still be on WebSocket. Prints a figures table; exits 1 when a client lost or repeated a message, or did not come back.
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
@@ -46,6 +46,7 @@ async function pool<T>(items: T[], concurrency: number, work: (item: T, index: n
 
 interface StormClient {
   sdk: ChatClient;
+  room: string;
   open: boolean;
   /** Seqs of the room's messages, in the order they arrived (after the SDK's own dedupe). */
   seqs: number[];
@@ -60,18 +61,22 @@ const clients: StormClient[] = [];
 try {
   const [url0, url1] = stack.gatewayUrls as [string, string];
   const owner = await ApiClient.login(url1, 'storm_owner');
-  const room = (await owner.createRoom('storm')).id;
+  // Rooms of 100: one room of everyone would make each client's coming online an event for all the others (N²).
+  const ROOM_SIZE = 100;
+  const rooms: string[] = [];
+  for (let i = 0; i < Math.ceil(total / ROOM_SIZE); i++) rooms.push((await owner.createRoom(`storm ${i}`)).id);
+  const roomOf = (i: number) => rooms[Math.floor(i / ROOM_SIZE)]!;
 
-  log(`logging in ${total} users and joining them to the room`);
-  const identities: Array<{ token: string; home: 0 | 1 }> = new Array(total);
+  log(`logging in ${total} users and joining them to ${rooms.length} rooms`);
+  const identities: Array<{ token: string; home: 0 | 1; room: string }> = new Array(total);
   await pool(
     Array.from({ length: total }, (_, i) => i),
     32,
     async (i) => {
       const home = i < Math.round(total * share) ? 0 : 1;
       const api = await ApiClient.login(home === 0 ? url0 : url1, `storm_${i}`);
-      await api.joinRoom(room);
-      identities[i] = { token: api.token, home };
+      await api.joinRoom(roomOf(i));
+      identities[i] = { token: api.token, home, room: roomOf(i) };
     },
   );
 
@@ -82,21 +87,19 @@ try {
 
   log(`connecting ${total} SDK clients over WebSocket (${Math.round(total * share)} on gateway-0)`);
   for (const [i, identity] of identities.entries()) {
-    let first = true;
-    const client: StormClient = { sdk: undefined as unknown as ChatClient, open: false, seqs: [], transports: new Set(), connections: 0 };
+    // Until its first connection is open every request goes to its home gateway (the SDK asks for a URL per request:
+    // a ticket, then the socket), every later one through the Service.
+    let placed = false;
+    const client: StormClient = { sdk: undefined as unknown as ChatClient, room: identity.room, open: false, seqs: [], transports: new Set(), connections: 0 };
     client.sdk = new ChatClient({
-      // The first connection to its home gateway (as the Service spread them), every later one through the Service.
-      baseUrl: () => {
-        if (!first) return viaService();
-        first = false;
-        return identity.home === 0 ? url0 : url1;
-      },
+      baseUrl: () => (placed ? viaService() : identity.home === 0 ? url0 : url1),
       getToken: () => identity.token,
       transports: ['websocket'],
-      rooms: [room],
+      rooms: [identity.room],
       WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
       onConnection: (event) => {
         if (event.type === 'opened') {
+          placed = true;
           client.open = true;
           client.connections++;
           client.transports.add(event.transport);
@@ -104,7 +107,7 @@ try {
       },
     });
     client.sdk.on('message', (frame: { room: string; seq: number }) => {
-      if (frame.room === room) client.seqs.push(frame.seq);
+      if (frame.room === identity.room) client.seqs.push(frame.seq);
     });
     clients.push(client);
     client.sdk.start();
@@ -117,15 +120,18 @@ try {
   }
   log(`all ${total} open; gateway-0 holds ${Math.round(total * share)}`);
 
-  // A message a second to the room, through gateway-1, throughout.
+  // A message a second to every room, through gateway-1, throughout.
   let sending = true;
   let sent = 0;
   const sender = (async () => {
-    while (sending) {
-      const { status } = await owner.request('POST', `/api/rooms/${room}/messages`, { text: `storm ${sent}`, clientMsgId: `storm-${sent}` });
-      if (status !== 202) throw new Error(`a send through gateway-1 was answered ${status}`);
-      sent++;
-      await sleep(1_000);
+    for (let round = 0; sending; round++) {
+      const next = sleep(1_000);
+      await pool(rooms, 16, async (room) => {
+        const { status } = await owner.request('POST', `/api/rooms/${room}/messages`, { text: `storm ${round}`, clientMsgId: `storm-${round}` });
+        if (status !== 202) throw new Error(`a send through gateway-1 was answered ${status}`);
+        sent++;
+      });
+      await next;
     }
   })();
   await sleep(3_000);
@@ -152,13 +158,21 @@ try {
   await sleep(3_000);
   sending = false;
   await sender;
-  // Every message delivered to every client (the last one included), then judged.
-  const { body } = await owner.request<{ messages: Array<{ seq: number }> }>('GET', `/api/rooms/${room}/messages?limit=200`);
-  const lastSeq = Math.max(...body.messages.map((message) => message.seq));
-  for (const deadline = Date.now() + 30_000; clients.some((client) => client.seqs.at(-1) !== lastSeq) && Date.now() < deadline; ) await sleep(200);
-
-  // Seqs of the room: its joins are entries of the log too; a client sees those after its own join, and the messages.
-  const messageSeqs = new Set(body.messages.map((message) => message.seq));
+  // Each room's messages as stored (its log holds the joins too), then every one delivered to each of its clients.
+  const stored = new Map<string, number[]>();
+  await pool(rooms, 8, async (room) => {
+    const seqs: number[] = [];
+    for (let after = 0; ; ) {
+      const { body } = await owner.request<{ messages: Array<{ seq: number; clientMsgId?: string }> }>('GET', `/api/rooms/${room}/messages?after=${after}&limit=100`);
+      if (body.messages.length === 0) break;
+      for (const entry of body.messages) if (entry.clientMsgId?.startsWith('storm-')) seqs.push(entry.seq);
+      after = body.messages.at(-1)!.seq;
+    }
+    stored.set(room, seqs);
+  });
+  const caughtUp = (client: StormClient) => client.seqs.at(-1) === stored.get(client.room)!.at(-1);
+  for (const deadline = Date.now() + 30_000; clients.some((client) => !caughtUp(client)) && Date.now() < deadline; ) await sleep(200);
+  const storedCount = [...stored.values()].reduce((n, seqs) => n + seqs.length, 0);
   let lost = 0;
   let repeated = 0;
   let reordered = 0;
@@ -167,7 +181,7 @@ try {
     if (new Set(got).size !== got.length) repeated++;
     if (got.some((seq, i) => i > 0 && seq <= got[i - 1]!)) reordered++;
     const have = new Set(got);
-    if ([...messageSeqs].some((seq) => !have.has(seq))) lost++;
+    if (stored.get(client.room)!.some((seq) => !have.has(seq))) lost++;
   }
   const fellBack = clients.filter((client) => [...client.transports].some((transport) => transport !== 'websocket')).length;
   const moved = clients.filter((client) => client.connections > 1).length;
@@ -179,11 +193,11 @@ try {
   console.log(`| 99 % streaming again | ${seconds(at99)} after the kill |`);
   console.log(`| 100 % streaming again | ${seconds(at100)} after the kill |`);
   console.log(`| clients that reconnected | ${moved} |`);
-  console.log(`| messages sent during the run | ${sent}; every client holds ${messageSeqs.size} of the room's ${messageSeqs.size} messages unless counted below |`);
+  console.log(`| messages sent during the run (one a second to each of ${rooms.length} rooms) | ${sent} sent, ${storedCount} stored |`);
   console.log(`| clients that lost a message / got one twice / out of order | ${lost} / ${repeated} / ${reordered} |`);
   console.log(`| clients on a fallback transport at the end | ${fellBack} |`);
   console.log(`| wall time | ${((Date.now() - started) / 60_000).toFixed(1)} min |`);
-  code = at100 !== undefined && lost === 0 && repeated === 0 && reordered === 0 && fellBack === 0 ? 0 : 1;
+  code = at100 !== undefined && storedCount === sent && lost === 0 && repeated === 0 && reordered === 0 && fellBack === 0 ? 0 : 1;
 } catch (error) {
   console.error(error);
 } finally {
