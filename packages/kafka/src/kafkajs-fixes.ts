@@ -147,10 +147,16 @@ export function createSendMessages({ logger, cluster, partitioner, eosManager, r
           perLeader.set(leader, topics);
         }
       }
-      const requests = [...perLeader].map(async ([nodeId, topicData]) => {
+      const requests = [...perLeader].map(async ([nodeId, grouped]) => {
         const broker = await cluster.findBroker({ nodeId: String(nodeId) });
         await eosManager.acquireBrokerLock(broker);
         try {
+          // An attempt that failed at one broker goes again while another broker's request of it may be in flight:
+          // what that request answered for by now is not sent twice (with sequence numbers after its own: written twice).
+          const topicData = grouped
+            .map(({ topic, partitions }) => ({ topic, partitions: partitions.filter(({ partition }) => unanswered!.get(topic)!.has(partition)) }))
+            .filter(({ partitions }) => partitions.length > 0);
+          if (topicData.length === 0) return;
           if (eosManager.isTransactional()) await eosManager.addPartitionsToTransaction(topicData);
           for (const { topic, partitions } of topicData) {
             for (const entry of partitions) {
