@@ -19,6 +19,13 @@ import { startPostgres, type RunningPostgres } from '../../infra/local/postgres.
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const JWT_SECRET = 'fault-secret-0123456789abcdef0123456789';
 const TOPIC_PREFIX = 'faults.';
+const BROKER_HEAP_MB = 384;
+/**
+ * A broker's JVM grows until it fills the heap it was given (G1 collects late by design), so its RSS is judged against
+ * the heap plus what a JVM holds beside it (metaspace, code cache, thread stacks, the mapped index files), not
+ * against its growth: the 60-minute soak's restarted broker went from 207 to 420 MiB, its heap full.
+ */
+const BROKER_RSS_LIMIT_BYTES = (BROKER_HEAP_MB + 256) * 2 ** 20;
 
 /** One service of the deployment: its process (when running), its port (the same across restarts) and its lanes. */
 export class ServiceSlot {
@@ -184,7 +191,7 @@ export class FaultStack {
         }
         kafkaProxies.set(spec.name, proxies);
       }
-      const infra = await startEphemeralInfra({ root, kind: 'faults', brokers, kafkaInMemory: true, kafkaHeapMb: 384, kafkaPorts });
+      const infra = await startEphemeralInfra({ root, kind: 'faults', brokers, kafkaInMemory: true, kafkaHeapMb: BROKER_HEAP_MB, kafkaPorts });
       const database = new URL(infra.databaseUrl);
       database.pathname = '/chat_faults';
       const stack = new FaultStack(infra, database.toString());
@@ -339,15 +346,16 @@ export class FaultStack {
 
   /** RSS and open files of every running service, broker and Postgres, into the history. */
   sample(): void {
-    const processes: Array<[string, number | undefined]> = [
-      ...this.slots.map((slot): [string, number | undefined] => [slot.name, slot.running ? slot.pid : undefined]),
-      ...this.infra.kafka.nodes.map((node): [string, number | undefined] => [`broker-${node.id}`, node.isRunning() ? node.pid() : undefined]),
+    type Sampled = [name: string, pid: number | undefined, rssLimitBytes?: number];
+    const processes: Sampled[] = [
+      ...this.slots.map((slot): Sampled => [slot.name, slot.running ? slot.pid : undefined]),
+      ...this.infra.kafka.nodes.map((node): Sampled => [`broker-${node.id}`, node.isRunning() ? node.pid() : undefined, BROKER_RSS_LIMIT_BYTES]),
       ['postgres', this.current.pid],
     ];
-    for (const [name, pid] of processes) {
+    for (const [name, pid, rssLimitBytes] of processes) {
       if (pid === undefined) continue;
       const sample = processSample(pid);
-      if (sample) this.history.record({ op: 'process-sample', process: name, pid, ...sample });
+      if (sample) this.history.record({ op: 'process-sample', process: name, pid, ...sample, ...(rssLimitBytes === undefined ? {} : { rssLimitBytes }) });
     }
   }
 

@@ -29,6 +29,13 @@ export interface NemesisOptions {
   gapMs?: [number, number];
   /** A fault's length: uniformly this range (a pause of a service is sometimes past its Kafka session of 10 s). */
   lengthMs?: [number, number];
+  /**
+   * Every this long, a calm: the faults active then heal, and none starts for `calmMs`. The checker judges recovery
+   * bounds (consumer lag back to 0) only after a heal followed by that long without a fault, which a run of faults
+   * seconds apart never gives but its end; a long soak calms now and then so that they are judged along the way.
+   */
+  calmEveryMs?: number;
+  calmMs?: number;
   log?: (line: string) => void;
 }
 
@@ -56,9 +63,18 @@ export async function runNemesis(stack: FaultStack, options: NemesisOptions): Pr
   // A fault whose injection or heal failed (a service that would not start again): the run ends with it.
   const failures: Error[] = [];
   const end = Date.now() + options.durationMs;
+  let nextCalm = options.calmEveryMs === undefined ? Infinity : Date.now() + options.calmEveryMs;
   let n = 0;
 
   while (Date.now() < end) {
+    if (Date.now() >= nextCalm) {
+      await Promise.all(active);
+      const calmMs = Math.min(options.calmMs ?? 45_000, Math.max(0, end - Date.now()));
+      log(`nemesis: calm for ${calmMs} ms`);
+      await sleep(calmMs);
+      nextCalm = Date.now() + options.calmEveryMs!;
+      continue;
+    }
     await sleep(between(gapMin, gapMax));
     if (failures.length > 0) break;
     if (active.size >= maxConcurrent || Date.now() >= end) continue;

@@ -425,6 +425,18 @@ test('lag-not-zero: consumer lag not back to 0 within the bound of a heal, or no
     (faulty) => new Scenario().lag('messaging', 7).settled().lag('messaging', faulty ? 2 : 0),
     [{ class: 'lag-not-zero', ids: { consumer: 'messaging' } }],
   );
+  // A fault that starts within the bound of a heal may hold the lag up: the heal at the end of that run is judged.
+  assertFinds(
+    (faulty) => {
+      const s = new Scenario().fault('f1', 'inject', 'pause', 'messaging-0').wait(1_000).fault('f1', 'heal', 'pause', 'messaging-0');
+      s.lag('messaging', 40).wait(5_000).fault('f2', 'inject', 'kill', 'messaging-1').lag('messaging', 90).wait(20_000);
+      s.fault('f2', 'heal', 'kill', 'messaging-1').lag('messaging', 90).wait(10_000).lag('messaging', 60);
+      s.wait(15_000).lag('messaging', faulty ? 60 : 0).wait(10_000).lag('messaging', 0);
+      return s.settled().lag('messaging', 0);
+    },
+    [{ class: 'lag-not-zero', ids: { consumer: 'messaging' } }],
+    { lagBoundMs: 30_000 },
+  );
 });
 
 test('unexpected-exit: a process exit the suite did not cause', () => {
@@ -444,6 +456,12 @@ test('rss-unbounded: RSS growing past the factor over its baseline, or past the 
   );
   // A restarted process (a new pid) starts a baseline of its own.
   assert.deepEqual(anomaliesOf(new Scenario().sample('gateway-0', 300e6, 1).sample('gateway-0', 100e6, 2).sample('gateway-0', 150e6, 2)), []);
+  // A process with a limit of its own (a broker's JVM filling its heap) is judged against it, not against its growth.
+  assertFinds(
+    (faulty) => new Scenario().sample('broker-1', 200e6, 7, 600e6).sample('broker-1', 420e6, 7, 600e6).sample('broker-1', faulty ? 610e6 : 590e6, 7, 600e6),
+    [{ class: 'rss-unbounded', ids: { process: 'broker-1', pid: 7 } }],
+    { rssGrowthFactor: 2 },
+  );
 });
 
 test('a receiver resuming from an older cursor on purpose gets the entries after it again, and that is no repeat', () => {

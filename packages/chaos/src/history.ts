@@ -151,6 +151,11 @@ export interface ProcessSample {
   pid: number;
   rssBytes: number;
   openFiles?: number;
+  /**
+   * The most this process may hold, when it is made to grow to a set size (a JVM fills the heap it was given before it
+   * collects): it is judged against this instead of its growth over its baseline.
+   */
+  rssLimitBytes?: number;
 }
 
 export interface LagSample {

@@ -137,8 +137,8 @@ export class Scenario {
     return this.add({ op: 'process-exit', process, pid, code: null, signal: 'SIGKILL', expected });
   }
 
-  sample(process: string, rssBytes: number, pid = 4242): this {
-    return this.add({ op: 'process-sample', process, pid, rssBytes, openFiles: 40 });
+  sample(process: string, rssBytes: number, pid = 4242, rssLimitBytes?: number): this {
+    return this.add({ op: 'process-sample', process, pid, rssBytes, openFiles: 40, ...(rssLimitBytes === undefined ? {} : { rssLimitBytes }) });
   }
 
   lag(consumer: string, lag: number): this {

@@ -60,9 +60,11 @@ export class FaultTimeline {
     return settle[low]!;
   }
 
-  /** The moments every fault active at once had healed. */
-  healPoints(): number[] {
-    return this.periods.map((period) => period.to).filter((to) => Number.isFinite(to));
+  /** The heals that no fault followed for `quietMs`: where a bound of that length on recovery can be judged. */
+  quietHealPoints(quietMs: number): number[] {
+    return this.periods
+      .filter((period, i) => Number.isFinite(period.to) && !(this.periods[i + 1] && this.periods[i + 1]!.from < period.to + quietMs))
+      .map((period) => period.to);
   }
 
   private settleCache: { boundMs: number; points: number[] } | undefined;

@@ -34,7 +34,10 @@ export function checkExits(ops: readonly HistoryOp[], anomalies: AnomalyLog): vo
   }
 }
 
-/** RSS stays bounded in each process incarnation (a restarted process starts a new baseline). */
+/**
+ * RSS stays bounded in each process incarnation (a restarted process starts a new baseline): under its own limit when
+ * its samples carry one, else within the growth factor over its baseline; and under the absolute bound.
+ */
 export function checkMemory(ops: readonly HistoryOp[], options: ProcessOptions, anomalies: AnomalyLog): ProcessFigures[] {
   const incarnations = new Map<string, ProcessSample[]>();
   for (const op of ops) {
@@ -51,7 +54,12 @@ export function checkMemory(ops: readonly HistoryOp[], options: ProcessOptions, 
     const end = samples[samples.length - 1]!;
     const max = samples.reduce((highest, sample) => (sample.rssBytes > highest.rssBytes ? sample : highest));
     const ids = { process: first.process, pid: first.pid };
-    if (end.rssBytes > baseline.rssBytes * options.rssGrowthFactor) {
+    const limit = samples.find((sample) => sample.rssLimitBytes !== undefined)?.rssLimitBytes;
+    if (limit !== undefined) {
+      if (max.rssBytes > limit) {
+        anomalies.add('rss-unbounded', ids, `${first.process} (pid ${first.pid}) reached ${mib(max.rssBytes)} RSS, over its own limit of ${mib(limit)}`);
+      }
+    } else if (end.rssBytes > baseline.rssBytes * options.rssGrowthFactor) {
       anomalies.add(
         'rss-unbounded',
         ids,
