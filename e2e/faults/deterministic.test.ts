@@ -1,11 +1,32 @@
-// The deterministic fault set (docs/reliability.md): each fault alone, at a moment the test picks, under the traffic
-// of every kind of client, judged by the checker. One deployment for the file (three brokers, two gateways, two
-// messaging replicas, presence), of its own so that its faults disturb no other test file; each test runs its own
-// workload on rooms of its own, and ends with every fault healed and every stream caught up.
+// The deterministic fault set (docs/reliability.md): each failpoint window, and each fault alone, at a moment the test
+// picks, under the traffic of every kind of client, judged by the checker. One deployment for the file (three brokers,
+// two gateways, two messaging replicas, presence), of its own so that its faults disturb no other test file; each test
+// runs its own workload on rooms of its own, and ends with every fault healed and every stream caught up.
 import { test } from 'node:test';
 import { sleep, withFaultStack } from './scenarios';
 
-const { stack, underTraffic, assertClean } = withFaultStack();
+const { stack, underTraffic, assertClean, failpoint } = withFaultStack();
+
+test('each failpoint window: killed after the store, after the publish, before the ack; stopped before a delivery', async (t) => {
+  const result = await underTraffic(t, 'failpoints', async () => {
+    const [messaging0, messaging1] = [stack().slot('messaging-0'), stack().slot('messaging-1')];
+    await failpoint(messaging0, 'messaging.after-store', 'kill', 5, { alone: messaging1 });
+    await failpoint(messaging1, 'messaging.after-publish', 'kill', 5, { alone: messaging0 });
+    await failpoint(stack().slot('gateway-0'), 'gateway.before-ack', 'kill', 10);
+    // Its streams moved to gateway-0 while it restarted: gateway-0 drains (its clients reconnect, some to gateway-1)
+    // and comes back, so that gateway-1 has streams to deliver to.
+    await failpoint(stack().slot('gateway-1'), 'gateway.before-deliver', 'pause', 40, {
+      meanwhile: async () => {
+        const other = stack().slot('gateway-0');
+        const drain = stack().inject('drain-gateway-0', 'drain', 'gateway-0');
+        await other.stop();
+        await other.start();
+        drain.heal();
+      },
+    });
+  });
+  assertClean(result, 5);
+});
 
 test('a Postgres crash (stop -m immediate) and restart under two gateways, two messaging replicas and presence', async (t) => {
   const result = await underTraffic(t, 'postgres', async () => {
