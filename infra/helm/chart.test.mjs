@@ -279,4 +279,27 @@ test('by default the gateway has no development login, images carry the app vers
   assert.deepEqual(secretRefs.JWT_SECRET, { name: 'chat-gateway-auth', key: 'jwtSecret' });
   assert.deepEqual(secretRefs.DATABASE_URL, { name: 'chat-database', key: 'url' });
   assert.ok(find(objects, 'Secret', 'chat-gateway-auth').stringData.jwtSecret.length >= 32);
+  assert.equal(envOf(gateway).DEV_LOGIN_ON_NETWORK, undefined, 'the gateway refuses the development login off loopback');
+});
+
+test('the trial says its development login is meant to serve the network; RS256 needs an audience and an https JWKS', () => {
+  const trial = find(render(examples.trial), 'Deployment', 'chat-gateway').spec.template.spec.containers[0];
+  assert.equal(envOf(trial).DEV_LOGIN, 'true');
+  assert.equal(envOf(trial).DEV_LOGIN_ON_NETWORK, 'true');
+  const rs256 = { 'gateway.auth.algorithm': 'RS256', 'gateway.auth.jwksUrl': 'https://id.example.com/jwks' };
+  assert.throws(() => template([], rs256), /gateway\.auth\.audience is required with RS256/);
+  assert.throws(() => template([], { ...rs256, 'gateway.auth.audience': 'chat', 'gateway.auth.jwksUrl': 'http://id.example.com/jwks' }), /at '\/gateway\/auth\/jwksUrl'/);
+  const production = find(render(examples.production), 'Deployment', 'chat-gateway').spec.template.spec.containers[0];
+  assert.equal(envOf(production).JWT_AUDIENCE, 'chat');
+});
+
+test('HS256 rotation: the previous secret goes into the Secret and reaches the gateway, optional for an existing Secret', () => {
+  const previous = 'p'.repeat(40);
+  const objects = render([], { 'gateway.auth.previousSecret': previous });
+  assert.equal(find(objects, 'Secret', 'chat-gateway-auth').stringData.jwtPreviousSecret, previous);
+  const gateway = find(objects, 'Deployment', 'chat-gateway').spec.template.spec.containers[0];
+  const ref = gateway.env.find((variable) => variable.name === 'JWT_PREVIOUS_SECRET').valueFrom.secretKeyRef;
+  assert.deepEqual(ref, { name: 'chat-gateway-auth', key: 'jwtPreviousSecret', optional: true });
+  assert.equal(find(render([]), 'Secret', 'chat-gateway-auth').stringData.jwtPreviousSecret, undefined);
+  assert.throws(() => template([], { 'gateway.auth.previousSecret': 'short' }), /at '\/gateway\/auth\/previousSecret'/);
 });

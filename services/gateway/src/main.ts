@@ -36,6 +36,7 @@ const tokens = new TokenService(
     ? {
         algorithm: 'HS256',
         secret: config.jwtSecret,
+        previousSecret: config.jwtPreviousSecret || undefined,
         issuer: config.jwtIssuer,
         audience: config.jwtAudience || undefined,
         ttlSeconds: config.tokenTtlSeconds,

@@ -13,6 +13,12 @@
     secretKeyRef:
       name: {{ include "chat.gateway.authSecretName" . }}
       key: jwtSecret
+- name: JWT_PREVIOUS_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "chat.gateway.authSecretName" . }}
+      key: jwtPreviousSecret
+      optional: true
 {{- else }}
 {{- if or $a.publicKey $a.existingSecret }}
 - name: JWT_PUBLIC_KEY
@@ -36,6 +42,11 @@
   value: {{ $a.tokenTtlSeconds | int64 | quote }}
 - name: DEV_LOGIN
   value: {{ $a.devLogin | quote }}
+{{- if $a.devLogin }}
+{{- /* The gateway listens on 0.0.0.0 in a pod: it refuses the development login there unless told it is a trial. */}}
+- name: DEV_LOGIN_ON_NETWORK
+  value: "true"
+{{- end }}
 {{- end -}}
 
 {{/* The gateway's settings, named as services/gateway/src/config.ts reads them. */}}

@@ -30,6 +30,28 @@ test('a wrong secret, issuer or audience, or an expired token, is refused', asyn
   await assert.rejects(issuer.verify(expired), /token expired/);
 });
 
+test('HS256 rotation: tokens of the previous secret still verify, with every other check; new tokens carry the new secret', async () => {
+  const before = new TokenService({ algorithm: 'HS256', secret: 'o'.repeat(32), issuer: 'me', ttlSeconds: 60 });
+  const oldToken = await before.issue(user);
+  const rotating = new TokenService({ algorithm: 'HS256', secret: 'n'.repeat(32), previousSecret: 'o'.repeat(32), issuer: 'me', ttlSeconds: 60 });
+  assert.deepEqual((await rotating.verify(oldToken)).user, user);
+  const newToken = await rotating.issue(user);
+  await assert.rejects(before.verify(newToken), AuthError, 'issued with the new secret, not the previous one');
+  // The rotation ends: the old secret is gone, and so are its tokens.
+  const after = new TokenService({ algorithm: 'HS256', secret: 'n'.repeat(32), issuer: 'me', ttlSeconds: 60 });
+  await assert.rejects(after.verify(oldToken), AuthError);
+  assert.deepEqual((await after.verify(newToken)).user, user);
+  // The previous secret does not relax the issuer, the audience or the expiry.
+  const otherIssuer = new TokenService({ algorithm: 'HS256', secret: 'o'.repeat(32), issuer: 'someone-else', ttlSeconds: 60 });
+  await assert.rejects(rotating.verify(await otherIssuer.issue(user)), AuthError);
+  const expired = await new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer('me')
+    .setExpirationTime(Math.floor(Date.now() / 1000) - 100).sign(new TextEncoder().encode('o'.repeat(32)));
+  await assert.rejects(rotating.verify(expired), /token expired/);
+  const wrong = await new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer('me')
+    .setExpirationTime('1m').sign(new TextEncoder().encode('w'.repeat(32)));
+  await assert.rejects(rotating.verify(wrong), /invalid token/);
+});
+
 test('RS256 tokens of an identity provider verify by public key and by JWKS, with stable ids for non-UUID subjects', async () => {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   const token = await new SignJWT({ preferred_username: 'bob' })

@@ -16,7 +16,16 @@ export class AuthError extends Error {
  * wall-clock instants set by another machine, so a gateway whose clock runs ahead would otherwise log users out early.
  */
 export type TokenSettings =
-  | { algorithm: 'HS256'; secret: string; issuer: string; audience?: string; ttlSeconds: number; clockToleranceSeconds?: number }
+  | {
+      algorithm: 'HS256';
+      secret: string;
+      /** Rotation: tokens signed with it still verify; none is issued with it. */
+      previousSecret?: string;
+      issuer: string;
+      audience?: string;
+      ttlSeconds: number;
+      clockToleranceSeconds?: number;
+    }
   | { algorithm: 'RS256'; publicKeyPem?: string; jwksUrl?: string; issuer: string; audience?: string; ttlSeconds: number; clockToleranceSeconds?: number };
 
 // RFC 4122 URL namespace: stable ids for subjects of an external identity provider.
@@ -38,9 +47,13 @@ export function uuidFromSubject(issuer: string, subject: string): string {
  */
 export class TokenService {
   private readonly key: Promise<Uint8Array | Awaited<ReturnType<typeof importSPKI>> | JWTVerifyGetKey>;
+  private readonly previousKey: Uint8Array | undefined;
 
   constructor(private readonly settings: TokenSettings) {
-    if (settings.algorithm === 'HS256') this.key = Promise.resolve(new TextEncoder().encode(settings.secret));
+    if (settings.algorithm === 'HS256') {
+      this.key = Promise.resolve(new TextEncoder().encode(settings.secret));
+      if (settings.previousSecret) this.previousKey = new TextEncoder().encode(settings.previousSecret);
+    }
     else if (settings.jwksUrl) this.key = Promise.resolve(createRemoteJWKSet(new URL(settings.jwksUrl)));
     else if (settings.publicKeyPem) this.key = importSPKI(settings.publicKeyPem, 'RS256');
     else throw new Error('RS256 needs JWT_PUBLIC_KEY or JWT_JWKS_URL');
@@ -72,8 +85,13 @@ export class TokenService {
         algorithms: [this.settings.algorithm],
         clockTolerance: this.settings.clockToleranceSeconds ?? 0,
       };
-      ({ payload } =
-        typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
+      try {
+        ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
+      } catch (error) {
+        // During a rotation, a token signed with the previous secret (every other check is the same).
+        if (!(error instanceof joseErrors.JWSSignatureVerificationFailed) || !this.previousKey) throw error;
+        ({ payload } = await jwtVerify(token, this.previousKey, options));
+      }
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new AuthError('token expired');
       throw new AuthError('invalid token');
