@@ -2,7 +2,7 @@ import type { RawData } from 'ws';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DISCONNECT, parseClientFrame, type ClientFrame, type Disconnect, type ErrorFrame } from '@chat/protocol';
 import { ClientError } from '@chat/runtime';
-import { inSpan } from '@chat/telemetry';
+import { inSpan, roomRef } from '@chat/telemetry';
 import type { Principal } from '../ports/principal';
 import type { GatewayContext } from '../context';
 import { roomCommand } from '../session/message-sender';
@@ -61,7 +61,8 @@ export class ClientFrameHandler {
 
   /** Each frame is the root of its own trace (a socket lives far longer than one), ending with its ack or error. */
   private traceFrame(frame: ClientFrame): Promise<void> {
-    const room = 'room' in frame ? { 'chat.room.id': frame.room } : {};
+    // A reference, not the id: spans leave the deployment for a collector (docs/security.md).
+    const room = 'room' in frame && typeof frame.room === 'string' ? { 'chat.room.ref': roomRef(frame.room) } : {};
     return inSpan(`websocket ${frame.type}`, { kind: SpanKind.SERVER, root: true, attributes: { 'chat.frame.type': frame.type, ...room } }, () =>
       this.handleFrame(frame),
     );
