@@ -37,6 +37,15 @@ export const gatewayConfigSpec = {
     doc: 'A query Postgres has not answered after this long fails and its connection is dropped (0: never): the backstop for a server that does not answer at all; above `DATABASE_STATEMENT_TIMEOUT_MS`.',
   }),
   ...kafkaConnectionConfigSpec,
+  kafkaSendTimeoutMs: int('KAFKA_SEND_TIMEOUT_MS', 5_000, {
+    min: 100,
+    doc: 'A send (or edit, delete, join) Kafka has not acknowledged within this long is answered `unavailable` with a `retryAfterMs` hint; the client retries with the same `clientMsgId`, which dedupes if the first one landed.',
+  }),
+  kafkaQueueMaxRecords: int('KAFKA_QUEUE_MAX_RECORDS', 20_000, {
+    min: 1,
+    doc: 'Sends waiting for Kafka on this replica at most; past it a send is answered `unavailable` at once. With `KAFKA_QUEUE_MAX_BYTES`, what bounds the memory an outage costs.',
+  }),
+  kafkaQueueMaxBytes: int('KAFKA_QUEUE_MAX_BYTES', 32 * 1024 * 1024, { min: 1024, doc: 'Bytes of sends waiting for Kafka on this replica at most, likewise.' }),
   topicPrefix: str('KAFKA_TOPIC_PREFIX', '', { doc: 'Prepended to every topic name (tests give each run its own topics).' }),
   instanceId: str('INSTANCE_ID', `${hostname()}-${process.pid}`, {
     doc: 'Names this replica: its Kafka client id, its own consumer groups and its presence reports; unique per replica.',

@@ -55,7 +55,12 @@ const tokens = new TokenService(
 const tickets = new PgTicketStore(pool);
 const registry = new Registry();
 installProcessPolicy(logger, registry);
-const producer = new GatewayProducer(kafka, topicNames(config.topicPrefix), registry);
+const producer = new GatewayProducer(
+  kafka,
+  topicNames(config.topicPrefix),
+  { sendTimeoutMs: config.kafkaSendTimeoutMs, maxQueuedRecords: config.kafkaQueueMaxRecords, maxQueuedBytes: config.kafkaQueueMaxBytes },
+  registry,
+);
 const hub = new Hub();
 const memberCache = new MembershipCache(store);
 const router = new FeedRouter({
