@@ -88,6 +88,11 @@ export const gatewayConfigSpec = {
     min: 1024,
     doc: 'A client whose unsent backlog passes this many bytes is cut off (it resumes from its cursor).',
   }),
+  wsFrameRatePerSecond: int('WS_FRAME_RATE_PER_SECOND', 50, {
+    min: 1,
+    doc: 'Frames of any kind a WebSocket connection may send per second, once its burst is spent; past it each is answered `rate_limited` with `retryAfterMs` and not handled, and 20 such in a row close the connection (4029). Per connection.',
+  }),
+  wsFrameBurst: int('WS_FRAME_BURST', 100, { min: 1, doc: 'Frames a WebSocket connection may send at once.' }),
   pingIntervalMs: int('WS_PING_INTERVAL_MS', 25_000, { min: 100, doc: 'WebSocket pings; a socket silent for two intervals is dropped.' }),
   sseHeartbeatMs: int('SSE_HEARTBEAT_MS', 15_000, {
     min: 100,

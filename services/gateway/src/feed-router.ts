@@ -48,7 +48,8 @@ export class FeedRouter {
   entry(record: RoomEventRecord): number {
     this.deps.observeDelivery(record.sentAt);
     const { room, userId } = record;
-    if (record.type === 'member_left') this.deps.memberCache.forget(room, userId!);
+    // A leave makes sends checked again; a join lets a refusal remembered a moment ago go.
+    if (record.type === 'member_left' || record.type === 'member_joined') this.deps.memberCache.forget(room, userId!);
     const reached = this.deps.hub.deliver(record);
     if (record.type === 'member_joined') {
       this.deps.hub.memberJoined(userId!, room, record.seq - 1);
@@ -65,12 +66,13 @@ export class FeedRouter {
    * Not announced: the members who see the entry late see it in the room itself.
    */
   membershipRead(entry: MembershipEvent): void {
-    if (entry.type === 'member_left') this.deps.memberCache.forget(entry.room, entry.user.id);
-    else this.deps.hub.memberJoined(entry.user.id, entry.room, entry.seq - 1);
+    this.deps.memberCache.forget(entry.room, entry.user.id);
+    if (entry.type === 'member_joined') this.deps.hub.memberJoined(entry.user.id, entry.room, entry.seq - 1);
   }
 
   /** An earlier release's join, outside the log (a rolling upgrade): as an entry's, without the entry. */
   private legacyMemberJoined(room: string, userId: string, lastSeq: number): number {
+    this.deps.memberCache.forget(room, userId);
     const reached = this.deps.hub.memberJoined(userId, room, lastSeq);
     this.announce(room, userId, 'online');
     return reached;

@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import WebSocket from 'ws';
 import { ApiClient, PollStream, SseStream, startTestStack, waitUntil, WsStream, type TestStack } from '@chat/testkit';
@@ -78,6 +79,45 @@ test('a WebSocket that keeps sending past the rate gets an error for each refuse
   const refused = stream.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited');
   // The 21st refusal in a row closes the socket; the 20 before it were answered first.
   assert.ok(refused.length >= 20, `${refused.length} rate_limited errors before the close`);
+});
+
+test("a WebSocket flooding frames of any kind is refused past its burst, then closed 4029; another user's traffic is untouched", async () => {
+  const victim = await ApiClient.login(gateway, 'bystander');
+  const calm = await victim.createRoom('calm');
+  const victimStream = await WsStream.forUser(victim, { rooms: calm.id });
+  const flooder = await ApiClient.login(gateway, 'frame_flooder');
+  const own = await flooder.createRoom('own');
+  const stream = await WsStream.forUser(flooder, { rooms: own.id });
+  // Typing for rooms that do not exist: each one handled would cost a Postgres read. The burst is 100 (WS_FRAME_BURST).
+  for (let i = 0; i < 400; i++) stream.send({ type: 'typing', room: randomUUID() });
+  await waitUntil(() => stream.closeCode !== undefined, 15_000, 'the flooding socket to be closed');
+  assert.equal(stream.closeCode, 4029);
+  const limited = stream.frames.filter((f): f is Extract<typeof f, { type: 'error' }> => f.type === 'error' && f.code === 'rate_limited');
+  assert.ok(limited.length >= 20, `${limited.length} rate_limited errors before the close`);
+  for (const error of limited) assert.ok((error as { retryAfterMs?: number }).retryAfterMs! > 0, 'each says when to retry');
+  const handled = stream.frames.filter((f) => f.type === 'error' && f.code === 'not_found').length;
+  assert.ok(handled <= 110, `at most the burst and its refill were handled, not the flood: ${handled}`);
+
+  victimStream.send({ type: 'send', room: calm.id, clientMsgId: 'v1', text: 'still here' });
+  await victimStream.waitFor((f) => f.type === 'ack');
+  assert.equal((await victim.request('GET', `/api/rooms/${calm.id}/messages?after=0&limit=5`)).status, 200);
+  await victimStream.close();
+});
+
+test('a second subscribe while the first is still read is refused rate_limited; the first one stands', async () => {
+  const user = await ApiClient.login(gateway, 'subscriber');
+  const [first, second, third] = [await user.createRoom('s1'), await user.createRoom('s2'), await user.createRoom('s3')];
+  const stream = await WsStream.forUser(user, { rooms: first.id });
+  stream.send({ type: 'subscribe', rooms: [second.id] });
+  stream.send({ type: 'subscribe', rooms: [third.id] });
+  const refused = await stream.waitFor((f) => f.type === 'error');
+  assert.equal((refused as { code: string }).code, 'rate_limited');
+  assert.match((refused as { message: string }).message, /one subscribe at a time/);
+  assert.ok((refused as { retryAfterMs?: number }).retryAfterMs! > 0);
+  const sent = await user.request('POST', `/api/rooms/${second.id}/messages`, { clientMsgId: 'in-second', text: 'subscribed' });
+  assert.equal(sent.status, 202);
+  await stream.waitFor((f) => f.type === 'message' && f.room === second.id);
+  await stream.close();
 });
 
 test('a user past the open-stream cap is refused without touching the streams already open', async () => {
