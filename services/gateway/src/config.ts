@@ -108,6 +108,18 @@ export const gatewayConfigSpec = {
   }),
   sendRatePerSecond: int('SEND_RATE_PER_SECOND', 20, { min: 1, doc: 'Messages a user may send per second on this replica, once the burst is spent.' }),
   sendBurst: int('SEND_BURST', 50, { min: 1, doc: 'Messages a user may send at once on this replica.' }),
+  httpUserRatePerSecond: int('HTTP_USER_RATE_PER_SECOND', 50, {
+    min: 1,
+    doc: 'API calls a user may make per second on this replica, once the burst is spent (sends, edits and deletes have `SEND_RATE_PER_SECOND`); past it `429 rate_limited` with `Retry-After`.',
+  }),
+  httpUserBurst: int('HTTP_USER_BURST', 200, { min: 1, doc: 'API calls a user may make at once on this replica.' }),
+  httpCreateRatePerSecond: int('HTTP_CREATE_RATE_PER_SECOND', 2, {
+    min: 1,
+    doc: 'Rooms a user may create or join, and direct conversations open, per second on this replica once the burst is spent.',
+  }),
+  httpCreateBurst: int('HTTP_CREATE_BURST', 30, { min: 1, doc: 'Rooms a user may create or join at once on this replica.' }),
+  loginRatePerSecond: int('LOGIN_RATE_PER_SECOND', 10, { min: 1, doc: '`POST /api/login` per client address per second on this replica, once the burst is spent.' }),
+  loginBurst: int('LOGIN_BURST', 100, { min: 1, doc: '`POST /api/login` per client address at once on this replica.' }),
   presenceHeartbeatMs: int('PRESENCE_HEARTBEAT_MS', 30_000, {
     min: 50,
     doc: "How often this gateway reports its users' connection counts to the presence service.",

@@ -16,6 +16,7 @@ import { Hub } from './session/hub';
 import { MessageSender } from './session/message-sender';
 import { MembershipCache } from './session/membership-cache';
 import { SendRateLimiter } from './session/send-rate';
+import { RequestLimits } from './session/request-limits';
 import { TailCheck } from './session/tail-check';
 import { TypingNotifier } from './session/typing';
 import { PresenceReporter } from './presence/reporter';
@@ -87,6 +88,14 @@ const feed = new EventFeed(
   onFatalConsumerCrash,
 );
 const sendRate = new SendRateLimiter(config.sendRatePerSecond, config.sendBurst);
+const limits = new RequestLimits({
+  userRatePerSecond: config.httpUserRatePerSecond,
+  userBurst: config.httpUserBurst,
+  createRatePerSecond: config.httpCreateRatePerSecond,
+  createBurst: config.httpCreateBurst,
+  loginRatePerSecond: config.loginRatePerSecond,
+  loginBurst: config.loginBurst,
+});
 const reporter = new PresenceReporter(producer, {
   gateway: config.instanceId,
   heartbeatMs: config.presenceHeartbeatMs,
@@ -106,6 +115,7 @@ const typing = new TypingNotifier(memberCache, producer);
 const tailCheck = new TailCheck({ hub, store, logger, intervalMs: config.tailCheckIntervalMs });
 const sweep = setInterval(() => {
   sendRate.sweep();
+  limits.sweep();
   typing.sweep();
   memberCache.sweep();
 }, 60_000);
@@ -149,6 +159,7 @@ const ctx: GatewayContext = {
     onMembershipRead: (entry) => router.membershipRead(entry),
   },
   metrics,
+  limits,
   isAccepting: () => accepting,
 };
 const app = await buildGatewayApp(

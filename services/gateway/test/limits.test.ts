@@ -120,6 +120,32 @@ test('a second subscribe while the first is still read is refused rate_limited; 
   await stream.close();
 });
 
+test('sign-ins from one address past LOGIN_BURST are 429 with Retry-After; another address signs in', async () => {
+  const anonymous = new ApiClient(gateway);
+  // Through the trusted local proxy (TRUSTED_PROXIES=loopback): the address is the forwarded one.
+  const from = (address: string, name: string) => anonymous.request('POST', '/api/login', { username: name }, { 'x-forwarded-for': address });
+  const answers = [];
+  for (let i = 0; i < 120; i++) answers.push(await from('203.0.113.7', `crowd_${i}`));
+  const refused = answers.filter((answer) => answer.status === 429);
+  assert.ok(answers.slice(0, 100).every((answer) => answer.status === 200), 'the burst of 100 signs in');
+  assert.ok(refused.length >= 15, `${refused.length} of the last 20 refused`);
+  assert.equal((refused[0]!.body as { error: { code: string } }).error.code, 'rate_limited');
+  assert.ok(Number(refused[0]!.headers.get('retry-after')) >= 1);
+  assert.equal((await from('198.51.100.2', 'elsewhere')).status, 200);
+});
+
+test('room creations past HTTP_CREATE_BURST are 429 for that user only, and its other calls go on', async () => {
+  const builder = await ApiClient.login(gateway, 'builder');
+  const created = [];
+  for (let i = 0; i < 32; i++) created.push(await builder.request('POST', '/api/rooms', { name: `b${i}` }));
+  assert.ok(created.slice(0, 30).every((answer) => answer.status === 201), 'the burst of 30');
+  assert.equal(created.at(-1)!.status, 429);
+  assert.equal((created.at(-1)!.body as { error: { code: string } }).error.code, 'rate_limited');
+  assert.equal((await builder.request('GET', '/api/rooms')).status, 200, 'reads are not creations');
+  const other = await ApiClient.login(gateway, 'other_builder');
+  assert.equal((await other.request('POST', '/api/rooms', { name: 'mine' })).status, 201);
+});
+
 test('a user past the open-stream cap is refused without touching the streams already open', async () => {
   const user = await ApiClient.login(gateway, 'many_tabs');
   const room = await user.createRoom('cap');

@@ -9,12 +9,14 @@ export async function authRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
     if (!ctx.config.devLogin || !ctx.tokens.canIssue) {
       throw new ClientError('forbidden', 'development login is disabled; use your identity provider');
     }
+    ctx.limits.checkLogin(request.ip);
     const user = await ctx.store.upsertUser(request.body.username);
     return { token: await ctx.tokens.issue(user), user };
   });
 
   app.post('/api/tickets', async (request) => {
     const principal = await ctx.auth.fromHeader(request);
+    ctx.limits.checkUser(principal.user.id, request.method, request.routeOptions.url);
     return { ticket: await ctx.tickets.issue(principal), expiresInSeconds: TICKET_TTL_SECONDS };
   });
 }

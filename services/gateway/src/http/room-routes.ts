@@ -21,7 +21,7 @@ import { authenticated, principalOf } from './authenticated';
 import { roomCommand } from '../session/message-sender';
 
 export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayContext }): Promise<void> {
-  authenticated(app, ctx.auth);
+  authenticated(app, ctx.auth, ctx.limits);
   app.addHook('preHandler', async (request: FastifyRequest) => {
     // Validated by now; from here on the room id is the one Postgres, Kafka and the streams key by.
     const params = request.params as { roomId?: string };

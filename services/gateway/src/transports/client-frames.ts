@@ -131,6 +131,7 @@ export class ClientFrameHandler {
             this.refuse(frame, new ClientError('rate_limited', 'one subscribe at a time: the previous one is still being read', SUBSCRIBE_RETRY_MS), 'subscribe_in_flight');
             return;
           }
+          ctx.limits.checkUserFrame(principal.user.id);
           this.subscribing = true;
           try {
             const more = await planStream(ctx.store, principal.user.id, frame.rooms, new Map(session.carriedPositions));
@@ -144,6 +145,7 @@ export class ClientFrameHandler {
           session.removeRooms(frame.rooms);
           return;
         case 'typing':
+          ctx.limits.checkUserFrame(principal.user.id);
           await ctx.typing.notify(principal.user, frame.room);
           return;
       }
