@@ -66,6 +66,8 @@
 - name: ALLOWED_ORIGINS
   value: {{ join "," . | quote }}
 {{- end }}
+- name: TRUSTED_PROXIES
+  value: {{ join "," ($c.trustedProxies | default (list "none")) | quote }}
 {{- range $name, $key := dict "WS_MAX_BUFFERED_BYTES" "wsMaxBufferedBytes" "WS_PING_INTERVAL_MS" "wsPingIntervalMs" "SSE_HEARTBEAT_MS" "sseHeartbeatMs" "SSE_RETRY_MS" "sseRetryMs" "MAX_STREAMS_PER_USER" "maxStreamsPerUser" "MAX_STREAMS_PER_IP" "maxStreamsPerIp" "SEND_RATE_PER_SECOND" "sendRatePerSecond" "SEND_BURST" "sendBurst" "PRESENCE_HEARTBEAT_MS" "presenceHeartbeatMs" "PRESENCE_POLL_GRACE_MS" "presencePollGraceMs" }}
 - name: {{ $name }}
   value: {{ index $c $key | int64 | quote }}
