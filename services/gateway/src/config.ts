@@ -73,6 +73,15 @@ export const gatewayConfigSpec = {
     doc: "How far a token's `exp`, `nbf` and `iat` may be off this gateway's clock: a gateway whose clock runs ahead logs nobody out early. Its streams end this long after `exp`.",
   }),
   tokenTtlSeconds: int('TOKEN_TTL_SECONDS', 3600, { min: 1, doc: 'How long a token of the development login holds.' }),
+  jwtMaxLifetimeSeconds: int('JWT_MAX_LIFETIME_SECONDS', 86_400, {
+    min: 60,
+    max: 30 * 86_400,
+    doc: "A token that would live longer (`exp` − `iat`) is refused, and one without `iat` too: each gateway remembers sign-outs this long, so that a token issued before one stays void until it expires. At least `TOKEN_TTL_SECONDS`.",
+  }),
+  signOutPollMs: int('SIGN_OUT_POLL_MS', 10_000, {
+    min: 100,
+    doc: "How often the gateway reads the recent sign-outs from Postgres; they reach it on the event feed at once, so this bounds how long a sign-out whose record was lost leaves a token of the user's working here.",
+  }),
   devLogin: bool('DEV_LOGIN', true, {
     doc: '`POST /api/login` by username alone (HS256 only): anyone becomes anyone. Refused unless `HOST` is a loopback address (`npm start`) or `DEV_LOGIN_ON_NETWORK` is set; the images turn it off.',
   }),
@@ -150,6 +159,9 @@ type RawGatewayConfig = Omit<GatewayConfig, 'pool' | 'usingDevSecret'>;
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env) {
   const config = readConfig(gatewayConfigSpec, env);
   const problems = insecureSettings(config);
+  if (config.tokenTtlSeconds > config.jwtMaxLifetimeSeconds) {
+    problems.push(`TOKEN_TTL_SECONDS (${config.tokenTtlSeconds}) is above JWT_MAX_LIFETIME_SECONDS (${config.jwtMaxLifetimeSeconds}): the development login's tokens would be refused`);
+  }
   if (problems.length > 0) throw new ConfigError(problems);
   const pool = poolSettings({
     max: config.databasePoolMax,

@@ -35,6 +35,8 @@ export interface GatewayContext {
   metrics: GatewayMetrics;
   /** The HTTP routes' rate limits (per user, and per address for the login). */
   limits: RequestLimits;
+  /** Signs the user out on every gateway: their tokens issued until now are void, and their streams of them end. */
+  signOut(userId: string): Promise<void>;
   /** False from the start of a drain: new streams are refused. */
   isAccepting(): boolean;
 }

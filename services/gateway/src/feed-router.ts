@@ -13,6 +13,8 @@ export interface FeedRouterDeps {
   presence: { onlineUser(userId: string): UserRef | undefined };
   /** Each log entry's age on arrival (the delivery latency metric). */
   observeDelivery(sentAt: string | undefined): void;
+  /** A user signed out (on any gateway): their older tokens are void here too, and their streams of them end. */
+  signOuts: { record(signOut: { userId: string; at: number }): void };
   logger: Logger;
 }
 
@@ -36,6 +38,9 @@ export class FeedRouter {
         return this.legacyMemberLeft(record.room, record.userId);
       case 'typing':
         return this.deps.hub.broadcast({ type: 'typing', room: record.room, userId: record.userId, json: record.json });
+      case 'signed_out':
+        this.deps.signOuts.record(record);
+        return 0;
     }
   }
 

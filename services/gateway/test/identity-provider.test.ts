@@ -18,7 +18,7 @@ after(() => stack?.stop());
 async function idpClient(subject: string, name: string, audience = 'chat-app'): Promise<ApiClient> {
   const client = new ApiClient(stack.gateways[0]!.url);
   client.token = await new SignJWT({ name }).setProtectedHeader({ alg: 'RS256' }).setSubject(subject).setIssuer('https://idp.test')
-    .setAudience(audience).setExpirationTime('10m').sign(signingKey);
+    .setAudience(audience).setIssuedAt().setExpirationTime('10m').sign(signingKey);
   return client;
 }
 

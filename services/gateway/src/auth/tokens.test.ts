@@ -59,6 +59,7 @@ test('RS256 tokens of an identity provider verify by public key and by JWKS, wit
     .setSubject('auth0|12345')
     .setIssuer('https://idp.example')
     .setAudience('chat')
+    .setIssuedAt()
     .setExpirationTime('5m')
     .sign(privateKey);
 
@@ -90,7 +91,7 @@ test('a token is accepted within the clock tolerance of its exp and nbf, so that
   const signed = (claims: { exp: number; nbf?: number; iat?: number }) => {
     const jwt = new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer('me').setExpirationTime(claims.exp);
     if (claims.nbf !== undefined) jwt.setNotBefore(claims.nbf);
-    if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+    jwt.setIssuedAt(claims.iat ?? now);
     return jwt.sign(key);
   };
   const lately = await tokens.verify(await signed({ exp: now - 10 }));
@@ -98,4 +99,21 @@ test('a token is accepted within the clock tolerance of its exp and nbf, so that
   await tokens.verify(await signed({ exp: now + 60, nbf: now + 10, iat: now + 10 }));
   await assert.rejects(tokens.verify(await signed({ exp: now - 40 })), /token expired/);
   await assert.rejects(tokens.verify(await signed({ exp: now + 60, nbf: now + 40 })), AuthError);
+});
+
+test('a token says when it was issued, to the millisecond for ours; one without iat, or living longer than the sign-out window, is refused', async () => {
+  const tokens = new TokenService({ algorithm: 'HS256', secret: 's'.repeat(32), issuer: 'me', ttlSeconds: 60, maxLifetimeSeconds: 3600 });
+  const before = Date.now();
+  const principal = await tokens.verify(await tokens.issue(user));
+  assert.ok(principal.issuedAt >= before && principal.issuedAt <= Date.now(), `issued at ${principal.issuedAt}`);
+  const key = new TextEncoder().encode('s'.repeat(32));
+  const now = Math.floor(Date.now() / 1000);
+  const base = () => new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer('me');
+  // An identity provider's iat in seconds: the end of that second, the latest it can have been issued.
+  assert.equal((await tokens.verify(await base().setIssuedAt(now).setExpirationTime(now + 60).sign(key))).issuedAt, now * 1000 + 999);
+  // An iat_ms outside its iat's second is not believed.
+  const forged = await new SignJWT({ name: 'x', iat_ms: 1 }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer('me').setIssuedAt(now).setExpirationTime(now + 60).sign(key);
+  assert.equal((await tokens.verify(forged)).issuedAt, now * 1000 + 999);
+  await assert.rejects(tokens.verify(await base().setExpirationTime(now + 60).sign(key)), /token lacks iat/);
+  await assert.rejects(tokens.verify(await base().setIssuedAt(now).setExpirationTime(now + 3601).sign(key)), /token lives longer than 3600 s/);
 });

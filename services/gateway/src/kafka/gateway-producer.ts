@@ -3,6 +3,7 @@ import {
   encodeHeartbeat,
   encodeLogEntry,
   encodeSendCommand,
+  encodeSignOut,
   encodeTyping,
   type HeartbeatRecord,
   type Kafka,
@@ -15,6 +16,7 @@ import type { CommandLog } from '../ports/command-log';
 import type { EphemeralLog } from '../ports/ephemeral-log';
 import type { MembershipLog } from '../ports/membership-log';
 import type { PresenceLog } from '../ports/presence-log';
+import type { SignOut, SignOutLog } from '../ports/sign-out-store';
 
 /** How much the gateway may hold for Kafka, and for how long (GATEWAY_KAFKA_* settings). */
 export interface ProduceBounds {
@@ -33,7 +35,7 @@ const EPHEMERAL: ProduceBounds = { sendTimeoutMs: 2_000, maxQueuedRecords: 2_000
  * seconds instead of holding their sends and the gateway's memory; and one for what may be dropped (typing,
  * heartbeats), so that its traffic never queues ahead of a send.
  */
-export class GatewayProducer implements CommandLog, MembershipLog, EphemeralLog, PresenceLog {
+export class GatewayProducer implements CommandLog, MembershipLog, EphemeralLog, PresenceLog, SignOutLog {
   private readonly producer: BatchingProducer;
   private readonly ephemeral: BatchingProducer;
 
@@ -54,6 +56,11 @@ export class GatewayProducer implements CommandLog, MembershipLog, EphemeralLog,
   publish(entry: MembershipEvent): Promise<void> {
     // The record messaging publishes for the log's other entries, with the same key: the room's partition.
     return this.producer.send(this.topics.events, { key: entry.room, value: encodeLogEntry(entry) });
+  }
+
+  signedOut(signOut: SignOut): Promise<void> {
+    // On the event feed, which every gateway reads whole; keyed by the user.
+    return this.producer.send(this.topics.events, { key: signOut.userId, value: encodeSignOut(signOut) });
   }
 
   typing(event: TypingEvent): Promise<void> {

@@ -14,8 +14,8 @@ export interface RequestLimitSettings {
   loginBurst: number;
 }
 
-/** Routes that create (rows, and an entry of a room's log). */
-const CREATES = new Set(['POST /api/rooms', 'POST /api/rooms/:roomId/join', 'POST /api/dms']);
+/** Routes that create (rows, and an entry of a room's log), or sign out (a write, and a record every gateway reads). */
+const CREATES = new Set(['POST /api/rooms', 'POST /api/rooms/:roomId/join', 'POST /api/dms', 'POST /api/logout']);
 /** Routes that have a bucket of their own: the send path's (message-sender.ts). */
 const SENDS = new Set(['POST /api/rooms/:roomId/messages', 'PATCH /api/rooms/:roomId/messages/:seq', 'DELETE /api/rooms/:roomId/messages/:seq']);
 
