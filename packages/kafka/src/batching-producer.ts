@@ -143,10 +143,7 @@ export class BatchingProducer {
     }
     const traced = startSendSpan(topic, message);
     const sent = new Promise<void>((resolve, reject) => {
-      const pending: Pending = { topic, message: traced.message, queuedAt: performance.now(), bytes, settled: false, resolve, reject };
-      pending.resolve = () => this.settle(pending, () => resolve());
-      pending.reject = (error) => this.settle(pending, () => reject(error));
-      this.queue.push(pending);
+      this.queue.push({ topic, message: traced.message, queuedAt: performance.now(), bytes, settled: false, resolve, reject });
       this.waitingRecords++;
       this.waitingBytes += bytes;
       this.watchDeadlines();
@@ -198,23 +195,24 @@ export class BatchingProducer {
           topicMessages: [...byTopic].map(([topic, items]) => ({ topic, messages: items.map((item) => item.message) })),
         });
         if (this.produceSeconds) this.observeAcked(byTopic);
-        for (const item of batch) item.resolve();
+        for (const item of batch) this.settle(item);
       } catch (error) {
         this.replaceBeforeNextSend = true;
-        for (const item of batch) item.reject(error as Error);
+        for (const item of batch) this.settle(item, error as Error);
       }
       this.inFlight = [];
     }
     this.flushing = false;
   }
 
-  /** Answers a record once, and lets its room in the bounds go. */
-  private settle(pending: Pending, answer: () => void): void {
+  /** Answers a record once (acknowledged, or failed with `error`), and lets its room in the bounds go. */
+  private settle(pending: Pending, error?: Error): void {
     if (pending.settled) return;
     pending.settled = true;
     this.waitingRecords--;
     this.waitingBytes -= pending.bytes;
-    answer();
+    if (error) pending.reject(error);
+    else pending.resolve();
   }
 
   /** While records wait and sends have a deadline: a sweep every quarter of it (at most 250 ms). */
@@ -235,7 +233,7 @@ export class BatchingProducer {
     const fail = (item: Pending) => {
       if (item.settled) return;
       this.rejected?.inc({ topic: item.topic, reason: 'timeout' });
-      item.reject(late());
+      this.settle(item, late());
     };
     for (const item of this.inFlight) if (item.queuedAt <= oldest) fail(item);
     let expired = 0;
@@ -272,8 +270,9 @@ export class BatchingProducer {
   /** A flush that threw outside its per-batch handling (a bug): what still waits fails now instead of never. */
   private abandon(error: unknown): void {
     this.flushing = false;
+    const waiting = [...this.inFlight, ...this.queue.splice(0)];
     this.inFlight = [];
-    for (const item of this.queue.splice(0)) item.reject(error instanceof Error ? error : new Error(String(error)));
+    for (const item of waiting) this.settle(item, error instanceof Error ? error : new Error(String(error)));
   }
 
   private observeAcked(byTopic: Map<string, Pending[]>): void {
