@@ -21,6 +21,10 @@ export interface BrowserUser {
   context: BrowserContext;
   page: Page;
   status: Locator;
+  /** What Chromium refused under the gateway's Content-Security-Policy, as it logged it. */
+  cspViolations: string[];
+  /** The headers of the app's page. */
+  documentHeaders: Record<string, string>;
 }
 
 /** A user in a browser context of their own, signed in through the sign-in form. */
@@ -30,12 +34,17 @@ export async function signIn(browser: Browser, baseUrl: string, name: string, tr
   page.on('dialog', (dialog) => {
     throw new Error(`unexpected dialog: ${dialog.message()}`);
   });
-  await page.goto(`${baseUrl}/${transport ? `?transport=${transport}` : ''}`);
+  const cspViolations: string[] = [];
+  page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) cspViolations.push(message.text());
+  });
+  const response = await page.goto(`${baseUrl}/${transport ? `?transport=${transport}` : ''}`);
+  const documentHeaders = response ? await response.allHeaders() : {};
   await page.getByLabel('Username').fill(name);
   await page.getByRole('button', { name: 'Sign in' }).click();
   const status = page.getByTestId('connection-status');
   await status.and(page.locator('[data-state=open]')).waitFor();
-  return { name, context, page, status };
+  return { name, context, page, status, cspViolations, documentHeaders };
 }
 
 export async function createRoom(user: BrowserUser, name: string): Promise<string> {

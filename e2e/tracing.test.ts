@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ApiClient, startOtlpReceiver, startTestStack, waitUntil, WsStream, type OtlpReceiver, type ReceivedSpan, type TestStack } from '@chat/testkit';
+import { roomRef } from '@chat/telemetry';
+import { ApiClient, SseStream, startOtlpReceiver, startTestStack, waitUntil, WsStream, type OtlpReceiver, type ReceivedSpan, type TestStack } from '@chat/testkit';
 
 // Two gateways: the sender is on one, the other member on the other, so the trace shows both deliveries.
 let receiver: OtlpReceiver;
@@ -108,7 +109,7 @@ test('a message sent over WebSocket is one trace: gateway, Kafka, messaging, Pos
   await bobStream.waitForMessages(1);
 
   const root = await waitUntil(
-    () => receiver.spans.find((span) => span.name === 'websocket send' && span.attributes['chat.room.id'] === room.id),
+    () => receiver.spans.find((span) => span.name === 'websocket send' && span.attributes['chat.room.ref'] === roomRef(room.id)),
     10_000,
     'the span of the WebSocket send frame',
   );
@@ -147,7 +148,7 @@ test('a message sent over HTTP POST is one trace from the request to the deliver
   const produce = await waitUntil(
     () =>
       receiver.spans.find(
-        (span) => span.name === `send ${stack.topics.prefix}chat.messages` && span.service === 'gateway' && span.attributes['messaging.kafka.message.key'] === room.id,
+        (span) => span.name === `send ${stack.topics.prefix}chat.messages` && span.service === 'gateway' && span.attributes['chat.record.key_ref'] === roomRef(room.id),
       ),
     10_000,
     'the gateway produce span of the POST',
@@ -162,6 +163,38 @@ test('a message sent over HTTP POST is one trace from the request to the deliver
   assert.ok(spans.some((span) => span.name === 'handler - roomRoutes'), 'Fastify itself is instrumented (@fastify/otel)');
   assertEveryHop(spans, root);
   await stream.close();
+});
+
+test('no span carries a room id, a ticket or a token: paths and queries are redacted, rooms travel as references', async () => {
+  const dave = await ApiClient.login(stack.gateways[0]!.url, 'trace_dave');
+  const room = await dave.createRoom('redacted');
+  const { ticket } = (await dave.request('POST', '/api/tickets')).body as { ticket: string };
+  const sse = await SseStream.open(dave.baseUrl, { ticket, rooms: room.id });
+  const ws = await WsStream.forUser(dave, { rooms: room.id });
+  ws.send({ type: 'send', room: room.id, clientMsgId: 'redacted-1', text: 'hush' });
+  await sse.waitForMessages(1);
+  const history = await dave.request('GET', `/api/rooms/${room.id}/messages?after=0&limit=5`);
+  assert.equal(history.status, 200);
+  // A stream's request span ends when the stream does.
+  await Promise.all([sse.close(), ws.close()]);
+  await waitUntil(() => receiver.spans.some((span) => span.name === 'GET /api/rooms/:roomId/messages'), 10_000, 'the span of the history call');
+  await waitUntil(() => receiver.spans.some((span) => span.name === 'GET /sse'), 10_000, 'the span of the SSE request');
+
+  const secrets = { 'room id': room.id, ticket, token: dave.token };
+  const leaks = receiver.spans.flatMap((span) =>
+    Object.entries(span.attributes).flatMap(([key, value]) =>
+      Object.entries(secrets)
+        .filter(([, secret]) => String(value).toLowerCase().includes(secret.toLowerCase()))
+        .map(([what]) => `${span.service}:${span.name} ${key} holds the ${what}: ${String(value)}`),
+    ),
+  );
+  assert.deepEqual(leaks, []);
+  const historySpan = receiver.spans.find((span) => span.name === 'GET /api/rooms/:roomId/messages' && span.kind === KIND.server)!;
+  assert.equal(historySpan.attributes['url.path'], '/api/rooms/:id/messages');
+  assert.equal(historySpan.attributes['url.query'], 'after=REDACTED&limit=5');
+  const sseSpan = receiver.spans.find((span) => span.name === 'GET /sse' && span.kind === KIND.server)!;
+  assert.equal(sseSpan.attributes['url.query'], 'ticket=REDACTED&rooms=REDACTED');
+  assert.ok(receiver.spans.some((span) => span.attributes['chat.room.ref'] === roomRef(room.id)), 'the WebSocket frame span names the room by reference');
 });
 
 test('the Prometheus series also reach the OTLP collector, under each service name', async () => {

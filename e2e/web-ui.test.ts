@@ -177,3 +177,13 @@ test('scrolling up through a long room loads older history page by page, back to
   const texts = await messageTexts(reader);
   assert.deepEqual(texts, Array.from({ length: 120 }, (_, i) => `entry ${i + 1}`));
 });
+
+test("the app runs under the gateway's security headers: no Content-Security-Policy violation on any page of this file", async () => {
+  assert.ok(users.length >= 4, `${users.length} users signed in`);
+  const headers = users[0]!.documentHeaders;
+  assert.match(headers['content-security-policy'] ?? '', /default-src 'self'.*frame-ancestors 'none'/);
+  assert.equal(headers['x-content-type-options'], 'nosniff');
+  assert.equal(headers['referrer-policy'], 'no-referrer');
+  assert.equal(headers['strict-transport-security'], undefined, 'no HSTS over plain http');
+  for (const user of users) assert.deepEqual(user.cspViolations, [], `${user.name}'s page`);
+});

@@ -20,6 +20,7 @@ const BENCHES = [
   'services/gateway/bench/fanout.bench.ts',
   'services/gateway/bench/latency.bench.ts',
   'services/gateway/bench/tracing-overhead.bench.ts',
+  'services/gateway/bench/abuse.bench.ts',
 ];
 const options = process.argv.slice(2).filter((arg) => arg.startsWith('--'));
 const filters = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));

@@ -210,9 +210,14 @@ export class FaultStack {
             MESSAGING_CONSUMER_GROUP: `${TOPIC_PREFIX}messaging`,
             PRESENCE_CONSUMER_GROUP: `${TOPIC_PREFIX}presence`,
             INSTANCE_ID: spec.name,
-            // Fault runs send faster than a user may; SSE heartbeats often enough for a short read timeout.
+            // Fault runs send faster than a user may, and the storm signs in 10,000 users from one address and
+            // creates a room for every 100 of them; SSE heartbeats often enough for a short read timeout.
             SEND_RATE_PER_SECOND: '1000',
             SEND_BURST: '1000',
+            LOGIN_RATE_PER_SECOND: '100000',
+            LOGIN_BURST: '100000',
+            HTTP_CREATE_RATE_PER_SECOND: '1000',
+            HTTP_CREATE_BURST: '1000',
             SSE_HEARTBEAT_MS: '1000',
             // A drained gateway's clients leave over 2 s instead of 10: a test drains gateways often.
             DRAIN_WINDOW_MS: '2000',

@@ -279,4 +279,65 @@ test('by default the gateway has no development login, images carry the app vers
   assert.deepEqual(secretRefs.JWT_SECRET, { name: 'chat-gateway-auth', key: 'jwtSecret' });
   assert.deepEqual(secretRefs.DATABASE_URL, { name: 'chat-database', key: 'url' });
   assert.ok(find(objects, 'Secret', 'chat-gateway-auth').stringData.jwtSecret.length >= 32);
+  assert.equal(envOf(gateway).DEV_LOGIN_ON_NETWORK, undefined, 'the gateway refuses the development login off loopback');
+});
+
+test('the trial says its development login is meant to serve the network; RS256 needs an audience and an https JWKS', () => {
+  const trial = find(render(examples.trial), 'Deployment', 'chat-gateway').spec.template.spec.containers[0];
+  assert.equal(envOf(trial).DEV_LOGIN, 'true');
+  assert.equal(envOf(trial).DEV_LOGIN_ON_NETWORK, 'true');
+  const rs256 = { 'gateway.auth.algorithm': 'RS256', 'gateway.auth.jwksUrl': 'https://id.example.com/jwks' };
+  assert.throws(() => template([], rs256), /gateway\.auth\.audience is required with RS256/);
+  assert.throws(() => template([], { ...rs256, 'gateway.auth.audience': 'chat', 'gateway.auth.jwksUrl': 'http://id.example.com/jwks' }), /at '\/gateway\/auth\/jwksUrl'/);
+  const production = find(render(examples.production), 'Deployment', 'chat-gateway').spec.template.spec.containers[0];
+  assert.equal(envOf(production).JWT_AUDIENCE, 'chat');
+});
+
+test('HS256 rotation: the previous secret goes into the Secret and reaches the gateway, optional for an existing Secret', () => {
+  const previous = 'p'.repeat(40);
+  const objects = render([], { 'gateway.auth.previousSecret': previous });
+  assert.equal(find(objects, 'Secret', 'chat-gateway-auth').stringData.jwtPreviousSecret, previous);
+  const gateway = find(objects, 'Deployment', 'chat-gateway').spec.template.spec.containers[0];
+  const ref = gateway.env.find((variable) => variable.name === 'JWT_PREVIOUS_SECRET').valueFrom.secretKeyRef;
+  assert.deepEqual(ref, { name: 'chat-gateway-auth', key: 'jwtPreviousSecret', optional: true });
+  assert.equal(find(render([]), 'Secret', 'chat-gateway-auth').stringData.jwtPreviousSecret, undefined);
+  assert.throws(() => template([], { 'gateway.auth.previousSecret': 'short' }), /at '\/gateway\/auth\/previousSecret'/);
+});
+
+test('NetworkPolicies: the gateway only from the ingress controllers, the scraper and the release; the workers only from the scraper; the bundled servers only from the release', () => {
+  const objects = render(examples.trial);
+  const policy = (name) => find(objects, 'NetworkPolicy', name);
+  const gateway = policy('chat-gateway');
+  assert.deepEqual(gateway.spec.podSelector.matchLabels, find(objects, 'Deployment', 'chat-gateway').spec.selector.matchLabels);
+  assert.deepEqual(gateway.spec.policyTypes, ['Ingress']);
+  const [rule] = gateway.spec.ingress;
+  assert.deepEqual(rule.ports, [{ port: 8080, protocol: 'TCP' }]);
+  const namespaces = rule.from.map((peer) => peer.namespaceSelector?.matchLabels['kubernetes.io/metadata.name']).filter(Boolean);
+  assert.deepEqual(namespaces, ['ingress-nginx', 'gateway-system', 'monitoring']);
+  assert.deepEqual(rule.from.at(-1), { podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'chat' } } });
+  for (const worker of ['messaging', 'presence']) {
+    const [only] = policy(`chat-${worker}`).spec.ingress;
+    assert.deepEqual(only.from, [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], worker);
+  }
+  for (const [server, port] of [['kafka', 9092], ['postgres', 5432]]) {
+    const bundled = policy(`chat-${server}`);
+    assert.deepEqual(bundled.spec.podSelector.matchLabels['app.kubernetes.io/component'], server);
+    assert.deepEqual(bundled.spec.ingress, [{ from: [{ podSelector: { matchLabels: { 'app.kubernetes.io/instance': 'chat' } } }], ports: [{ port, protocol: 'TCP' }] }]);
+  }
+  // Without bundled servers, no policy for them; off, none at all.
+  const production = render(examples.production);
+  assert.equal(find(production, 'NetworkPolicy', 'chat-kafka'), undefined);
+  assert.equal(render([], { 'networkPolicy.enabled': false }).filter((object) => object.kind === 'NetworkPolicy').length, 0);
+});
+
+test('the gateway believes X-Forwarded-For from the configured proxies only, and TLS is on by default with a certificate Secret named for the release', () => {
+  const gateway = find(render([]), 'Deployment', 'chat-gateway').spec.template.spec.containers[0];
+  assert.equal(envOf(gateway).TRUSTED_PROXIES, '10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7');
+  const narrowed = find(render([], { 'gateway.config.trustedProxies': '{10.244.0.0/16}' }), 'Deployment', 'chat-gateway').spec.template.spec.containers[0];
+  assert.equal(envOf(narrowed).TRUSTED_PROXIES, '10.244.0.0/16');
+  const ingress = find(render([], { 'ingress.enabled': true, 'ingress.tls.clusterIssuer': 'letsencrypt' }), 'Ingress', 'chat');
+  assert.deepEqual(ingress.spec.tls, [{ hosts: ['chat.example.com'], secretName: 'chat-tls' }]);
+  assert.equal(ingress.metadata.annotations['cert-manager.io/cluster-issuer'], 'letsencrypt');
+  assert.equal(find(render(examples.trial), 'Ingress', 'chat').spec.tls, undefined, 'the trial on localtest.me is plain http');
+  assert.throws(() => template([], { 'gateway.config.trustedProxies': '{not an address}' }), /trustedProxies/);
 });

@@ -31,7 +31,14 @@ error_log ${join(dir, 'error.log')} warn;
 events { worker_connections 8192; }
 
 http {
-  access_log ${join(dir, 'access.log')} combined buffer=64k flush=1s;
+  # The access log holds paths, never query strings (tickets, tokens, cursors and room lists travel there), and a
+  # path's room or user id as :id; no referer either (a page's URL). docs/security.md.
+  map $uri $chat_logged_path {
+    "~^(?<head>.*?)[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}(?<tail>.*)$" "\${head}:id\${tail}";
+    default $uri;
+  }
+  log_format chat '$remote_addr [$time_local] "$request_method $chat_logged_path $server_protocol" $status $body_bytes_sent $request_time "$http_user_agent"';
+  access_log ${join(dir, 'access.log')} chat buffer=64k flush=1s;
   client_body_temp_path ${join(dir, 'temp', 'body')};
   proxy_temp_path ${join(dir, 'temp', 'proxy')};
   fastcgi_temp_path ${join(dir, 'temp', 'fastcgi')};

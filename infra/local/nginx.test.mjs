@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, sleep } from './common.mjs';
@@ -115,6 +115,21 @@ test('a WebSocket upgrade reaches the replica with its Upgrade header and is swi
   const response = await send('/ws', { headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } });
   assert.equal(response.status, 101);
   assert.equal(response.headers['x-seen-upgrade'], 'websocket');
+});
+
+test('the access log keeps paths with ids as :id and no query string: no room id, ticket or cursor', async () => {
+  const room = '0b3f1c7e-2a4d-4e8f-9a1b-3c5d7e9f1a2b';
+  await send(`/api/rooms/${room}/messages?after=3&limit=5`);
+  await send(`/sse?ticket=tkt-secret-123&rooms=${room}`);
+  const log = join(dir, 'access.log');
+  let text = '';
+  // Written out within a second (flush=1s).
+  for (const deadline = Date.now() + 5_000; !text.includes('/sse') && Date.now() < deadline; await sleep(200)) {
+    text = existsSync(log) ? readFileSync(log, 'utf8') : '';
+  }
+  assert.match(text, /"GET \/api\/rooms\/:id\/messages HTTP\/1\.1" 200/);
+  assert.match(text, /"GET \/sse HTTP\/1\.1" 200/);
+  assert.doesNotMatch(text, new RegExp(`${room}|tkt-secret|after=`, 'i'));
 });
 
 test('nginx stops on request and leaves its port free', async () => {

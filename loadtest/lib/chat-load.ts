@@ -4,6 +4,7 @@
  * events into the delivery metrics. Wire types and cursors come from
  * @chat/protocol (bundled into the script by loadtest/run.mjs).
  */
+import { sleep } from 'k6';
 import http from 'k6/http';
 import exec from 'k6/execution';
 import { Counter, Trend } from 'k6/metrics';
@@ -81,10 +82,17 @@ const json = (token?: string) => ({
   headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
 });
 
+/** Signs in; a `429` (the gateway's per-address `LOGIN_RATE_PER_SECOND`: every VU of one load generator shares an address) waits its `Retry-After`, a few times. */
 function login(username: string): { token: string; user: UserRef } {
-  const response = http.post(`${plan.baseUrl}/api/login`, JSON.stringify({ username }), json());
-  if (response.status !== 200) throw new Error(`login ${username}: ${response.status} ${response.body}`);
-  return response.json() as unknown as { token: string; user: UserRef };
+  for (let attempt = 1; ; attempt++) {
+    const response = http.post(`${plan.baseUrl}/api/login`, JSON.stringify({ username }), json());
+    if (response.status === 429 && attempt < 10) {
+      sleep(Math.min(10, Number(response.headers['Retry-After'] ?? 1)) * (0.5 + Math.random()));
+      continue;
+    }
+    if (response.status !== 200) throw new Error(`login ${username}: ${response.status} ${response.body}`);
+    return response.json() as unknown as { token: string; user: UserRef };
+  }
 }
 
 /** k6 setup(): the rooms of this run (fresh ones, so their seqs are the test's alone) and the schedule. */

@@ -40,6 +40,11 @@ export class ChatApi {
     return call<Session>('POST', '/api/login', undefined, { username });
   }
 
+  /** Ends this user's sessions on every gateway: every tab's token stops working, and their streams end. */
+  async signOut(): Promise<void> {
+    await call('POST', '/api/logout', this.token);
+  }
+
   async rooms(): Promise<RoomSummary[]> {
     return (await call<{ rooms: RoomSummary[] }>('GET', '/api/rooms', this.token)).rooms;
   }

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import type { Session } from './api';
+import { ChatApi, type Session } from './api';
 import { ChatScreen } from './components/chat-screen';
 import { SignIn } from './components/sign-in';
 
@@ -31,6 +31,8 @@ export function App() {
     <ChatScreen
       session={session}
       onSignOut={() => {
+        // Best effort: the tab forgets the token whatever the server says (an expired one is already void).
+        new ChatApi(session.token).signOut().catch(() => undefined);
         sessionStorage.removeItem(STORAGE_KEY);
         setSession(undefined);
       }}

@@ -84,6 +84,17 @@ test('a bundled service with a bad setting stops at start-up naming it', async (
   assert.match(result.output, /PORT must be an integer/);
 });
 
+test("the gateway with its image's settings and no secret of the operator's refuses to start, and says what to set", async () => {
+  // The Dockerfile's ENV: HOST=0.0.0.0, DEV_LOGIN=false.
+  const image = { HOST: '0.0.0.0', PORT: '0', DEV_LOGIN: 'false' };
+  const refused = await runBundled('gateway', image);
+  assert.notEqual(refused.code, 0);
+  assert.match(refused.output, /JWT_SECRET is not set, and its default is a public development secret.*HOST is 0\.0\.0\.0/);
+  const login = await runBundled('gateway', { ...image, DEV_LOGIN: 'true', JWT_SECRET: 'x'.repeat(40) });
+  assert.notEqual(login.code, 0);
+  assert.match(login.output, /DEV_LOGIN=true lets anyone sign in as any user by name/);
+});
+
 const KIND = { server: 2, producer: 4, consumer: 5 };
 const statementOf = (span) => String(span.attributes['db.query.text'] ?? span.attributes['db.statement'] ?? '');
 const describeSpans = (spans) => spans.map((s) => `${s.service}:${s.name} ${s.spanId} <- ${s.parentSpanId || 'root'}`).join('\n');

@@ -56,10 +56,15 @@ export interface ChatClientOptions {
   WebSocket?: typeof WebSocket;
 }
 
+/** The longest a server's retry hint holds a send back. */
+const MAX_RETRY_HINT_MS = 30_000;
+
 export class SendError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** The server's hint of when to try again (`rate_limited`, `unavailable`), when it gave one. */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
     this.name = 'SendError';
@@ -412,7 +417,7 @@ export class ChatClient {
         if (!pending) return;
         this.acks.delete(frame.clientMsgId);
         if (frame.type === 'ack') pending.resolve();
-        else pending.reject(new SendError(frame.code, frame.message));
+        else pending.reject(new SendError(frame.code, frame.message, typeof frame.retryAfterMs === 'number' ? frame.retryAfterMs : undefined));
         return;
       }
     }
@@ -437,7 +442,15 @@ export class ChatClient {
             continue;
           }
           // Kept at the head of the queue with its clientMsgId; retried after a pause or the next reconnect.
-          const wait = code === 'rate_limited' ? 1_000 : backoffDelay(1, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
+          // The server's hint when it gave one (bounded: a hostile or confused server cannot park the queue), else a
+          // second for a rate limit and a jittered backoff for the rest.
+          const hint = error instanceof SendError ? error.retryAfterMs : undefined;
+          const wait =
+            hint !== undefined && hint >= 0
+              ? Math.min(hint, MAX_RETRY_HINT_MS)
+              : code === 'rate_limited'
+                ? 1_000
+                : backoffDelay(1, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
           setTimeout(() => this.pumpNow(), wait);
           return;
         }
@@ -507,7 +520,8 @@ export class ChatClient {
       });
       if (response.status === 202) return undefined;
       const body = (await response.json().catch(() => ({}))) as { error?: { code?: string; message?: string } };
-      return new SendError(body.error?.code ?? 'unavailable', body.error?.message ?? `HTTP ${response.status}`);
+      const retryAfter = Number(response.headers.get('retry-after') ?? NaN);
+      return new SendError(body.error?.code ?? 'unavailable', body.error?.message ?? `HTTP ${response.status}`, Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined);
     }).catch((error: unknown) => new SendError('unavailable', `network error: ${(error as Error).message}`));
     settled(refusal);
     if (refusal) throw refusal;

@@ -75,3 +75,35 @@ test('on long polling, each answer’s cursor is a position of its connection, a
     );
   });
 });
+
+test("a send refused unavailable with the server's retryAfterMs is retried after that hint, on the same connection", async () => {
+  const sentAt: number[] = [];
+  const script: FakeGatewayScript = {
+    websocket(socket) {
+      send(socket, { type: 'ready', cursor: 'c0' });
+      answerPings(socket);
+      socket.on('message', (data: Buffer) => {
+        const frame = JSON.parse(data.toString()) as ClientFrame;
+        if (frame.type !== 'send') return;
+        sentAt.push(performance.now());
+        if (sentAt.length === 1) send(socket, { type: 'error', code: 'unavailable', message: 'Kafka away', clientMsgId: frame.clientMsgId, retryAfterMs: 300 });
+        else send(socket, { type: 'ack', clientMsgId: frame.clientMsgId });
+      });
+    },
+  };
+  const opened: number[] = [];
+  const options = {
+    transports: ['websocket' as const],
+    // A backoff far longer than the hint: the hint is what the retry waits.
+    backoff: { initialMs: 20_000, maxMs: 20_000 },
+    random: () => 0.99,
+    onConnection: (event: ConnectionEvent) => void (event.type === 'opened' && opened.push(event.connection)),
+  };
+  await withClient(script, options, async (client) => {
+    assert.equal(await client.send('r1', 'later', 'm-hint'), 'm-hint');
+    assert.equal(sentAt.length, 2);
+    const waited = sentAt[1]! - sentAt[0]!;
+    assert.ok(waited >= 280 && waited < 2_000, `retried ${Math.round(waited)} ms after the refusal (hint 300 ms)`);
+    assert.deepEqual(opened, [1], 'no reconnect: the connection is fine, Kafka is not');
+  });
+});

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kafka, Message } from 'kafkajs';
 import { Registry } from 'prom-client';
-import { BatchingProducer } from './batching-producer';
+import { BatchingProducer, ProduceRejectedError } from './batching-producer';
 
 /** A stand-in for kafkajs that records what each request carried (a pure unit test of the batching). */
 function fakeKafka(requests: number[][]): Kafka {
@@ -105,4 +105,72 @@ test('a replacement that cannot connect fails what waits for it within its deadl
   await assert.rejects(producer.send('t', { value: 'x' }), /no new Kafka producer within 50 ms/);
   await producer.send('t', { value: 'y' });
   assert.equal(made, 3);
+});
+
+/** A stand-in whose requests wait until `release()`: Kafka away. */
+function stalledKafka() {
+  const sent: string[][] = [];
+  let releases: Array<() => void> = [];
+  const kafka = {
+    producer: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      sendBatch: async ({ topicMessages }: { topicMessages: Array<{ messages: Message[] }> }) => {
+        sent.push(topicMessages.flatMap((t) => t.messages.map((m) => String(m.value))));
+        await new Promise<void>((resolve) => releases.push(resolve));
+        return [];
+      },
+    }),
+  } as unknown as Kafka;
+  const release = () => {
+    const waiting = releases;
+    releases = [];
+    for (const resolve of waiting) resolve();
+  };
+  /** Answers requests until none waits (each answer lets the next request go out). */
+  const drain = async () => {
+    for (let i = 0; i < 5; i++) {
+      release();
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  };
+  return { kafka, sent, release, drain };
+}
+
+test('past its bound of records or bytes waiting for Kafka, a send fails at once; acknowledgements make room again', async () => {
+  const { kafka, drain } = stalledKafka();
+  const producer = new BatchingProducer(kafka, { maxQueuedRecords: 3, maxQueuedBytes: 1_000 });
+  const waiting = [producer.send('t', { value: 'a' }), producer.send('t', { value: 'b' }), producer.send('t', { value: 'c' })];
+  await assert.rejects(producer.send('t', { value: 'd' }), (error: unknown) => error instanceof ProduceRejectedError && error.reason === 'queue_full');
+  await drain();
+  await Promise.all(waiting);
+  // Bytes: one record of 900 leaves no room for one of 200.
+  const big = producer.send('t', { value: Buffer.alloc(900) });
+  await assert.rejects(producer.send('t', { value: Buffer.alloc(200) }), /holds 1 records \(900 bytes\)/);
+  const small = producer.send('t', { value: Buffer.alloc(100) });
+  await drain();
+  await Promise.all([big, small]);
+});
+
+test('a send not acknowledged within its deadline fails: queued records never go out, the one in flight is answered now', async () => {
+  const { kafka, sent, drain } = stalledKafka();
+  const producer = new BatchingProducer(kafka, { sendTimeoutMs: 100 });
+  const first = producer.send('t', { value: 'in-flight' });
+  await new Promise((resolve) => setImmediate(resolve));
+  const queued = [producer.send('t', { value: 'queued-1' }), producer.send('t', { value: 'queued-2' })];
+  const started = performance.now();
+  for (const send of [first, ...queued]) {
+    await assert.rejects(send, (error: unknown) => error instanceof ProduceRejectedError && error.reason === 'timeout');
+  }
+  const took = performance.now() - started;
+  assert.ok(took >= 90 && took < 400, `failed after ${Math.round(took)} ms (deadline 100 ms)`);
+  await drain();
+  assert.deepEqual(sent, [['in-flight']], 'the records given up while queued were never sent');
+  // The bound is free again, and the producer works on.
+  const later = producer.send('t', { value: 'later' });
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  await drain();
+  await later;
+  assert.deepEqual(sent, [['in-flight'], ['later']]);
+  await producer.disconnect();
 });

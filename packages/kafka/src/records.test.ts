@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decodeFeedRecord, decodeSendCommand, encodeLogEntry, encodeSendCommand, encodeTyping, type SendCommand } from './records';
+import { decodeFeedRecord, decodeSendCommand, encodeLogEntry, encodeSendCommand, encodeSignOut, encodeTyping, type SendCommand } from './records';
 
 const room = '0b3f1c7e-2a4d-4e8f-9a1b-3c5d7e9f1a2b';
 
@@ -39,4 +39,12 @@ test('the membership records of gateways of the previous release, which a rollin
   const left = Buffer.from(JSON.stringify({ type: 'member_left', room, userId: 'u' }));
   assert.deepEqual(decodeFeedRecord(joined), { kind: 'legacy_member_joined', room, userId: 'u', lastSeq: 3 });
   assert.deepEqual(decodeFeedRecord(left), { kind: 'legacy_member_left', room, userId: 'u' });
+});
+
+test('a sign-out record round-trips; one without a user id, or with a bad time, decodes to null', () => {
+  const userId = '0b3f1c7e-2a4d-4e8f-9a1b-3c5d7e9f1a2b';
+  assert.deepEqual(decodeFeedRecord(encodeSignOut({ userId, at: 1_700_000_000_123 })), { kind: 'signed_out', userId, at: 1_700_000_000_123 });
+  for (const bad of [{ userId: 'not-a-uuid', at: 1 }, { userId, at: -5 }, { userId, at: 1.5 }, { userId, at: '1' }, { at: 1 }]) {
+    assert.equal(decodeFeedRecord(Buffer.from(JSON.stringify({ type: 'signed_out', ...bad }))), null, JSON.stringify(bad));
+  }
 });

@@ -1,4 +1,4 @@
-import type { MembershipEvent, RoomLogEntry, TypingEvent, UserRef } from '@chat/protocol';
+import { isUuid, type MembershipEvent, type RoomLogEntry, type TypingEvent, type UserRef } from '@chat/protocol';
 
 export type LogEntryKind = RoomLogEntry['type'];
 const MEMBERSHIP_KINDS: readonly string[] = ['member_joined', 'member_left'] satisfies MembershipEvent['type'][];
@@ -89,7 +89,19 @@ export type FeedRecord =
   | ({ kind: 'entry' } & RoomEventRecord)
   | ({ kind: 'legacy_member_joined' } & LegacyMembershipRecord)
   | ({ kind: 'legacy_member_left' } & Omit<LegacyMembershipRecord, 'lastSeq'>)
-  | { kind: 'typing'; room: string; userId: string; json: string };
+  | { kind: 'typing'; room: string; userId: string; json: string }
+  | ({ kind: 'signed_out' } & SignOutRecord);
+
+/** A user signed out at `at` (epoch ms): every gateway ends the streams of their tokens issued before it. */
+export interface SignOutRecord {
+  userId: string;
+  at: number;
+}
+
+/** Keyed by the user; no room (a gateway of an earlier release skips it, as a record it cannot read). */
+export function encodeSignOut(record: SignOutRecord): Buffer {
+  return Buffer.from(JSON.stringify({ type: 'signed_out', userId: record.userId, at: record.at }));
+}
 
 /** A typing indicator: ephemeral, never stored, delivered to the room's other members. */
 export function encodeTyping(event: TypingEvent): Buffer {
@@ -110,6 +122,12 @@ export function decodeFeedRecord(value: Buffer | null): FeedRecord | null {
       lastSeq?: unknown;
       sentAt?: unknown;
     };
+    if (event.type === 'signed_out') {
+      const at = (event as { at?: unknown }).at;
+      return typeof event.userId === 'string' && isUuid(event.userId) && typeof at === 'number' && Number.isSafeInteger(at) && at > 0
+        ? { kind: 'signed_out', userId: event.userId, at }
+        : null;
+    }
     if (typeof event.room !== 'string') return null;
     const user = event.user;
     if (typeof event.type === 'string' && LOG_ENTRY_KINDS.includes(event.type) && Number.isSafeInteger(event.seq) && (event.seq as number) > 0) {

@@ -1,5 +1,6 @@
 import { context, propagation, ROOT_CONTEXT, SpanKind, trace, type Context, type Span, type TextMapGetter } from '@opentelemetry/api';
 import type { IHeaders, KafkaMessage, Message } from 'kafkajs';
+import { roomRef } from '@chat/telemetry';
 
 /**
  * Kafka spans, written here rather than by @opentelemetry/instrumentation-kafkajs:
@@ -24,7 +25,8 @@ function messagingAttributes(topic: string, key: Message['key']) {
   return {
     'messaging.system': 'kafka',
     'messaging.destination.name': topic,
-    ...(key ? { 'messaging.kafka.message.key': String(key) } : {}),
+    // Keys are room and user ids: a reference to the key, not the key (docs/security.md).
+    ...(key ? { 'chat.record.key_ref': roomRef(String(key)) } : {}),
   };
 }
 

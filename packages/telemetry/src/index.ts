@@ -1,2 +1,3 @@
 export { exportRegistryOverOtlp, shutdownTelemetry } from './handle';
 export { inSpan, tracer } from './spans';
+export { redactQuery, redactUrl, roomRef } from './redact';

@@ -8,14 +8,23 @@ import { PinoInstrumentation } from '@opentelemetry/instrumentation-pino';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { PeriodicExportingMetricReader, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION, ATTR_URL_PATH, ATTR_URL_QUERY } from '@opentelemetry/semantic-conventions';
+import type { Attributes } from '@opentelemetry/api';
 import { PrometheusBridge } from './prometheus-bridge';
+import { redactQuery, redactUrl } from './redact';
 import { serviceIdentity } from './service-identity';
 import type { TelemetrySettings } from './settings';
 import { setTelemetryHandle } from './handle';
 
 /** Paths that are polled, not used: spans for them would drown the traces that matter. */
 const UNTRACED_PATHS = /^\/(healthz|readyz|metrics)(\?|$)/;
+
+/** The http server span's path and query, redacted (they replace what the instrumentation read off the request). */
+function redactedUrlAttributes(url: string): Attributes {
+  const mark = url.indexOf('?');
+  const path = redactUrl(mark === -1 ? url : url.slice(0, mark));
+  return mark === -1 || mark === url.length - 1 ? { [ATTR_URL_PATH]: path } : { [ATTR_URL_PATH]: path, [ATTR_URL_QUERY]: redactQuery(url.slice(mark + 1)) };
+}
 
 function metricExporter(env = process.env): PushMetricExporter {
   const protocol = (env.OTEL_EXPORTER_OTLP_METRICS_PROTOCOL || env.OTEL_EXPORTER_OTLP_PROTOCOL || 'http/protobuf').trim();
@@ -49,11 +58,17 @@ export function startTelemetry(settings: TelemetrySettings): void {
     logRecordProcessors: [],
     instrumentations: settings.traces
       ? [
-          new HttpInstrumentation({ ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? '') }),
+          new HttpInstrumentation({
+            ignoreIncomingRequestHook: (request) => UNTRACED_PATHS.test(request.url ?? ''),
+            // Room ids, tickets, tokens and cursors travel in paths and query strings: none of them into a span.
+            startIncomingSpanHook: (request) => redactedUrlAttributes(request.url ?? ''),
+            redactedQueryParamsServer: [],
+          }),
           new FastifyOtelInstrumentation({
             registerOnInitialization: true,
             instrumentHooks: false,
             ignorePaths: (route) => UNTRACED_PATHS.test(route.url),
+            requestHook: (span, request) => span.setAttribute(ATTR_URL_PATH, redactUrl(request.url)),
           }),
           // Queries outside any trace (presence fan-out, ticket sweeps) would each start a trace of their own.
           new PgInstrumentation({ requireParentSpan: true }),

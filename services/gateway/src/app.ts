@@ -10,6 +10,7 @@ import type { GatewayContext } from './context';
 import { authRoutes } from './http/auth-routes';
 import { GatewayReadiness, type ReadinessDeps } from './http/readiness';
 import { roomRoutes } from './http/room-routes';
+import { securityHeaders } from './http/security-headers';
 import { trustProxyOption } from './http/trusted-proxies';
 import { longPollTransport } from './transports/long-poll';
 import { sseTransport } from './transports/sse';
@@ -33,6 +34,7 @@ export async function buildGatewayApp(ctx: GatewayContext, readinessDeps: Readin
   if (!(await canTakeOverResponses())) {
     ctx.logger.warn("Fastify's response listener is no longer named onResFinished: each SSE stream and long poll keeps its request objects (about 1 KiB) and ends its request span only when it closes (transports/stream-request.ts)");
   }
+  securityHeaders(app);
   await app.register(fastifyWebsocket, {
     // ws accepts 100 MiB frames by default; compression is off so a small frame cannot inflate into a big one.
     options: { maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false },

@@ -12,6 +12,7 @@ import type { ConnectionRegistry } from './session/connections';
 import type { TypingNotifier } from './session/typing';
 import type { SessionDeps } from './session/session';
 import type { GatewayMetrics } from './metrics';
+import type { RequestLimits } from './session/request-limits';
 
 /** Everything the routes and transports of one gateway share. */
 export interface GatewayContext {
@@ -32,6 +33,10 @@ export interface GatewayContext {
   /** What every stream's session needs, whatever its transport. */
   sessionDeps: SessionDeps;
   metrics: GatewayMetrics;
+  /** The HTTP routes' rate limits (per user, and per address for the login). */
+  limits: RequestLimits;
+  /** Signs the user out on every gateway: their tokens issued until now are void, and their streams of them end. */
+  signOut(userId: string): Promise<void>;
   /** False from the start of a drain: new streams are refused. */
   isAccepting(): boolean;
 }

@@ -57,11 +57,11 @@ function gateway() {
   const hub = new Hub();
   const store = new MemoryRoomStore();
   const memberCache = new MembershipCache(store);
-  const router = new FeedRouter({ hub, memberCache, store, presence: { onlineUser: () => undefined }, observeDelivery: () => {}, logger });
+  const router = new FeedRouter({ hub, memberCache, store, presence: { onlineUser: () => undefined }, observeDelivery: () => {}, logger, signOuts: { record: () => {} } });
   const deps = { hub, store, logger, onMembershipRead: (entry: Parameters<FeedRouter['membershipRead']>[0]) => router.membershipRead(entry) };
   const open = async (user: UserRef, rooms?: string[], cursor: Map<string, number> = new Map()) => {
     const output = new RecordingOutput();
-    const session = new Session({ user, expiresAt: Infinity }, deps, output);
+    const session = new Session({ user, expiresAt: Infinity, issuedAt: 0 }, deps, output);
     session.begin(await planStream(store, user.id, rooms, cursor));
     await settle();
     return { output, session };

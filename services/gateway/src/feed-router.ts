@@ -13,6 +13,8 @@ export interface FeedRouterDeps {
   presence: { onlineUser(userId: string): UserRef | undefined };
   /** Each log entry's age on arrival (the delivery latency metric). */
   observeDelivery(sentAt: string | undefined): void;
+  /** A user signed out (on any gateway): their older tokens are void here too, and their streams of them end. */
+  signOuts: { record(signOut: { userId: string; at: number }): void };
   logger: Logger;
 }
 
@@ -36,6 +38,9 @@ export class FeedRouter {
         return this.legacyMemberLeft(record.room, record.userId);
       case 'typing':
         return this.deps.hub.broadcast({ type: 'typing', room: record.room, userId: record.userId, json: record.json });
+      case 'signed_out':
+        this.deps.signOuts.record(record);
+        return 0;
     }
   }
 
@@ -48,7 +53,8 @@ export class FeedRouter {
   entry(record: RoomEventRecord): number {
     this.deps.observeDelivery(record.sentAt);
     const { room, userId } = record;
-    if (record.type === 'member_left') this.deps.memberCache.forget(room, userId!);
+    // A leave makes sends checked again; a join lets a refusal remembered a moment ago go.
+    if (record.type === 'member_left' || record.type === 'member_joined') this.deps.memberCache.forget(room, userId!);
     const reached = this.deps.hub.deliver(record);
     if (record.type === 'member_joined') {
       this.deps.hub.memberJoined(userId!, room, record.seq - 1);
@@ -65,12 +71,13 @@ export class FeedRouter {
    * Not announced: the members who see the entry late see it in the room itself.
    */
   membershipRead(entry: MembershipEvent): void {
-    if (entry.type === 'member_left') this.deps.memberCache.forget(entry.room, entry.user.id);
-    else this.deps.hub.memberJoined(entry.user.id, entry.room, entry.seq - 1);
+    this.deps.memberCache.forget(entry.room, entry.user.id);
+    if (entry.type === 'member_joined') this.deps.hub.memberJoined(entry.user.id, entry.room, entry.seq - 1);
   }
 
   /** An earlier release's join, outside the log (a rolling upgrade): as an entry's, without the entry. */
   private legacyMemberJoined(room: string, userId: string, lastSeq: number): number {
+    this.deps.memberCache.forget(room, userId);
     const reached = this.deps.hub.memberJoined(userId, room, lastSeq);
     this.announce(room, userId, 'online');
     return reached;

@@ -16,6 +16,9 @@ import { Hub } from './session/hub';
 import { MessageSender } from './session/message-sender';
 import { MembershipCache } from './session/membership-cache';
 import { SendRateLimiter } from './session/send-rate';
+import { RequestLimits } from './session/request-limits';
+import { SignOuts } from './session/sign-outs';
+import { PgSignOutStore } from './db/sign-out-store';
 import { TailCheck } from './session/tail-check';
 import { TypingNotifier } from './session/typing';
 import { PresenceReporter } from './presence/reporter';
@@ -36,10 +39,12 @@ const tokens = new TokenService(
     ? {
         algorithm: 'HS256',
         secret: config.jwtSecret,
+        previousSecret: config.jwtPreviousSecret || undefined,
         issuer: config.jwtIssuer,
         audience: config.jwtAudience || undefined,
         ttlSeconds: config.tokenTtlSeconds,
         clockToleranceSeconds: config.jwtClockToleranceSeconds,
+        maxLifetimeSeconds: config.jwtMaxLifetimeSeconds,
       }
     : {
         algorithm: 'RS256',
@@ -49,12 +54,18 @@ const tokens = new TokenService(
         audience: config.jwtAudience || undefined,
         ttlSeconds: config.tokenTtlSeconds,
         clockToleranceSeconds: config.jwtClockToleranceSeconds,
+        maxLifetimeSeconds: config.jwtMaxLifetimeSeconds,
       },
 );
 const tickets = new PgTicketStore(pool);
 const registry = new Registry();
 installProcessPolicy(logger, registry);
-const producer = new GatewayProducer(kafka, topicNames(config.topicPrefix), registry);
+const producer = new GatewayProducer(
+  kafka,
+  topicNames(config.topicPrefix),
+  { sendTimeoutMs: config.kafkaSendTimeoutMs, maxQueuedRecords: config.kafkaQueueMaxRecords, maxQueuedBytes: config.kafkaQueueMaxBytes },
+  registry,
+);
 const hub = new Hub();
 const memberCache = new MembershipCache(store);
 const router = new FeedRouter({
@@ -64,6 +75,8 @@ const router = new FeedRouter({
   presence: { onlineUser: (userId) => presence.onlineUser(userId) },
   observeDelivery: (sentAt) => metrics.observeDelivery(sentAt),
   logger,
+  // Made below, before the feed starts.
+  signOuts: { record: (signOut) => signOuts.record(signOut) },
 });
 /**
  * A consumer kafkajs will not restart leaves this replica deaf to the feed for good: its streams are drained as on
@@ -81,6 +94,14 @@ const feed = new EventFeed(
   onFatalConsumerCrash,
 );
 const sendRate = new SendRateLimiter(config.sendRatePerSecond, config.sendBurst);
+const limits = new RequestLimits({
+  userRatePerSecond: config.httpUserRatePerSecond,
+  userBurst: config.httpUserBurst,
+  createRatePerSecond: config.httpCreateRatePerSecond,
+  createBurst: config.httpCreateBurst,
+  loginRatePerSecond: config.loginRatePerSecond,
+  loginBurst: config.loginBurst,
+});
 const reporter = new PresenceReporter(producer, {
   gateway: config.instanceId,
   heartbeatMs: config.presenceHeartbeatMs,
@@ -100,6 +121,7 @@ const typing = new TypingNotifier(memberCache, producer);
 const tailCheck = new TailCheck({ hub, store, logger, intervalMs: config.tailCheckIntervalMs });
 const sweep = setInterval(() => {
   sendRate.sweep();
+  limits.sweep();
   typing.sweep();
   memberCache.sweep();
 }, 60_000);
@@ -119,6 +141,13 @@ const connections = new ConnectionRegistry(
   },
 );
 const metrics = new GatewayMetrics(registry, connections);
+const signOutStore = new PgSignOutStore(pool);
+const signOuts = new SignOuts(signOutStore, (userId, at) => connections.signedOut(userId, at), config.jwtMaxLifetimeSeconds);
+// Sign-outs reach this gateway on the feed at once; Postgres is read every SIGN_OUT_POLL_MS for a record lost on the way.
+const signOutPoll = setInterval(() => {
+  signOuts.poll().catch((error: unknown) => logger.warn({ err: error }, 'could not read the recent sign-outs; trying again'));
+}, config.signOutPollMs);
+signOutPoll.unref();
 
 let accepting = true;
 const ctx: GatewayContext = {
@@ -127,7 +156,7 @@ const ctx: GatewayContext = {
   store,
   tokens,
   tickets,
-  auth: new Authenticator(tokens, tickets, store),
+  auth: new Authenticator(tokens, tickets, store, signOuts),
   sender: new MessageSender(store, memberCache, producer, logger, sendRate, (kind) => metrics.messagesIn.inc({ kind })),
   memberships: producer,
   memberCache,
@@ -143,6 +172,12 @@ const ctx: GatewayContext = {
     onMembershipRead: (entry) => router.membershipRead(entry),
   },
   metrics,
+  limits,
+  signOut: async (userId) => {
+    const signOut = { userId, at: await signOutStore.signOut(userId) };
+    signOuts.record(signOut);
+    producer.signedOut(signOut).catch((error: unknown) => logger.warn({ err: error }, 'a sign-out was not published; other gateways read it from Postgres'));
+  },
   isAccepting: () => accepting,
 };
 const app = await buildGatewayApp(
@@ -163,6 +198,7 @@ const shutdown = onShutdownSignal(
     accepting = false;
     await ctx.connections.drain(config.drainWindowMs);
     tailCheck.stop();
+    clearInterval(signOutPoll);
     reporter.stop();
     await app.close();
     await Promise.all([feed.stop(), presence.stop()]);
@@ -173,6 +209,18 @@ const shutdown = onShutdownSignal(
 );
 
 await producer.connect();
+// Every sign-out within a token's longest life, before a token is accepted: Postgres that does not answer is waited
+// for (a minute at most, then the process ends and is restarted).
+for (let attempt = 1; ; attempt++) {
+  try {
+    await signOuts.poll();
+    break;
+  } catch (error) {
+    if (attempt >= 60) throw error;
+    logger.warn({ err: error, attempt }, 'could not read the recent sign-outs; trying again');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+  }
+}
 await Promise.all([feed.start(), presence.start()]);
 if (config.tailCheckIntervalMs > 0) tailCheck.start();
 await app.listen({ host: config.host, port: config.port });

@@ -11,6 +11,7 @@ export class GatewayMetrics {
   readonly messagesIn: Counter<'kind'>;
   readonly deliveryLatency: Histogram;
   readonly slowConsumerCuts: Counter<'transport'>;
+  readonly framesRefused: Counter<'reason'>;
   /** Deliveries not yet added to chat_messages_out_total, which adds them when scraped. */
   private deliveredSinceScrape = 0;
 
@@ -49,6 +50,12 @@ export class GatewayMetrics {
       name: 'chat_delivery_latency_seconds',
       help: 'From a send accepted by a gateway to its event reaching this gateway for delivery',
       buckets: LATENCY_BUCKETS_SECONDS,
+      registers: [registry],
+    });
+    this.framesRefused = new Counter({
+      name: 'chat_frames_refused_total',
+      help: "WebSocket frames refused rate_limited before they were handled: reason frame_rate (the connection's token bucket was empty) or subscribe_in_flight (a subscribe while the previous one was read)",
+      labelNames: ['reason'],
       registers: [registry],
     });
     this.slowConsumerCuts = new Counter({

@@ -10,15 +10,15 @@ before(async () => {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   signingKey = privateKey;
   stack = await startTestStack({
-    env: { JWT_ALGORITHM: 'RS256', JWT_PUBLIC_KEY: await exportSPKI(publicKey), JWT_ISSUER: 'https://idp.test', DEV_LOGIN: 'false' },
+    env: { JWT_ALGORITHM: 'RS256', JWT_PUBLIC_KEY: await exportSPKI(publicKey), JWT_ISSUER: 'https://idp.test', JWT_AUDIENCE: 'chat-app', DEV_LOGIN: 'false' },
   });
 });
 after(() => stack?.stop());
 
-async function idpClient(subject: string, name: string): Promise<ApiClient> {
+async function idpClient(subject: string, name: string, audience = 'chat-app'): Promise<ApiClient> {
   const client = new ApiClient(stack.gateways[0]!.url);
   client.token = await new SignJWT({ name }).setProtectedHeader({ alg: 'RS256' }).setSubject(subject).setIssuer('https://idp.test')
-    .setExpirationTime('10m').sign(signingKey);
+    .setAudience(audience).setIssuedAt().setExpirationTime('10m').sign(signingKey);
   return client;
 }
 
@@ -37,4 +37,12 @@ test('users of an RS256 identity provider create rooms, join and chat; the devel
   assert.equal(message!.sender.name, 'Erin');
   assert.equal(message!.text, 'hello from the IdP');
   await stream.close();
+});
+
+test("a token the same identity provider issued for another application is refused", async () => {
+  const elsewhere = await idpClient('github|erin', 'Erin', 'another-app');
+  const refused = await elsewhere.request('GET', '/api/rooms');
+  assert.equal(refused.status, 401);
+  const here = await idpClient('github|erin', 'Erin');
+  assert.equal((await here.request('GET', '/api/rooms')).status, 200);
 });

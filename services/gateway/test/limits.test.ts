@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import WebSocket from 'ws';
 import { ApiClient, PollStream, SseStream, startTestStack, waitUntil, WsStream, type TestStack } from '@chat/testkit';
@@ -78,6 +79,71 @@ test('a WebSocket that keeps sending past the rate gets an error for each refuse
   const refused = stream.frames.filter((f) => f.type === 'error' && f.code === 'rate_limited');
   // The 21st refusal in a row closes the socket; the 20 before it were answered first.
   assert.ok(refused.length >= 20, `${refused.length} rate_limited errors before the close`);
+});
+
+test("a WebSocket flooding frames of any kind is refused past its burst, then closed 4029; another user's traffic is untouched", async () => {
+  const victim = await ApiClient.login(gateway, 'bystander');
+  const calm = await victim.createRoom('calm');
+  const victimStream = await WsStream.forUser(victim, { rooms: calm.id });
+  const flooder = await ApiClient.login(gateway, 'frame_flooder');
+  const own = await flooder.createRoom('own');
+  const stream = await WsStream.forUser(flooder, { rooms: own.id });
+  // Typing for rooms that do not exist: each one handled would cost a Postgres read. The burst is 100 (WS_FRAME_BURST).
+  for (let i = 0; i < 400; i++) stream.send({ type: 'typing', room: randomUUID() });
+  await waitUntil(() => stream.closeCode !== undefined, 15_000, 'the flooding socket to be closed');
+  assert.equal(stream.closeCode, 4029);
+  const limited = stream.frames.filter((f): f is Extract<typeof f, { type: 'error' }> => f.type === 'error' && f.code === 'rate_limited');
+  assert.ok(limited.length >= 20, `${limited.length} rate_limited errors before the close`);
+  for (const error of limited) assert.ok((error as { retryAfterMs?: number }).retryAfterMs! > 0, 'each says when to retry');
+  const handled = stream.frames.filter((f) => f.type === 'error' && f.code === 'not_found').length;
+  assert.ok(handled <= 110, `at most the burst and its refill were handled, not the flood: ${handled}`);
+
+  victimStream.send({ type: 'send', room: calm.id, clientMsgId: 'v1', text: 'still here' });
+  await victimStream.waitFor((f) => f.type === 'ack');
+  assert.equal((await victim.request('GET', `/api/rooms/${calm.id}/messages?after=0&limit=5`)).status, 200);
+  await victimStream.close();
+});
+
+test('a second subscribe while the first is still read is refused rate_limited; the first one stands', async () => {
+  const user = await ApiClient.login(gateway, 'subscriber');
+  const [first, second, third] = [await user.createRoom('s1'), await user.createRoom('s2'), await user.createRoom('s3')];
+  const stream = await WsStream.forUser(user, { rooms: first.id });
+  stream.send({ type: 'subscribe', rooms: [second.id] });
+  stream.send({ type: 'subscribe', rooms: [third.id] });
+  const refused = await stream.waitFor((f) => f.type === 'error');
+  assert.equal((refused as { code: string }).code, 'rate_limited');
+  assert.match((refused as { message: string }).message, /one subscribe at a time/);
+  assert.ok((refused as { retryAfterMs?: number }).retryAfterMs! > 0);
+  const sent = await user.request('POST', `/api/rooms/${second.id}/messages`, { clientMsgId: 'in-second', text: 'subscribed' });
+  assert.equal(sent.status, 202);
+  await stream.waitFor((f) => f.type === 'message' && f.room === second.id);
+  await stream.close();
+});
+
+test('sign-ins from one address past LOGIN_BURST are 429 with Retry-After; another address signs in', async () => {
+  const anonymous = new ApiClient(gateway);
+  // Through the trusted local proxy (TRUSTED_PROXIES=loopback): the address is the forwarded one.
+  const from = (address: string, name: string) => anonymous.request('POST', '/api/login', { username: name }, { 'x-forwarded-for': address });
+  const answers = [];
+  for (let i = 0; i < 120; i++) answers.push(await from('203.0.113.7', `crowd_${i}`));
+  const refused = answers.filter((answer) => answer.status === 429);
+  assert.ok(answers.slice(0, 100).every((answer) => answer.status === 200), 'the burst of 100 signs in');
+  assert.ok(refused.length >= 15, `${refused.length} of the last 20 refused`);
+  assert.equal((refused[0]!.body as { error: { code: string } }).error.code, 'rate_limited');
+  assert.ok(Number(refused[0]!.headers.get('retry-after')) >= 1);
+  assert.equal((await from('198.51.100.2', 'elsewhere')).status, 200);
+});
+
+test('room creations past HTTP_CREATE_BURST are 429 for that user only, and its other calls go on', async () => {
+  const builder = await ApiClient.login(gateway, 'builder');
+  const created = [];
+  for (let i = 0; i < 32; i++) created.push(await builder.request('POST', '/api/rooms', { name: `b${i}` }));
+  assert.ok(created.slice(0, 30).every((answer) => answer.status === 201), 'the burst of 30');
+  assert.equal(created.at(-1)!.status, 429);
+  assert.equal((created.at(-1)!.body as { error: { code: string } }).error.code, 'rate_limited');
+  assert.equal((await builder.request('GET', '/api/rooms')).status, 200, 'reads are not creations');
+  const other = await ApiClient.login(gateway, 'other_builder');
+  assert.equal((await other.request('POST', '/api/rooms', { name: 'mine' })).status, 201);
 });
 
 test('a user past the open-stream cap is refused without touching the streams already open', async () => {

@@ -13,6 +13,12 @@
     secretKeyRef:
       name: {{ include "chat.gateway.authSecretName" . }}
       key: jwtSecret
+- name: JWT_PREVIOUS_SECRET
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "chat.gateway.authSecretName" . }}
+      key: jwtPreviousSecret
+      optional: true
 {{- else }}
 {{- if or $a.publicKey $a.existingSecret }}
 - name: JWT_PUBLIC_KEY
@@ -36,6 +42,11 @@
   value: {{ $a.tokenTtlSeconds | int64 | quote }}
 - name: DEV_LOGIN
   value: {{ $a.devLogin | quote }}
+{{- if $a.devLogin }}
+{{- /* The gateway listens on 0.0.0.0 in a pod: it refuses the development login there unless told it is a trial. */}}
+- name: DEV_LOGIN_ON_NETWORK
+  value: "true"
+{{- end }}
 {{- end -}}
 
 {{/* The gateway's settings, named as services/gateway/src/config.ts reads them. */}}
@@ -55,6 +66,8 @@
 - name: ALLOWED_ORIGINS
   value: {{ join "," . | quote }}
 {{- end }}
+- name: TRUSTED_PROXIES
+  value: {{ join "," ($c.trustedProxies | default (list "none")) | quote }}
 {{- range $name, $key := dict "WS_MAX_BUFFERED_BYTES" "wsMaxBufferedBytes" "WS_PING_INTERVAL_MS" "wsPingIntervalMs" "SSE_HEARTBEAT_MS" "sseHeartbeatMs" "SSE_RETRY_MS" "sseRetryMs" "MAX_STREAMS_PER_USER" "maxStreamsPerUser" "MAX_STREAMS_PER_IP" "maxStreamsPerIp" "SEND_RATE_PER_SECOND" "sendRatePerSecond" "SEND_BURST" "sendBurst" "PRESENCE_HEARTBEAT_MS" "presenceHeartbeatMs" "PRESENCE_POLL_GRACE_MS" "presencePollGraceMs" }}
 - name: {{ $name }}
   value: {{ index $c $key | int64 | quote }}

@@ -4,6 +4,7 @@ import type { Principal } from '../ports/principal';
 import { AuthError, bearerToken, type TokenService } from './tokens';
 import type { TicketStore } from '../ports/ticket-store';
 import type { RoomStore } from '../ports/room-store';
+import type { SignOuts } from '../session/sign-outs';
 
 /** Users this process has already recorded; bounded, since forgetting one costs only a no-op insert. */
 const MAX_KNOWN_USERS = 100_000;
@@ -15,6 +16,7 @@ export class Authenticator {
     private readonly tokens: TokenService,
     private readonly tickets: TicketStore,
     private readonly store: Pick<RoomStore, 'ensureUser'>,
+    private readonly signOuts: Pick<SignOuts, 'check'>,
   ) {}
 
   /** Bearer token only: every /api call. */
@@ -30,6 +32,7 @@ export class Authenticator {
     const principal = await this.tickets.redeem(ticket);
     if (!principal) throw new ClientError('unauthenticated', 'ticket is unknown, used or expired');
     if (principal.expiresAt <= Date.now()) throw new ClientError('unauthenticated', 'token expired');
+    this.signOuts.check(principal);
     return principal;
   }
 
@@ -41,6 +44,7 @@ export class Authenticator {
       if (error instanceof AuthError) throw new ClientError('unauthenticated', error.message);
       throw error;
     }
+    this.signOuts.check(principal);
     // A user first seen through an identity provider's token gets a row that rooms can reference.
     if (!this.knownUsers.has(principal.user.id)) {
       await this.store.ensureUser(principal.user);

@@ -30,6 +30,28 @@ test('a wrong secret, issuer or audience, or an expired token, is refused', asyn
   await assert.rejects(issuer.verify(expired), /token expired/);
 });
 
+test('HS256 rotation: tokens of the previous secret still verify, with every other check; new tokens carry the new secret', async () => {
+  const before = new TokenService({ algorithm: 'HS256', secret: 'o'.repeat(32), issuer: 'me', ttlSeconds: 60 });
+  const oldToken = await before.issue(user);
+  const rotating = new TokenService({ algorithm: 'HS256', secret: 'n'.repeat(32), previousSecret: 'o'.repeat(32), issuer: 'me', ttlSeconds: 60 });
+  assert.deepEqual((await rotating.verify(oldToken)).user, user);
+  const newToken = await rotating.issue(user);
+  await assert.rejects(before.verify(newToken), AuthError, 'issued with the new secret, not the previous one');
+  // The rotation ends: the old secret is gone, and so are its tokens.
+  const after = new TokenService({ algorithm: 'HS256', secret: 'n'.repeat(32), issuer: 'me', ttlSeconds: 60 });
+  await assert.rejects(after.verify(oldToken), AuthError);
+  assert.deepEqual((await after.verify(newToken)).user, user);
+  // The previous secret does not relax the issuer, the audience or the expiry.
+  const otherIssuer = new TokenService({ algorithm: 'HS256', secret: 'o'.repeat(32), issuer: 'someone-else', ttlSeconds: 60 });
+  await assert.rejects(rotating.verify(await otherIssuer.issue(user)), AuthError);
+  const expired = await new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer('me')
+    .setExpirationTime(Math.floor(Date.now() / 1000) - 100).sign(new TextEncoder().encode('o'.repeat(32)));
+  await assert.rejects(rotating.verify(expired), /token expired/);
+  const wrong = await new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer('me')
+    .setExpirationTime('1m').sign(new TextEncoder().encode('w'.repeat(32)));
+  await assert.rejects(rotating.verify(wrong), /invalid token/);
+});
+
 test('RS256 tokens of an identity provider verify by public key and by JWKS, with stable ids for non-UUID subjects', async () => {
   const { publicKey, privateKey } = await generateKeyPair('RS256');
   const token = await new SignJWT({ preferred_username: 'bob' })
@@ -37,6 +59,7 @@ test('RS256 tokens of an identity provider verify by public key and by JWKS, wit
     .setSubject('auth0|12345')
     .setIssuer('https://idp.example')
     .setAudience('chat')
+    .setIssuedAt()
     .setExpirationTime('5m')
     .sign(privateKey);
 
@@ -68,7 +91,7 @@ test('a token is accepted within the clock tolerance of its exp and nbf, so that
   const signed = (claims: { exp: number; nbf?: number; iat?: number }) => {
     const jwt = new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer('me').setExpirationTime(claims.exp);
     if (claims.nbf !== undefined) jwt.setNotBefore(claims.nbf);
-    if (claims.iat !== undefined) jwt.setIssuedAt(claims.iat);
+    jwt.setIssuedAt(claims.iat ?? now);
     return jwt.sign(key);
   };
   const lately = await tokens.verify(await signed({ exp: now - 10 }));
@@ -76,4 +99,21 @@ test('a token is accepted within the clock tolerance of its exp and nbf, so that
   await tokens.verify(await signed({ exp: now + 60, nbf: now + 10, iat: now + 10 }));
   await assert.rejects(tokens.verify(await signed({ exp: now - 40 })), /token expired/);
   await assert.rejects(tokens.verify(await signed({ exp: now + 60, nbf: now + 40 })), AuthError);
+});
+
+test('a token says when it was issued, to the millisecond for ours; one without iat, or living longer than the sign-out window, is refused', async () => {
+  const tokens = new TokenService({ algorithm: 'HS256', secret: 's'.repeat(32), issuer: 'me', ttlSeconds: 60, maxLifetimeSeconds: 3600 });
+  const before = Date.now();
+  const principal = await tokens.verify(await tokens.issue(user));
+  assert.ok(principal.issuedAt >= before && principal.issuedAt <= Date.now(), `issued at ${principal.issuedAt}`);
+  const key = new TextEncoder().encode('s'.repeat(32));
+  const now = Math.floor(Date.now() / 1000);
+  const base = () => new SignJWT({ name: 'x' }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer('me');
+  // An identity provider's iat in seconds: the end of that second, the latest it can have been issued.
+  assert.equal((await tokens.verify(await base().setIssuedAt(now).setExpirationTime(now + 60).sign(key))).issuedAt, now * 1000 + 999);
+  // An iat_ms outside its iat's second is not believed.
+  const forged = await new SignJWT({ name: 'x', iat_ms: 1 }).setProtectedHeader({ alg: 'HS256' }).setSubject(user.id).setIssuer('me').setIssuedAt(now).setExpirationTime(now + 60).sign(key);
+  assert.equal((await tokens.verify(forged)).issuedAt, now * 1000 + 999);
+  await assert.rejects(tokens.verify(await base().setExpirationTime(now + 60).sign(key)), /token lacks iat/);
+  await assert.rejects(tokens.verify(await base().setIssuedAt(now).setExpirationTime(now + 3601).sign(key)), /token lives longer than 3600 s/);
 });

@@ -15,9 +15,25 @@ export class AuthError extends Error {
  * `clockToleranceSeconds`: how far `exp`, `nbf` and `iat` may be off this gateway's clock (0 by default). They are
  * wall-clock instants set by another machine, so a gateway whose clock runs ahead would otherwise log users out early.
  */
-export type TokenSettings =
-  | { algorithm: 'HS256'; secret: string; issuer: string; audience?: string; ttlSeconds: number; clockToleranceSeconds?: number }
-  | { algorithm: 'RS256'; publicKeyPem?: string; jwksUrl?: string; issuer: string; audience?: string; ttlSeconds: number; clockToleranceSeconds?: number };
+/** The longest a token may live (exp − iat) by default: a gateway remembers sign-outs this long (sign-outs.ts). */
+export const DEFAULT_MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
+
+export type TokenSettings = (
+  | {
+      algorithm: 'HS256';
+      secret: string;
+      /** Rotation: tokens signed with it still verify; none is issued with it. */
+      previousSecret?: string;
+      issuer: string;
+      audience?: string;
+      ttlSeconds: number;
+      clockToleranceSeconds?: number;
+    }
+  | { algorithm: 'RS256'; publicKeyPem?: string; jwksUrl?: string; issuer: string; audience?: string; ttlSeconds: number; clockToleranceSeconds?: number }
+) & {
+  /** A token that would live longer (exp − iat) is refused: past it, a sign-out would be forgotten. */
+  maxLifetimeSeconds?: number;
+};
 
 // RFC 4122 URL namespace: stable ids for subjects of an external identity provider.
 const NAMESPACE = Buffer.from('6ba7b8119dad11d180b400c04fd430c8', 'hex');
@@ -38,9 +54,13 @@ export function uuidFromSubject(issuer: string, subject: string): string {
  */
 export class TokenService {
   private readonly key: Promise<Uint8Array | Awaited<ReturnType<typeof importSPKI>> | JWTVerifyGetKey>;
+  private readonly previousKey: Uint8Array | undefined;
 
   constructor(private readonly settings: TokenSettings) {
-    if (settings.algorithm === 'HS256') this.key = Promise.resolve(new TextEncoder().encode(settings.secret));
+    if (settings.algorithm === 'HS256') {
+      this.key = Promise.resolve(new TextEncoder().encode(settings.secret));
+      if (settings.previousSecret) this.previousKey = new TextEncoder().encode(settings.previousSecret);
+    }
     else if (settings.jwksUrl) this.key = Promise.resolve(createRemoteJWKSet(new URL(settings.jwksUrl)));
     else if (settings.publicKeyPem) this.key = importSPKI(settings.publicKeyPem, 'RS256');
     else throw new Error('RS256 needs JWT_PUBLIC_KEY or JWT_JWKS_URL');
@@ -52,12 +72,15 @@ export class TokenService {
 
   async issue(user: UserRef): Promise<string> {
     if (this.settings.algorithm !== 'HS256') throw new Error('tokens are issued by the identity provider');
-    const jwt = new SignJWT({ name: user.name })
+    // iat in seconds, as JWT has it, and to the millisecond too: a sign-out voids the tokens issued before it, and
+    // one issued a moment after it (signing in again) must not share its second.
+    const issuedAt = Date.now();
+    const jwt = new SignJWT({ name: user.name, iat_ms: issuedAt })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(user.id)
       .setIssuer(this.settings.issuer)
-      .setIssuedAt()
-      .setExpirationTime(`${this.settings.ttlSeconds}s`);
+      .setIssuedAt(Math.floor(issuedAt / 1000))
+      .setExpirationTime(Math.floor(issuedAt / 1000) + this.settings.ttlSeconds);
     if (this.settings.audience) jwt.setAudience(this.settings.audience);
     return jwt.sign((await this.key) as Uint8Array);
   }
@@ -72,8 +95,13 @@ export class TokenService {
         algorithms: [this.settings.algorithm],
         clockTolerance: this.settings.clockToleranceSeconds ?? 0,
       };
-      ({ payload } =
-        typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
+      try {
+        ({ payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options));
+      } catch (error) {
+        // During a rotation, a token signed with the previous secret (every other check is the same).
+        if (!(error instanceof joseErrors.JWSSignatureVerificationFailed) || !this.previousKey) throw error;
+        ({ payload } = await jwtVerify(token, this.previousKey, options));
+      }
     } catch (error) {
       if (error instanceof joseErrors.JWTExpired) throw new AuthError('token expired');
       throw new AuthError('invalid token');
@@ -85,10 +113,25 @@ export class TokenService {
     // The name is the issuer's text and goes to Postgres and every member's screen: controls and lone surrogates out.
     const displayName = sanitizeDisplayName(name);
     if (displayName === '' || payload.sub.length > 256) throw new AuthError('token has an unusable sub or name');
+    const issuedAt = issuedAtMs(payload);
+    if (issuedAt === undefined) throw new AuthError('token lacks iat');
+    const maxLifetimeSeconds = this.settings.maxLifetimeSeconds ?? DEFAULT_MAX_TOKEN_LIFETIME_SECONDS;
+    if (payload.exp * 1000 - issuedAt > maxLifetimeSeconds * 1000) throw new AuthError(`token lives longer than ${maxLifetimeSeconds} s`);
     const id = isUuid(payload.sub) ? canonicalUuid(payload.sub) : uuidFromSubject(String(payload.iss), payload.sub);
     // When this gateway stops accepting it: its streams end then, and a ticket made from it is refused after.
-    return { user: { id, name: displayName }, expiresAt: (payload.exp + (this.settings.clockToleranceSeconds ?? 0)) * 1000 };
+    return { user: { id, name: displayName }, expiresAt: (payload.exp + (this.settings.clockToleranceSeconds ?? 0)) * 1000, issuedAt };
   }
+}
+
+/**
+ * When the token was issued, in milliseconds: our own tokens' `iat_ms` (when it falls in their `iat` second), else the
+ * last millisecond of `iat` (the latest it can have been issued: a sign-out in that second leaves it valid).
+ */
+function issuedAtMs(payload: JWTPayload): number | undefined {
+  if (typeof payload.iat !== 'number' || !Number.isSafeInteger(payload.iat) || payload.iat < 0) return undefined;
+  const precise = payload.iat_ms;
+  if (typeof precise === 'number' && Number.isSafeInteger(precise) && Math.floor(precise / 1000) === payload.iat) return precise;
+  return payload.iat * 1000 + 999;
 }
 
 export function bearerToken(header: string | undefined): string | undefined {

@@ -21,7 +21,7 @@ import { authenticated, principalOf } from './authenticated';
 import { roomCommand } from '../session/message-sender';
 
 export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayContext }): Promise<void> {
-  authenticated(app, ctx.auth);
+  authenticated(app, ctx.auth, ctx.limits);
   app.addHook('preHandler', async (request: FastifyRequest) => {
     // Validated by now; from here on the room id is the one Postgres, Kafka and the streams key by.
     const params = request.params as { roomId?: string };
@@ -35,6 +35,8 @@ export async function roomRoutes(app: FastifyInstance, { ctx }: { ctx: GatewayCo
    */
   function publish(entries: readonly MembershipEvent[]): void {
     for (const entry of entries) {
+      // Here at once, on other gateways with the feed: a membership remembered before the change holds no longer.
+      ctx.memberCache.forget(entry.room, entry.user.id);
       ctx.memberships.publish(entry).catch((error: unknown) =>
         ctx.logger.warn({ err: error, room: entry.room, seq: entry.seq, type: entry.type }, 'a membership entry was not published; streams read it from the log'),
       );

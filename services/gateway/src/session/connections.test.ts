@@ -50,3 +50,18 @@ test('an observer hears of every connection that opens and closes', () => {
   release();
   assert.deepEqual(events, ['+a/websocket', '-a/websocket']);
 });
+
+test("a sign-out ends the user's connections of tokens issued before it (4001), not newer ones nor anyone else's", () => {
+  const registry = new ConnectionRegistry({ perUser: 10, perIp: 10 });
+  const closed: string[] = [];
+  const open = (user: string, name: string, issuedAt: number) => {
+    registry.admit({ transport: 'websocket', user: { id: user, name: user }, ip: 'ip', close: (d) => closed.push(`${name} ${d.closeCode} ${d.reason}`) }, issuedAt);
+  };
+  open('alice', 'old-tab', 1_000);
+  open('alice', 'older-tab', 500);
+  open('alice', 'signed-in-again', 2_500);
+  open('bob', 'bob', 1_000);
+  assert.equal(registry.signedOut('alice', 2_000), 2);
+  assert.deepEqual(closed, ['old-tab 4001 signed out', 'older-tab 4001 signed out']);
+  assert.equal(registry.signedOut('carol', 2_000), 0);
+});

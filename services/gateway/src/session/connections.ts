@@ -31,8 +31,12 @@ function increment(counts: Map<string, number>, key: string, by: number): void {
  * Every open stream of this gateway: enforces the per-user and per-IP caps,
  * counts connections per transport, and drains them on shutdown.
  */
+/** How a stream of a signed-out user's older token ends: as an expired token's does, saying why. */
+export const SIGNED_OUT: Disconnect = { ...DISCONNECT.expired, reason: 'signed out' };
+
 export class ConnectionRegistry {
-  private readonly open = new Set<LiveConnection>();
+  /** Each open connection, with when the token it was opened with was issued. */
+  private readonly open = new Map<LiveConnection, number>();
   private readonly perUser = new Map<string, number>();
   private readonly perIp = new Map<string, number>();
   private idle: (() => void) | undefined;
@@ -42,8 +46,11 @@ export class ConnectionRegistry {
     private readonly observer?: ConnectionObserver,
   ) {}
 
-  /** Admits a connection or refuses it (429); returns the function that releases it. */
-  admit(connection: LiveConnection): () => void {
+  /**
+   * Admits a connection or refuses it (429); returns the function that releases it. `issuedAt`: when the token it
+   * was opened with was issued (a sign-out ends the connections of tokens issued before it).
+   */
+  admit(connection: LiveConnection, issuedAt = 0): () => void {
     const userId = connection.user.id;
     if ((this.perUser.get(userId) ?? 0) >= this.limits.perUser) {
       throw new ClientError('rate_limited', `at most ${this.limits.perUser} open streams per user`, 5_000);
@@ -51,7 +58,7 @@ export class ConnectionRegistry {
     if ((this.perIp.get(connection.ip) ?? 0) >= this.limits.perIp) {
       throw new ClientError('rate_limited', `at most ${this.limits.perIp} open streams per address`, 5_000);
     }
-    this.open.add(connection);
+    this.open.set(connection, issuedAt);
     increment(this.perUser, userId, 1);
     increment(this.perIp, connection.ip, 1);
     this.observer?.connected(connection.user, connection.transport);
@@ -70,8 +77,20 @@ export class ConnectionRegistry {
   count(transport?: TransportName): number {
     if (!transport) return this.open.size;
     let n = 0;
-    for (const connection of this.open) if (connection.transport === transport) n++;
+    for (const connection of this.open.keys()) if (connection.transport === transport) n++;
     return n;
+  }
+
+  /** The user signed out at `at`: their connections opened with a token issued before it end (4001). Returns how many. */
+  signedOut(userId: string, at: number): number {
+    if (!this.perUser.has(userId)) return 0;
+    let ended = 0;
+    for (const [connection, issuedAt] of this.open) {
+      if (connection.user.id !== userId || issuedAt >= at) continue;
+      connection.close(SIGNED_OUT);
+      ended++;
+    }
+    return ended;
   }
 
   /**
@@ -82,7 +101,7 @@ export class ConnectionRegistry {
   async drain(windowMs: number, graceMs = 5_000): Promise<void> {
     if (this.open.size === 0) return;
     const timers: NodeJS.Timeout[] = [];
-    for (const connection of this.open) timers.push(setTimeout(() => connection.close(DISCONNECT.restart), Math.random() * windowMs));
+    for (const connection of this.open.keys()) timers.push(setTimeout(() => connection.close(DISCONNECT.restart), Math.random() * windowMs));
     await new Promise<void>((resolve) => {
       const deadline = setTimeout(resolve, windowMs + graceMs);
       this.idle = () => {

@@ -34,15 +34,44 @@ test('a member is read from Postgres once and then remembered until the ttl runs
   assert.equal(store.reads, 2, 'an expired entry is read again');
 });
 
-test('refusals are not remembered, so joining takes effect at the next send', async () => {
+test('refusals are remembered for a few seconds, so a non-member costs one query in that time; a join forgets them', async () => {
+  let now = 0;
   const members = new Set<string>();
   const store = fakeStore(members);
-  const cache = new MembershipCache(store);
-  assert.equal(await cache.membership('r1', 'bob'), 'not_member');
-  assert.equal(await cache.membership('gone', 'bob'), 'no_room');
+  const cache = new MembershipCache(store, 30_000, 100, () => now, 5_000);
+  for (let i = 0; i < 50; i++) {
+    assert.equal(await cache.membership('r1', 'bob'), 'not_member');
+    assert.equal(await cache.membership('gone', 'bob'), 'no_room');
+  }
+  assert.equal(store.reads, 2, 'one read each for fifty typing frames or sends');
+  // Bob joins through some gateway: its member_joined entry (or the join route here) forgets the refusal.
   members.add('r1/bob');
+  cache.forget('r1', 'bob');
   assert.equal(await cache.membership('r1', 'bob'), 'member');
   assert.equal(store.reads, 3);
+  // Without the event, the refusal holds for its short ttl only.
+  assert.equal(await cache.membership('r2', 'carol'), 'not_member');
+  members.add('r2/carol');
+  now += 4_999;
+  assert.equal(await cache.membership('r2', 'carol'), 'not_member');
+  now += 1;
+  assert.equal(await cache.membership('r2', 'carol'), 'member');
+});
+
+test('remembered refusals are bounded: the oldest goes first, and a sweep drops the expired ones', async () => {
+  let now = 0;
+  const store = fakeStore(new Set());
+  const cache = new MembershipCache(store, 30_000, 3, () => now, 1_000);
+  for (const room of ['a', 'b', 'c', 'd']) await cache.membership(room, 'mallory');
+  assert.equal(store.reads, 4);
+  await cache.membership('a', 'mallory');
+  assert.equal(store.reads, 5, 'the oldest refusal was evicted past maxEntries');
+  await cache.membership('d', 'mallory');
+  assert.equal(store.reads, 5, 'a recent one is still remembered');
+  now += 1_000;
+  cache.sweep();
+  await cache.membership('d', 'mallory');
+  assert.equal(store.reads, 6, 'swept once expired');
 });
 
 test('forget drops a member at once, even one whose lookup is still in flight', async () => {
@@ -54,8 +83,10 @@ test('forget drops a member at once, even one whose lookup is still in flight', 
   cache.forget('r1', 'alice');
   assert.equal(await cache.membership('r1', 'alice'), 'not_member');
 
-  // A lookup that read "member" before the leave must not put the entry back.
+  // A lookup that read "member" before the leave must not put the entry back. (She joins again first, which forgets
+  // the refusal just remembered.)
   members.add('r1/alice');
+  cache.forget('r1', 'alice');
   store.holdNext = true;
   const inFlight = cache.membership('r1', 'alice');
   await new Promise((resolve) => setImmediate(resolve));

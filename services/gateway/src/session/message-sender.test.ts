@@ -3,11 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { UserRef } from '@chat/protocol';
+import { ProduceRejectedError } from '@chat/kafka';
 import { ClientError, type Logger } from '@chat/runtime';
 import { MemoryCommandLog } from '../memory/command-log';
 import { MemoryRoomStore } from '../memory/room-store';
 import { MembershipCache } from './membership-cache';
-import { MessageSender, roomCommand } from './message-sender';
+import { MessageSender, roomCommand, UNAVAILABLE_RETRY_MS } from './message-sender';
 import { SendRateLimiter } from './send-rate';
 
 const alice: UserRef = { id: '00000000-0000-4000-8000-0000000000a1', name: 'alice' };
@@ -54,6 +55,22 @@ test('a send the log cannot make durable is answered unavailable, to be retried 
   await new Promise<void>((resolve) => setImmediate(resolve));
   log.settle(new Error('broker unreachable'));
   await assert.rejects(sent, refusal('unavailable'));
+});
+
+test('a send the producer gave up on (its queue full, or past the send deadline) is unavailable with a retry hint', async () => {
+  for (const reason of ['queue_full', 'timeout'] as const) {
+    const { log, sender, room } = setUp();
+    log.holding = true;
+    const sent = sender.send(alice, roomCommand({ type: 'send', room, clientMsgId: reason, text: 'hi' }));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    log.settle(new ProduceRejectedError(reason, 'Kafka away'));
+    await assert.rejects(sent, (error: unknown) => {
+      assert.ok(error instanceof ClientError && error.code === 'unavailable', String(error));
+      assert.equal(error.retryAfterMs, UNAVAILABLE_RETRY_MS);
+      assert.match(error.message, new RegExp(`${reason}.*same clientMsgId`));
+      return true;
+    });
+  }
 });
 
 test('past the burst, sends are refused with the wait, before any lookup', async () => {

@@ -1,10 +1,13 @@
 import { checkMessageText, type DeleteFrame, type EditFrame, type SendFrame, type UserRef } from '@chat/protocol';
-import type { SendCommand } from '@chat/kafka';
+import { ProduceRejectedError, type SendCommand } from '@chat/kafka';
 import { ClientError, failpoint, type Logger } from '@chat/runtime';
 import type { RoomStore } from '../ports/room-store';
 import { requireMembership, type MemberCheck } from '../ports/access';
 import type { CommandLog } from '../ports/command-log';
 import type { SendRateLimiter } from './send-rate';
+
+/** The retry hint of a send Kafka did not take: about what a broker's leadership takes to move. */
+export const UNAVAILABLE_RETRY_MS = 2_000;
 
 /** A send, edit or delete as a transport hands it over. */
 export type RoomCommand = Pick<SendCommand, 'kind' | 'room' | 'clientMsgId' | 'text' | 'target'>;
@@ -64,8 +67,12 @@ export class MessageSender {
         failpoint('gateway.before-ack');
       },
       (error: unknown) => {
+        if (error instanceof ProduceRejectedError) {
+          // Kafka away or slow: the client hears it within the send deadline, and when to try again.
+          throw new ClientError('unavailable', `the message could not be stored now (${error.reason}); retry with the same clientMsgId`, UNAVAILABLE_RETRY_MS);
+        }
         this.logger.error({ err: error, room: command.room }, 'could not append a command to Kafka');
-        throw new ClientError('unavailable', 'the message could not be stored; retry with the same clientMsgId');
+        throw new ClientError('unavailable', 'the message could not be stored; retry with the same clientMsgId', UNAVAILABLE_RETRY_MS);
       },
     );
     return { durable };

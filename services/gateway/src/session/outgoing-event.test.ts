@@ -48,7 +48,7 @@ const logger = { warn() {}, error() {} } as unknown as Logger;
 
 async function openSession(hub: Hub, positions: Array<[string, number]>): Promise<OutgoingEvent[]> {
   const received: OutgoingEvent[] = [];
-  const session = new Session({ user: { id: 'u', name: 'u' }, expiresAt: Infinity }, { hub, store: quietStore, logger }, {
+  const session = new Session({ user: { id: 'u', name: 'u' }, expiresAt: Infinity, issuedAt: 0 }, { hub, store: quietStore, logger }, {
     push: (event) => received.push(event),
     close: () => assert.fail('no failure expected'),
   });

@@ -1,10 +1,10 @@
 import { monotonicNow } from '@chat/runtime';
 
 /**
- * Per-user token buckets for sends: `ratePerSecond` sustained, `burst` at once.
- * Per gateway replica; with N replicas behind a balancer a user gets at most N times the rate.
+ * Token buckets by key (a user, an address): `ratePerSecond` sustained, `burst` at once.
+ * Per gateway replica; with N replicas behind a balancer a key gets at most N times the rate.
  */
-export class SendRateLimiter {
+export class TokenBuckets {
   private readonly buckets = new Map<string, { tokens: number; updatedAt: number }>();
 
   constructor(
@@ -14,12 +14,12 @@ export class SendRateLimiter {
   ) {}
 
   /** Takes one token; returns 0 when allowed, otherwise the milliseconds until the next token. */
-  take(userId: string): number {
+  take(key: string): number {
     const now = this.now();
-    const bucket = this.buckets.get(userId) ?? { tokens: this.burst, updatedAt: now };
+    const bucket = this.buckets.get(key) ?? { tokens: this.burst, updatedAt: now };
     bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.ratePerSecond);
     bucket.updatedAt = now;
-    this.buckets.set(userId, bucket);
+    this.buckets.set(key, bucket);
     if (bucket.tokens >= 1) {
       bucket.tokens -= 1;
       return 0;
@@ -27,11 +27,14 @@ export class SendRateLimiter {
     return Math.ceil(((1 - bucket.tokens) / this.ratePerSecond) * 1000);
   }
 
-  /** Forgets full buckets so that the map holds only users who sent recently. */
+  /** Forgets full buckets so that the map holds only keys that spent tokens recently. */
   sweep(): void {
     const now = this.now();
-    for (const [userId, bucket] of this.buckets) {
-      if (bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.ratePerSecond >= this.burst) this.buckets.delete(userId);
+    for (const [key, bucket] of this.buckets) {
+      if (bucket.tokens + ((now - bucket.updatedAt) / 1000) * this.ratePerSecond >= this.burst) this.buckets.delete(key);
     }
   }
 }
+
+/** The sends' buckets: per user (`SEND_RATE_PER_SECOND`, `SEND_BURST`). */
+export class SendRateLimiter extends TokenBuckets {}

@@ -59,7 +59,7 @@ function setUp(options: { pageSize?: number } = {}) {
   const store = new MemoryRoomStore();
   const { logger, errors } = recordingLogger();
   const output = new RecordingOutput();
-  const session = new Session({ user: alice, expiresAt: Infinity }, { hub, store, logger, pageSize: options.pageSize }, output);
+  const session = new Session({ user: alice, expiresAt: Infinity, issuedAt: 0 }, { hub, store, logger, pageSize: options.pageSize }, output);
   /** Opens the stream as a transport does: plan (access, start positions), then begin. */
   const open = async (rooms: string[] | undefined, cursor: Map<string, number> = new Map()) => {
     session.begin(await planStream(store, alice.id, rooms, cursor));

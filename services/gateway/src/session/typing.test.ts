@@ -34,3 +34,12 @@ test('the wall clock stepping back does not throttle a typist for as long (monot
   await new Promise((resolve) => setTimeout(resolve, 80));
   assert.equal(await notifier.notify(alice, 'r1'), true, 'the interval has passed');
 });
+
+test('an indicator Kafka refuses is dropped: the typist is not told, and nothing is left unhandled', async () => {
+  let attempts = 0;
+  const refusing = { typing: () => (attempts++, Promise.reject(new Error('queue full'))) };
+  const notifier = new TypingNotifier({ membership: async () => 'member' as const }, refusing, 1_000, () => 0);
+  assert.equal(await notifier.notify({ id: 'u1', name: 'u' }, 'r1'), true);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(attempts, 1);
+});

@@ -6,7 +6,8 @@ import { requireMembership, type MemberCheck } from '../ports/access';
 /**
  * Typing indicators: checked like a send, throttled to one per user and room
  * per interval (the rest are dropped: a client sends one per keystroke burst),
- * and published as ephemeral room events that nothing stores.
+ * and published as ephemeral room events that nothing stores, without waiting
+ * for Kafka (one that does not reach it is lost, as a late one would be useless).
  */
 export class TypingNotifier {
   private readonly lastSent = new Map<string, number>();
@@ -26,7 +27,8 @@ export class TypingNotifier {
     if (this.now() - (this.lastSent.get(key) ?? -Infinity) < this.intervalMs) return false;
     requireMembership(await this.members.membership(room, user.id), room);
     this.lastSent.set(key, this.now());
-    await this.log.typing({ type: 'typing', room, user });
+    // Best effort, not awaited: an indicator Kafka does not take (away, or its small queue full) is dropped.
+    this.log.typing({ type: 'typing', room, user }).catch(() => undefined);
     return true;
   }
 

@@ -1,8 +1,8 @@
 import type { RawData } from 'ws';
 import { SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { DISCONNECT, parseClientFrame, type ClientFrame, type Disconnect, type ErrorFrame } from '@chat/protocol';
-import { ClientError } from '@chat/runtime';
-import { inSpan } from '@chat/telemetry';
+import { ClientError, monotonicNow } from '@chat/runtime';
+import { inSpan, roomRef } from '@chat/telemetry';
 import type { Principal } from '../ports/principal';
 import type { GatewayContext } from '../context';
 import { roomCommand } from '../session/message-sender';
@@ -12,8 +12,11 @@ import { planStream } from '../session/stream-plan';
 /** Shared by every handler until its first send: a settled promise carries no state. */
 const NO_SEND_PENDING: Promise<unknown> = Promise.resolve();
 
-/** Past this many refused sends in a row, the client is not backing off: close with `rateLimited` (4029). */
+/** Past this many refused frames in a row, the client is not backing off: close with `rateLimited` (4029). */
 const MAX_REFUSED_SENDS_IN_A_ROW = 20;
+
+/** How long a second subscribe frame, sent while one is still being read, is told to wait. */
+const SUBSCRIBE_RETRY_MS = 250;
 
 function errorFrame(error: unknown): ErrorFrame {
   if (error instanceof ClientError) return { type: 'error', code: error.code, message: error.message };
@@ -31,21 +34,32 @@ export class ClientFrameHandler {
   /** Sends from one connection are accepted one after another, so they keep their order in the room. */
   private acceptTurn = NO_SEND_PENDING;
   private refusedInARow = 0;
+  /** The connection's token bucket for frames of any kind (`WS_FRAME_RATE_PER_SECOND`, `WS_FRAME_BURST`). */
+  private frameTokens: number;
+  private frameTokensAt: number;
+  /** A subscribe frame's rooms are being read: the next one waits (each may name 1,024 rooms). */
+  private subscribing = false;
 
   constructor(
     private readonly ctx: GatewayContext,
     private readonly principal: Principal,
     private readonly session: Session,
     private readonly writer: { text(text: string): void; close(disconnect: Disconnect): void },
-  ) {}
+  ) {
+    this.frameTokens = ctx.config.wsFrameBurst;
+    this.frameTokensAt = monotonicNow();
+  }
 
   onMessage(data: RawData, isBinary: boolean): void {
-    if (isBinary) {
-      this.sendFrame({ type: 'error', code: 'invalid_input', message: 'binary frames are not supported' });
+    const parsed = isBinary ? undefined : parseClientFrame(data.toString());
+    // Every frame costs a token, a malformed one too: what a client may make the server do has one budget.
+    const waitMs = this.takeFrameToken();
+    if (waitMs > 0) {
+      this.refuse(parsed?.ok ? parsed.frame : undefined, new ClientError('rate_limited', `too many frames on this connection; retry in ${waitMs} ms`, waitMs), 'frame_rate');
       return;
     }
-    const parsed = parseClientFrame(data.toString());
-    if (!parsed.ok) this.sendFrame(parsed.error);
+    if (!parsed) this.sendFrame({ type: 'error', code: 'invalid_input', message: 'binary frames are not supported' });
+    else if (!parsed.ok) this.sendFrame(parsed.error);
     else {
       // handleFrame answers every failure with an error frame; this is for one that failed while answering. A closure
       // per frame, not a property per connection (idle sockets are counted in bytes).
@@ -59,9 +73,36 @@ export class ClientFrameHandler {
     this.writer.text(JSON.stringify(frame));
   }
 
+  /** 0 when the frame may be handled, else the milliseconds until a token comes. */
+  private takeFrameToken(): number {
+    const { wsFrameRatePerSecond: rate, wsFrameBurst: burst } = this.ctx.config;
+    const now = monotonicNow();
+    this.frameTokens = Math.min(burst, this.frameTokens + ((now - this.frameTokensAt) / 1000) * rate);
+    this.frameTokensAt = now;
+    if (this.frameTokens >= 1) {
+      this.frameTokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - this.frameTokens) / rate) * 1000);
+  }
+
+  /**
+   * A frame refused for its rate, or a subscribe while one is read: `rate_limited` with the wait, and the frame's
+   * `clientMsgId` when it is a send. Past `MAX_REFUSED_SENDS_IN_A_ROW` in a row, the connection is closed with 4029.
+   */
+  private refuse(frame: ClientFrame | undefined, error: ClientError, reason: 'frame_rate' | 'subscribe_in_flight'): void {
+    const failure = errorFrame(error);
+    if (frame && 'clientMsgId' in frame) failure.clientMsgId = frame.clientMsgId;
+    failure.retryAfterMs = error.retryAfterMs;
+    this.ctx.metrics.framesRefused.inc({ reason });
+    if (++this.refusedInARow > MAX_REFUSED_SENDS_IN_A_ROW) this.writer.close(DISCONNECT.rateLimited);
+    this.sendFrame(failure);
+  }
+
   /** Each frame is the root of its own trace (a socket lives far longer than one), ending with its ack or error. */
   private traceFrame(frame: ClientFrame): Promise<void> {
-    const room = 'room' in frame ? { 'chat.room.id': frame.room } : {};
+    // A reference, not the id: spans leave the deployment for a collector (docs/security.md).
+    const room = 'room' in frame && typeof frame.room === 'string' ? { 'chat.room.ref': roomRef(frame.room) } : {};
     return inSpan(`websocket ${frame.type}`, { kind: SpanKind.SERVER, root: true, attributes: { 'chat.frame.type': frame.type, ...room } }, () =>
       this.handleFrame(frame),
     );
@@ -86,14 +127,25 @@ export class ClientFrameHandler {
           return;
         }
         case 'subscribe': {
-          const more = await planStream(ctx.store, principal.user.id, frame.rooms, new Map(session.carriedPositions));
-          await session.addRooms(more.positions);
+          if (this.subscribing) {
+            this.refuse(frame, new ClientError('rate_limited', 'one subscribe at a time: the previous one is still being read', SUBSCRIBE_RETRY_MS), 'subscribe_in_flight');
+            return;
+          }
+          ctx.limits.checkUserFrame(principal.user.id);
+          this.subscribing = true;
+          try {
+            const more = await planStream(ctx.store, principal.user.id, frame.rooms, new Map(session.carriedPositions));
+            await session.addRooms(more.positions);
+          } finally {
+            this.subscribing = false;
+          }
           return;
         }
         case 'unsubscribe':
           session.removeRooms(frame.rooms);
           return;
         case 'typing':
+          ctx.limits.checkUserFrame(principal.user.id);
           await ctx.typing.notify(principal.user, frame.room);
           return;
       }

@@ -84,7 +84,7 @@ export async function longPollTransport(app: FastifyInstance, { ctx }: { ctx: Ga
     const timeoutMs = (request.query.timeout ?? DEFAULT_TIMEOUT_SECONDS) * 1000;
     const poll = new PendingPoll(reply.raw, principal.user, request.ip);
     // Refused (429) before anything starts, while Fastify still answers.
-    poll.release = ctx.connections.admit(poll);
+    poll.release = ctx.connections.admit(poll, principal.issuedAt);
     // The answer is written by the poll itself, so Fastify's request ends here rather than with the wait.
     const response = takeOverResponse(reply);
     poll.session = new Session(principal, sessionDeps, poll);

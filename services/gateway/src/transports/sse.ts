@@ -88,7 +88,7 @@ export async function sseTransport(app: FastifyInstance, { ctx }: { ctx: Gateway
     const cursor = typeof lastEventId === 'string' && lastEventId !== '' ? lastEventId : request.query.cursor;
     const { principal, plan } = await openStreamRequest(ctx, request, request.query, cursor);
     const stream = new SseStream(reply.raw, principal.user, request.ip, backlog);
-    stream.release = ctx.connections.admit(stream);
+    stream.release = ctx.connections.admit(stream, principal.issuedAt);
     const response = takeOverResponse(reply);
     response.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',

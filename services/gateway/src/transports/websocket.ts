@@ -100,7 +100,7 @@ export async function websocketTransport(app: FastifyInstance, { ctx }: { ctx: G
       const writer = new SocketWriter(socket, connection, principal.user, request.ip, backlog);
       let release: () => void;
       try {
-        release = ctx.connections.admit(writer);
+        release = ctx.connections.admit(writer, principal.issuedAt);
       } catch (error) {
         writer.close({ ...DISCONNECT.rateLimited, reason: (error as Error).message });
         return;
