@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { roomRef } from '@chat/telemetry';
 import { ApiClient, createTestDatabase, startOtlpReceiver, testInfra, uniqueName, waitUntil, WsStream } from '@chat/testkit';
 import { ensureWebBuilt } from '../../local/web-build.mjs';
 import { bundle } from '../bundle.mjs';
@@ -142,7 +143,7 @@ test('the bundles migrate, create topics and run the platform: a message sent th
   // The same chain e2e/tracing.test.ts asserts for the sources, here from the bundles and the modules they ship.
   const sendTo = (topic) => `send ${prefix}${topic}`;
   const produce = await waitUntil(
-    () => receiver.spans.find((s) => s.name === sendTo('chat.messages') && s.attributes['messaging.kafka.message.key'] === room.id),
+    () => receiver.spans.find((s) => s.name === sendTo('chat.messages') && s.attributes['chat.record.key_ref'] === roomRef(room.id)),
     10_000,
     'the gateway produce span of the POST',
   );
