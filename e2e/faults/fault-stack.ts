@@ -218,6 +218,11 @@ export class FaultStack {
             LOGIN_BURST: '100000',
             HTTP_CREATE_RATE_PER_SECOND: '1000',
             HTTP_CREATE_BURST: '1000',
+            // Its raw clients resume by hand as fast as a fault lets them: the limits are the abuse suite's to test.
+            HTTP_USER_RATE_PER_SECOND: '10000',
+            HTTP_USER_BURST: '10000',
+            STREAM_OPEN_RATE_PER_SECOND: '1000',
+            STREAM_OPEN_BURST: '1000',
             SSE_HEARTBEAT_MS: '1000',
             // A drained gateway's clients leave over 2 s instead of 10: a test drains gateways often.
             DRAIN_WINDOW_MS: '2000',

@@ -129,6 +129,11 @@ export const gatewayConfigSpec = {
   httpCreateBurst: int('HTTP_CREATE_BURST', 30, { min: 1, doc: 'Rooms a user may create or join at once on this replica.' }),
   loginRatePerSecond: int('LOGIN_RATE_PER_SECOND', 10, { min: 1, doc: '`POST /api/login` per client address per second on this replica, once the burst is spent.' }),
   loginBurst: int('LOGIN_BURST', 100, { min: 1, doc: '`POST /api/login` per client address at once on this replica.' }),
+  streamOpenRatePerSecond: int('STREAM_OPEN_RATE_PER_SECOND', 2, {
+    min: 1,
+    doc: 'WebSocket and SSE streams a user may open per second on this replica once the burst is spent (a long poll, which opens once per answer, counts as an API call); past it `429` before the upgrade. The SDK reconnects with a backoff from 1 s.',
+  }),
+  streamOpenBurst: int('STREAM_OPEN_BURST', 20, { min: 1, doc: 'WebSocket and SSE streams a user may open at once on this replica.' }),
   presenceHeartbeatMs: int('PRESENCE_HEARTBEAT_MS', 30_000, {
     min: 50,
     doc: "How often this gateway reports its users' connection counts to the presence service.",

@@ -101,6 +101,8 @@ const limits = new RequestLimits({
   createBurst: config.httpCreateBurst,
   loginRatePerSecond: config.loginRatePerSecond,
   loginBurst: config.loginBurst,
+  streamOpenRatePerSecond: config.streamOpenRatePerSecond,
+  streamOpenBurst: config.streamOpenBurst,
 });
 const reporter = new PresenceReporter(producer, {
   gateway: config.instanceId,

@@ -68,9 +68,13 @@ export async function startOurs(options: { rooms: number; messaging: boolean }):
     MAX_STREAMS_PER_IP: '1000000',
     SEND_RATE_PER_SECOND: '1000000',
     SEND_BURST: '1000000',
-    // And creates every room of the run.
+    // And creates every room of the run, and opens every stream of it.
     HTTP_CREATE_RATE_PER_SECOND: '1000000',
     HTTP_CREATE_BURST: '1000000',
+    STREAM_OPEN_RATE_PER_SECOND: '1000000',
+    STREAM_OPEN_BURST: '1000000',
+    WS_FRAME_RATE_PER_SECOND: '1000000',
+    WS_FRAME_BURST: '1000000',
   };
   const services: RunningService[] = [];
   try {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { ClientError } from '@chat/runtime';
 import { RequestLimits } from './request-limits';
 
-const settings = { userRatePerSecond: 10, userBurst: 5, createRatePerSecond: 1, createBurst: 2, loginRatePerSecond: 1, loginBurst: 3 };
+const settings = { userRatePerSecond: 10, userBurst: 5, createRatePerSecond: 1, createBurst: 2, loginRatePerSecond: 1, loginBurst: 3, streamOpenRatePerSecond: 2, streamOpenBurst: 2 };
 
 function refusal(call: () => void): ClientError | undefined {
   try {
@@ -53,4 +53,16 @@ test('sign-ins are limited per client address', () => {
   for (let i = 0; i < 3; i++) limits.checkLogin('203.0.113.7');
   assert.match(refusal(() => limits.checkLogin('203.0.113.7'))!.message, /too many sign-ins from this address/);
   assert.equal(refusal(() => limits.checkLogin('198.51.100.2')), undefined);
+});
+
+test('streams opened: WebSocket and SSE from a bucket of their own, a long poll (once per answer) from the API one', () => {
+  let now = 0;
+  const limits = new RequestLimits(settings, () => now);
+  limits.checkStreamOpen('u1', false);
+  limits.checkStreamOpen('u1', false);
+  assert.equal(refusal(() => limits.checkStreamOpen('u1', false))?.retryAfterMs, 500);
+  assert.equal(refusal(() => limits.checkStreamOpen('u1', true)), undefined, 'polls go on');
+  assert.equal(refusal(() => limits.checkStreamOpen('u2', false)), undefined);
+  now += 500;
+  assert.equal(refusal(() => limits.checkStreamOpen('u1', false)), undefined);
 });

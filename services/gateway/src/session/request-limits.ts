@@ -12,6 +12,9 @@ export interface RequestLimitSettings {
   /** `POST /api/login` per client address: it upserts a user. */
   loginRatePerSecond: number;
   loginBurst: number;
+  /** WebSocket and SSE streams opened per user: each reads the user's rooms. */
+  streamOpenRatePerSecond: number;
+  streamOpenBurst: number;
 }
 
 /** Routes that create (rows, and an entry of a room's log), or sign out (a write, and a record every gateway reads). */
@@ -28,11 +31,13 @@ export class RequestLimits {
   private readonly perUser: TokenBuckets;
   private readonly creates: TokenBuckets;
   private readonly logins: TokenBuckets;
+  private readonly streamOpens: TokenBuckets;
 
   constructor(settings: RequestLimitSettings, now?: () => number) {
     this.perUser = new TokenBuckets(settings.userRatePerSecond, settings.userBurst, now);
     this.creates = new TokenBuckets(settings.createRatePerSecond, settings.createBurst, now);
     this.logins = new TokenBuckets(settings.loginRatePerSecond, settings.loginBurst, now);
+    this.streamOpens = new TokenBuckets(settings.streamOpenRatePerSecond, settings.streamOpenBurst, now);
   }
 
   /** An authenticated request of `route` (Fastify's pattern) by `userId`: throws past its buckets. */
@@ -51,6 +56,11 @@ export class RequestLimits {
     refuseIfEmpty(this.perUser.take(userId), 'too many requests');
   }
 
+  /** A stream opened by `userId`: a WebSocket or SSE from the opens' bucket, a long poll (once per answer) from the API's. */
+  checkStreamOpen(userId: string, longPoll: boolean): void {
+    refuseIfEmpty((longPoll ? this.perUser : this.streamOpens).take(userId), 'too many streams opened');
+  }
+
   checkLogin(address: string): void {
     refuseIfEmpty(this.logins.take(address), 'too many sign-ins from this address');
   }
@@ -60,6 +70,7 @@ export class RequestLimits {
     this.perUser.sweep();
     this.creates.sweep();
     this.logins.sweep();
+    this.streamOpens.sweep();
   }
 }
 

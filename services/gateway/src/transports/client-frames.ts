@@ -51,13 +51,15 @@ export class ClientFrameHandler {
   }
 
   onMessage(data: RawData, isBinary: boolean): void {
-    const parsed = isBinary ? undefined : parseClientFrame(data.toString());
-    // Every frame costs a token, a malformed one too: what a client may make the server do has one budget.
+    // Every frame costs a token, a malformed one too: what a client may make the server do has one budget. Taken
+    // before the frame is parsed, so that a flood of big frames (subscribes naming 1,024 rooms) is not parsed either.
     const waitMs = this.takeFrameToken();
     if (waitMs > 0) {
-      this.refuse(parsed?.ok ? parsed.frame : undefined, new ClientError('rate_limited', `too many frames on this connection; retry in ${waitMs} ms`, waitMs), 'frame_rate');
+      const error = new ClientError('rate_limited', `too many frames on this connection; retry in ${waitMs} ms`, waitMs);
+      this.refuse(isBinary ? undefined : clientMsgIdOf(data), error, 'frame_rate');
       return;
     }
+    const parsed = isBinary ? undefined : parseClientFrame(data.toString());
     if (!parsed) this.sendFrame({ type: 'error', code: 'invalid_input', message: 'binary frames are not supported' });
     else if (!parsed.ok) this.sendFrame(parsed.error);
     else {
@@ -88,11 +90,12 @@ export class ClientFrameHandler {
 
   /**
    * A frame refused for its rate, or a subscribe while one is read: `rate_limited` with the wait, and the frame's
-   * `clientMsgId` when it is a send. Past `MAX_REFUSED_SENDS_IN_A_ROW` in a row, the connection is closed with 4029.
+   * `clientMsgId` when it is a send (so that the sender's ack does not wait for nothing). Past
+   * `MAX_REFUSED_SENDS_IN_A_ROW` in a row, the connection is closed with 4029.
    */
-  private refuse(frame: ClientFrame | undefined, error: ClientError, reason: 'frame_rate' | 'subscribe_in_flight'): void {
+  private refuse(clientMsgId: string | undefined, error: ClientError, reason: 'frame_rate' | 'subscribe_in_flight'): void {
     const failure = errorFrame(error);
-    if (frame && 'clientMsgId' in frame) failure.clientMsgId = frame.clientMsgId;
+    if (clientMsgId !== undefined) failure.clientMsgId = clientMsgId;
     failure.retryAfterMs = error.retryAfterMs;
     this.ctx.metrics.framesRefused.inc({ reason });
     if (++this.refusedInARow > MAX_REFUSED_SENDS_IN_A_ROW) this.writer.close(DISCONNECT.rateLimited);
@@ -128,7 +131,7 @@ export class ClientFrameHandler {
         }
         case 'subscribe': {
           if (this.subscribing) {
-            this.refuse(frame, new ClientError('rate_limited', 'one subscribe at a time: the previous one is still being read', SUBSCRIBE_RETRY_MS), 'subscribe_in_flight');
+            this.refuse(undefined, new ClientError('rate_limited', 'one subscribe at a time: the previous one is still being read', SUBSCRIBE_RETRY_MS), 'subscribe_in_flight');
             return;
           }
           ctx.limits.checkUserFrame(principal.user.id);
@@ -161,4 +164,18 @@ export class ClientFrameHandler {
       this.sendFrame(failure);
     }
   }
+}
+
+/** Where a refused frame's `clientMsgId` is looked for: a send names it before its text (the SDK's frames do). */
+const CLIENT_MSG_ID_WINDOW = 256;
+// The contract's characters but the quote and the backslash (JSON would have escaped them: such an id is not found).
+const CLIENT_MSG_ID = /"clientMsgId"\s*:\s*"([!#-[\]-~]{1,64})"/;
+
+/**
+ * The `clientMsgId` of a frame refused unparsed, read in its first bytes only: cheap whatever the frame's size, and
+ * a frame that names it later (or escaped) is answered without one.
+ */
+function clientMsgIdOf(data: RawData): string | undefined {
+  const bytes = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+  return CLIENT_MSG_ID.exec(bytes.subarray(0, CLIENT_MSG_ID_WINDOW).toString('latin1'))?.[1];
 }

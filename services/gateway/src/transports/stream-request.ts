@@ -25,6 +25,9 @@ export async function openStreamRequest(
 ): Promise<StreamRequest> {
   if (!ctx.isAccepting()) throw new ClientError('unavailable', 'this gateway is draining; reconnect to another replica');
   const principal = await ctx.auth.forStream(request, query.ticket);
+  // Each open reads the user's rooms (and a WebSocket's gets a fresh frame burst): a user reopening streams in a loop
+  // is refused past the opens' bucket (a long poll, which opens once per answer, draws on the API's).
+  ctx.limits.checkStreamOpen(principal.user.id, request.routeOptions.url === '/poll');
   const plan = await planStream(ctx.store, principal.user.id, parseRoomList(query.rooms), parseCursor(cursor));
   return { principal, plan };
 }
