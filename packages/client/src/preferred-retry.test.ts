@@ -85,6 +85,8 @@ test('a retry of WebSocket that fails goes straight back to the fallback, from t
       [undefined, 'c1', 'c2'],
       'each return to SSE resumes from the last cursor',
     );
+    // The third stream's message comes a moment after the stream opened.
+    await waitFor(() => seqs.length === 3, 2_000, "the third SSE stream's message");
     assert.deepEqual(seqs, [1, 2, 3]);
     assert.equal(wsAttemptsAt.length, 4, 'two WebSockets before the fallback, and one per retry');
     const gap = wsAttemptsAt[3]! - wsAttemptsAt[2]!;
