@@ -10,7 +10,7 @@ let stack: TestStack;
 before(async () => {
   // The readers leave at random within the window, and the gateway closes once they are gone: a window long enough
   // that the not-ready checks below still find it listening.
-  stack = await startTestStack({ gateways: 2, env: { DRAIN_WINDOW_MS: '4000', SEND_RATE_PER_SECOND: '1000', SEND_BURST: '1000' } });
+  stack = await startTestStack({ gateways: 2, env: { DRAIN_WINDOW_MS: '4000', SEND_RATE_PER_SECOND: '1000', SEND_BURST: '1000', WS_FRAME_RATE_PER_SECOND: '1000', WS_FRAME_BURST: '1000' } });
 });
 after(() => stack?.stop());
 

@@ -11,7 +11,7 @@ let stack: TestStack;
 
 before(async () => {
   // Limits high enough that the generated traffic reaches validation and storage rather than the rate limiter.
-  stack = await startTestStack({ presence: true, env: { SEND_RATE_PER_SECOND: '10000', SEND_BURST: '10000', MAX_STREAMS_PER_USER: '1000' } });
+  stack = await startTestStack({ presence: true, env: { SEND_RATE_PER_SECOND: '10000', SEND_BURST: '10000', WS_FRAME_RATE_PER_SECOND: '10000', WS_FRAME_BURST: '10000', MAX_STREAMS_PER_USER: '1000' } });
 });
 after(() => stack?.stop());
 

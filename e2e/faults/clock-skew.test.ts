@@ -13,7 +13,7 @@ const SKEWS_SECONDS = [20, -20];
 let stack: TestStack;
 
 before(async () => {
-  stack = await startTestStack({ gateways: 1, env: { SEND_RATE_PER_SECOND: '1000', SEND_BURST: '1000', SSE_HEARTBEAT_MS: '1000' } });
+  stack = await startTestStack({ gateways: 1, env: { SEND_RATE_PER_SECOND: '1000', SEND_BURST: '1000', WS_FRAME_RATE_PER_SECOND: '1000', WS_FRAME_BURST: '1000', SSE_HEARTBEAT_MS: '1000' } });
 });
 after(() => stack?.stop());
 

@@ -223,6 +223,8 @@ export class FaultStack {
             HTTP_USER_BURST: '10000',
             STREAM_OPEN_RATE_PER_SECOND: '1000',
             STREAM_OPEN_BURST: '1000',
+            WS_FRAME_RATE_PER_SECOND: '10000',
+            WS_FRAME_BURST: '10000',
             SSE_HEARTBEAT_MS: '1000',
             // A drained gateway's clients leave over 2 s instead of 10: a test drains gateways often.
             DRAIN_WINDOW_MS: '2000',

@@ -8,7 +8,7 @@ import { FAULT_KINDS, runNemesis } from './nemesis';
 import { Workload } from './workload';
 
 const SEED = 20261207;
-const DURATION_MS = 90_000;
+const DURATION_MS = 60_000;
 
 let stack: FaultStack;
 before(async () => {

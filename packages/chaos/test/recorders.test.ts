@@ -24,7 +24,7 @@ before(async () => {
   stack = await startTestStack({
     gateways: 2,
     // The senders go faster than a user's default rate; SSE heartbeats often enough for a short read timeout.
-    env: { SEND_RATE_PER_SECOND: '1000', SEND_BURST: '1000', SSE_HEARTBEAT_MS: '1000' },
+    env: { SEND_RATE_PER_SECOND: '1000', SEND_BURST: '1000', WS_FRAME_RATE_PER_SECOND: '1000', WS_FRAME_BURST: '1000', SSE_HEARTBEAT_MS: '1000' },
   });
   proxies = await Promise.all(stack.gateways.map((gateway) => startProxy(gateway.url)));
 });

@@ -8,7 +8,7 @@ import { ApiClient, startTestStack, waitUntil, WsStream, type TestStack } from '
 let stack: TestStack;
 
 before(async () => {
-  stack = await startTestStack({ env: { WS_MAX_BUFFERED_BYTES: '65536', SEND_RATE_PER_SECOND: '100000', SEND_BURST: '100000' } });
+  stack = await startTestStack({ env: { WS_MAX_BUFFERED_BYTES: '65536', SEND_RATE_PER_SECOND: '100000', SEND_BURST: '100000', WS_FRAME_RATE_PER_SECOND: '100000', WS_FRAME_BURST: '100000' } });
 });
 after(() => stack?.stop());
 
