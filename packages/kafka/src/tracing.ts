@@ -21,13 +21,17 @@ const headerGetter: TextMapGetter<IHeaders> = {
   },
 };
 
-function messagingAttributes(topic: string, key: Message['key']) {
-  return {
-    'messaging.system': 'kafka',
-    'messaging.destination.name': topic,
-    // Keys are room and user ids: a reference to the key, not the key (docs/security.md).
-    ...(key ? { 'chat.record.key_ref': roomRef(String(key)) } : {}),
-  };
+function messagingAttributes(topic: string) {
+  return { 'messaging.system': 'kafka', 'messaging.destination.name': topic };
+}
+
+/**
+ * Keys are room and user ids: a span names a reference to the key, not the key (docs/security.md), and hashes it only
+ * when it is recorded (untraced or sampled out, a record costs no hash).
+ */
+function withKeyRef(span: Span, key: Message['key']): Span {
+  if (key && span.isRecording()) span.setAttribute('chat.record.key_ref', roomRef(String(key)));
+  return span;
 }
 
 /**
@@ -38,10 +42,9 @@ function messagingAttributes(topic: string, key: Message['key']) {
 export function startSendSpan(topic: string, message: Message): { span?: Span; message: Message } {
   const active = context.active();
   if (!trace.getSpan(active)) return { message };
-  const span = tracer.startSpan(
-    `send ${topic}`,
-    { kind: SpanKind.PRODUCER, attributes: { ...messagingAttributes(topic, message.key), 'messaging.operation.type': 'send' } },
-    active,
+  const span = withKeyRef(
+    tracer.startSpan(`send ${topic}`, { kind: SpanKind.PRODUCER, attributes: { ...messagingAttributes(topic), 'messaging.operation.type': 'send' } }, active),
+    message.key,
   );
   const headers: IHeaders = { ...message.headers };
   propagation.inject(trace.setSpan(active, span), headers);
@@ -60,12 +63,12 @@ export function isTraced(message: Pick<KafkaMessage, 'headers'>): boolean {
 
 /** A CONSUMER span for one record, a child of the span that sent it. */
 export function startProcessSpan(topic: string, partition: number, message: KafkaMessage): Span {
-  return tracer.startSpan(
+  const span = tracer.startSpan(
     `process ${topic}`,
     {
       kind: SpanKind.CONSUMER,
       attributes: {
-        ...messagingAttributes(topic, message.key),
+        ...messagingAttributes(topic),
         'messaging.operation.type': 'process',
         'messaging.destination.partition.id': String(partition),
         'messaging.kafka.offset': Number(message.offset),
@@ -73,4 +76,5 @@ export function startProcessSpan(topic: string, partition: number, message: Kafk
     },
     recordContext(message),
   );
+  return withKeyRef(span, message.key);
 }

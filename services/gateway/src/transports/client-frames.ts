@@ -104,11 +104,12 @@ export class ClientFrameHandler {
 
   /** Each frame is the root of its own trace (a socket lives far longer than one), ending with its ack or error. */
   private traceFrame(frame: ClientFrame): Promise<void> {
-    // A reference, not the id: spans leave the deployment for a collector (docs/security.md).
-    const room = 'room' in frame && typeof frame.room === 'string' ? { 'chat.room.ref': roomRef(frame.room) } : {};
-    return inSpan(`websocket ${frame.type}`, { kind: SpanKind.SERVER, root: true, attributes: { 'chat.frame.type': frame.type, ...room } }, () =>
-      this.handleFrame(frame),
-    );
+    return inSpan(`websocket ${frame.type}`, { kind: SpanKind.SERVER, root: true, attributes: { 'chat.frame.type': frame.type } }, (span) => {
+      // A reference, not the id: spans leave the deployment for a collector (docs/security.md). Hashed only for a
+      // span that is recorded: untraced, a frame costs no hash.
+      if (span.isRecording() && 'room' in frame && typeof frame.room === 'string') span.setAttribute('chat.room.ref', roomRef(frame.room));
+      return this.handleFrame(frame);
+    });
   }
 
   private async handleFrame(frame: ClientFrame): Promise<void> {
